@@ -1,0 +1,2 @@
+/** Price catalog, cost and spot planning, and preflight checks for a paid GPU run. */
+package io.jsae.provisioning;
