@@ -1,0 +1,52 @@
+package io.jsae.core.data;
+
+import java.nio.FloatBuffer;
+
+/**
+ * A stream of activation rows, {@code [tokens, dIn]} float32, read in batches into off-heap buffers.
+ *
+ * <p>A source is read in epochs (passes). Its {@link #position()} is a small value (epoch and rows consumed
+ * in it) that a checkpoint stores; {@link #seek(SourcePosition)} to a stored position makes the source
+ * yield exactly the rows it would have yielded had it never been interrupted. A shuffling source derives
+ * its order from its seed and the epoch number only, so seeking needs no replay of earlier rows.
+ *
+ * <p>Errors in the data (bad file, NaN row, wrong width) are thrown as {@link ActivationDataException}
+ * naming the file and the offset or row.
+ */
+public interface ActivationSource extends AutoCloseable {
+
+    /** Width of every row (the model's {@code d_in}). */
+    int dIn();
+
+    /** Rows in one epoch, or {@code -1} when the source is unbounded. */
+    long rowsPerEpoch();
+
+    /**
+     * Reads up to {@code maxRows} rows into {@code dst}, row-major, starting at the buffer's position, and
+     * advances the position by {@code rows * dIn()}.
+     *
+     * @param dst     destination with room for {@code maxRows * dIn()} floats
+     * @param maxRows most rows to read, at least 1
+     * @return rows read; 0 once the current epoch is exhausted (call {@link #nextEpoch()} to go on)
+     */
+    int read(FloatBuffer dst, int maxRows);
+
+    /** Where the stream is: epoch and rows already read in it. */
+    SourcePosition position();
+
+    /**
+     * Moves to a position returned earlier by {@link #position()} on a source built the same way.
+     *
+     * @throws IllegalArgumentException if the position is outside this source
+     */
+    void seek(SourcePosition position);
+
+    /** Starts the next epoch at its first row. */
+    default void nextEpoch() {
+        seek(new SourcePosition(position().epoch() + 1, 0));
+    }
+
+    /** Releases files, mappings and threads; idempotent. */
+    @Override
+    void close();
+}
