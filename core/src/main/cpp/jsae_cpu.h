@@ -1,0 +1,392 @@
+// jsae CPU kernels: the fused sparse passes of one SAE training step (everything but the encoder GEMM,
+// which libtorch does). Each kernel takes the half-open range of rows (or latents, or elements) it owns,
+// so that the Java side can split work across threads: every output element is written by exactly one
+// call, in a fixed order, which keeps results bitwise identical whatever the thread count.
+// Layout: W_enc and W_dec are row-major [d_sae, d_in] (one row per latent). Codes are CSR:
+// row b owns entries [row_start[b], row_start[b+1]) of idx (latent), pre (pre-activation), val (relu(pre)).
+#ifndef JSAE_CPU_H
+#define JSAE_CPU_H
+
+#include <stdint.h>
+#include <math.h>
+#include <string.h>
+#include <float.h>
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define JSAE_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define JSAE_HOT
+#endif
+
+// Orderable key of a float: larger float, larger key (NaN excluded by the input check).
+static inline uint32_t jsae_key(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+static inline float jsae_dot(const float* a, const float* b, int64_t n) {
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+// xc = x - b_dec for rows [b0, b1); returns the first row holding NaN or Inf, or -1.
+JSAE_HOT static int64_t jsae_center(const float* x, const float* b_dec, float* xc, int64_t d_in, int64_t b0, int64_t b1) {
+    int64_t bad = -1;
+    for (int64_t b = b0; b < b1; b++) {
+        const float* xr = x + b * d_in;
+        float* out = xc + b * d_in;
+        float check = 0;
+        for (int64_t d = 0; d < d_in; d++) {
+            check += xr[d] * 0.0f;  // stays 0 unless some element is NaN or Inf
+            out[d] = xr[d] - b_dec[d];
+        }
+        if (check != 0 || check != check) {
+            if (bad < 0) bad = b;
+        }
+    }
+    return bad;
+}
+
+// Sum over columns [d0, d1) of the squared deviation from the column mean over rows [0, rows).
+static double jsae_column_variance(const float* x, int64_t rows, int64_t d_in, int64_t d0, int64_t d1) {
+    double total = 0;
+    for (int64_t d = d0; d < d1; d++) {
+        double mean = 0;
+        for (int64_t b = 0; b < rows; b++) mean += x[b * d_in + d];
+        mean /= (double) rows;
+        double s = 0;
+        for (int64_t b = 0; b < rows; b++) {
+            double e = x[b * d_in + d] - mean;
+            s += e * e;
+        }
+        total += s;
+    }
+    return total;
+}
+
+// Per row, the k best entries of pre (value desc, lower index first) among latents with allowed[j] != 0
+// (allowed may be null: all). Writes k ascending indices at idx + b*k. Requires k <= allowed count.
+static void jsae_topk_rows(const float* pre, int64_t d_sae, int32_t k, const uint8_t* allowed, int32_t* idx,
+                           int64_t b0, int64_t b1) {
+    // Min-heap of (key, index) ordered so that the root is the worst kept entry.
+    uint32_t hk[4096];
+    int32_t hi[4096];
+    uint32_t* keys = hk;
+    int32_t* ids = hi;
+    uint32_t* big_keys = 0;
+    int32_t* big_ids = 0;
+    if (k > 4096) {
+        big_keys = new uint32_t[k];
+        big_ids = new int32_t[k];
+        keys = big_keys;
+        ids = big_ids;
+    }
+    for (int64_t b = b0; b < b1; b++) {
+        const float* row = pre + b * d_sae;
+        int32_t n = 0;
+        int64_t j = 0;
+        // Fill the heap with the first k allowed entries.
+        for (; j < d_sae && n < k; j++) {
+            if (allowed && !allowed[j]) continue;
+            uint32_t key = jsae_key(row[j]);
+            // sift up; worse = smaller key, or equal key and larger index
+            int32_t c = n++;
+            while (c > 0) {
+                int32_t p = (c - 1) >> 1;
+                if (keys[p] < key || (keys[p] == key && ids[p] > (int32_t) j)) break;
+                keys[c] = keys[p];
+                ids[c] = ids[p];
+                c = p;
+            }
+            keys[c] = key;
+            ids[c] = (int32_t) j;
+        }
+        uint32_t worst_key = keys[0];
+        for (; j < d_sae; j++) {
+            // Later indices win only with a strictly larger value.
+            if (jsae_key(row[j]) <= worst_key) continue;
+            if (allowed && !allowed[j]) continue;
+            uint32_t key = jsae_key(row[j]);
+            // replace root, sift down
+            int32_t c = 0;
+            for (;;) {
+                int32_t l = 2 * c + 1;
+                if (l >= k) break;
+                int32_t r = l + 1;
+                int32_t m = l;
+                if (r < k && (keys[r] < keys[l] || (keys[r] == keys[l] && ids[r] > ids[l]))) m = r;
+                if (keys[m] < key || (keys[m] == key && ids[m] > (int32_t) j)) {
+                    keys[c] = keys[m];
+                    ids[c] = ids[m];
+                    c = m;
+                } else {
+                    break;
+                }
+            }
+            keys[c] = key;
+            ids[c] = (int32_t) j;
+            worst_key = keys[0];
+        }
+        // Emit in ascending index order (insertion sort: k is small next to d_sae).
+        int32_t* out = idx + b * k;
+        for (int32_t i = 0; i < k; i++) {
+            int32_t v = ids[i];
+            int32_t t = i;
+            while (t > 0 && out[t - 1] > v) {
+                out[t] = out[t - 1];
+                t--;
+            }
+            out[t] = v;
+        }
+    }
+    delete[] big_keys;
+    delete[] big_ids;
+}
+
+// Histogram of the high 16 bits of the keys of pre[i0, i1) (hi_bin < 0), or of the low 16 bits of the
+// keys whose high bits equal hi_bin. hist has 65536 slots and is added to.
+static void jsae_key_histogram(const float* pre, int64_t i0, int64_t i1, int32_t hi_bin, int64_t* hist) {
+    if (hi_bin < 0) {
+        for (int64_t i = i0; i < i1; i++) hist[jsae_key(pre[i]) >> 16]++;
+    } else {
+        for (int64_t i = i0; i < i1; i++) {
+            uint32_t key = jsae_key(pre[i]);
+            if ((int32_t) (key >> 16) == hi_bin) hist[key & 0xFFFFu]++;
+        }
+    }
+}
+
+// Per row b in [b0, b1): count entries with key > tau (gt[b]) and key == tau (eq[b]).
+static void jsae_count_threshold(const float* pre, int64_t d_sae, uint32_t tau, int32_t* gt, int32_t* eq,
+                                 int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+        const float* row = pre + b * d_sae;
+        int32_t g = 0, e = 0;
+        for (int64_t j = 0; j < d_sae; j++) {
+            uint32_t key = jsae_key(row[j]);
+            g += key > tau;
+            e += key == tau;
+        }
+        gt[b] = g;
+        eq[b] = e;
+    }
+}
+
+// Per row: ascending indices with key > tau, plus the first ties[b] entries with key == tau, written from
+// idx + row_start[b].
+static void jsae_select_threshold(const float* pre, int64_t d_sae, uint32_t tau, const int32_t* ties,
+                                  const int32_t* row_start, int32_t* idx, int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+        const float* row = pre + b * d_sae;
+        int32_t n = row_start[b];
+        int32_t t = ties[b];
+        for (int64_t j = 0; j < d_sae; j++) {
+            uint32_t key = jsae_key(row[j]);
+            if (key > tau || (key == tau && t-- > 0)) idx[n++] = (int32_t) j;
+        }
+    }
+}
+
+// For rows [b0, b1): kept pre and val = relu(pre) per entry; out_b = (b_dec or 0) + sum val * W_dec[idx];
+// then out_b := out_b - sign * target_b (the reconstruction error); sse[b] = |out_b|^2, fired[b] = entries
+// with val > 0, min_pos[b] = smallest positive val (FLT_MAX if none).
+JSAE_HOT static void jsae_decode(const float* pre, int64_t d_sae, const int32_t* row_start, const int32_t* idx,
+                                 float* kept_pre, float* val, const float* w_dec, const float* b_dec,
+                                 const float* target, float sign, float* out, int64_t d_in, double* sse,
+                                 int32_t* fired, float* min_pos, int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+        float* o = out + b * d_in;
+        if (b_dec) {
+            memcpy(o, b_dec, sizeof(float) * d_in);
+        } else {
+            memset(o, 0, sizeof(float) * d_in);
+        }
+        int32_t f = 0;
+        float mp = FLT_MAX;
+        for (int32_t e = row_start[b]; e < row_start[b + 1]; e++) {
+            float p = pre[b * d_sae + idx[e]];
+            float v = p > 0 ? p : 0.0f;
+            kept_pre[e] = p;
+            val[e] = v;
+            if (v > 0) {
+                f++;
+                if (v < mp) mp = v;
+                const float* w = w_dec + (int64_t) idx[e] * d_in;
+                for (int64_t d = 0; d < d_in; d++) o[d] += v * w[d];
+            }
+        }
+        const float* t = target + b * d_in;
+        double s = 0;
+        for (int64_t d = 0; d < d_in; d++) {
+            o[d] -= sign * t[d];
+            s += (double) o[d] * o[d];
+        }
+        sse[b] = s;
+        fired[b] = f;
+        min_pos[b] = mp;
+    }
+}
+
+// For rows [b0, b1): dpre[e] = [kept_pre > 0] * (coef * <err_b, W_dec[j]> + l1 * |W_dec[j]|), and
+// dxc_b (+)= sum dpre * W_enc[j]. dec_norm may be null when l1 == 0.
+JSAE_HOT static void jsae_backward_rows(const int32_t* row_start, const int32_t* idx, const float* kept_pre,
+                                        const float* err, float coef, float l1, const float* dec_norm,
+                                        const float* w_dec, const float* w_enc, float* dpre, float* dxc,
+                                        int32_t accumulate, int64_t d_in, int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+        const float* eb = err + b * d_in;
+        float* g = dxc + b * d_in;
+        if (!accumulate) memset(g, 0, sizeof(float) * d_in);
+        for (int32_t e = row_start[b]; e < row_start[b + 1]; e++) {
+            if (!(kept_pre[e] > 0)) {
+                dpre[e] = 0;
+                continue;
+            }
+            int64_t j = idx[e];
+            float dz = coef * jsae_dot(eb, w_dec + j * d_in, d_in);
+            if (l1 != 0) dz += l1 * dec_norm[j];
+            dpre[e] = dz;
+            const float* w = w_enc + j * d_in;
+            for (int64_t d = 0; d < d_in; d++) g[d] += dz * w[d];
+        }
+    }
+}
+
+// Counting sort of entries by latent: lat_start[d_sae + 1], lat_entry (entry ids in row order per latent),
+// entry_row (row of each entry). Single-threaded: O(entries + d_sae).
+static void jsae_group_by_latent(const int32_t* row_start, const int32_t* idx, int64_t rows, int64_t d_sae,
+                                 int32_t* lat_start, int32_t* lat_entry, int32_t* entry_row) {
+    memset(lat_start, 0, sizeof(int32_t) * (d_sae + 1));
+    int32_t n = row_start[rows];
+    for (int64_t b = 0; b < rows; b++)
+        for (int32_t e = row_start[b]; e < row_start[b + 1]; e++) {
+            entry_row[e] = (int32_t) b;
+            lat_start[idx[e] + 1]++;
+        }
+    for (int64_t j = 0; j < d_sae; j++) lat_start[j + 1] += lat_start[j];
+    // fill, using lat_entry positions advanced through a cursor copy kept in entry slots' order
+    int32_t* cursor = new int32_t[d_sae];
+    memcpy(cursor, lat_start, sizeof(int32_t) * d_sae);
+    for (int32_t e = 0; e < n; e++) lat_entry[cursor[idx[e]]++] = e;
+    delete[] cursor;
+}
+
+// For latents [j0, j1): g_wdec[j] += sum coef*val*err_row (+ l1 * val * W_dec[j]/|W_dec[j]|),
+// g_wenc[j] += sum dpre*xc_row, g_benc[j] += sum dpre.
+JSAE_HOT static void jsae_scatter_latents(const int32_t* lat_start, const int32_t* lat_entry, const int32_t* entry_row,
+                                          const float* val, const float* dpre, const float* err, float coef,
+                                          float l1, const float* dec_norm, const float* xc, const float* w_dec,
+                                          float* g_wdec, float* g_wenc, float* g_benc, int64_t d_in,
+                                          int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; j++) {
+        float* gd = g_wdec + j * d_in;
+        float* ge = g_wenc + j * d_in;
+        float gb = 0, l1sum = 0;
+        for (int32_t s = lat_start[j]; s < lat_start[j + 1]; s++) {
+            int32_t e = lat_entry[s];
+            int64_t b = entry_row[e];
+            float v = coef * val[e];
+            if (v != 0) {
+                const float* eb = err + b * d_in;
+                for (int64_t d = 0; d < d_in; d++) gd[d] += v * eb[d];
+            }
+            l1sum += val[e];
+            float dp = dpre[e];
+            if (dp != 0) {
+                const float* xb = xc + b * d_in;
+                for (int64_t d = 0; d < d_in; d++) ge[d] += dp * xb[d];
+                gb += dp;
+            }
+        }
+        g_benc[j] += gb;
+        if (l1 != 0 && l1sum != 0 && dec_norm[j] > 0) {
+            const float* w = w_dec + j * d_in;
+            float c = l1 * l1sum / dec_norm[j];
+            for (int64_t d = 0; d < d_in; d++) gd[d] += c * w[d];
+        }
+    }
+}
+
+// g_bdec[d] = sum_b coef * err[b, d] - dxc[b, d] for columns [d0, d1).
+static void jsae_bdec_grad(const float* err, float coef, const float* dxc, int64_t rows, int64_t d_in,
+                           float* g_bdec, int64_t d0, int64_t d1) {
+    for (int64_t d = d0; d < d1; d++) {
+        float s = 0;
+        for (int64_t b = 0; b < rows; b++) s += coef * err[b * d_in + d] - dxc[b * d_in + d];
+        g_bdec[d] = s;
+    }
+}
+
+// Row norms of W [rows, d_in] for rows [j0, j1).
+static void jsae_row_norms(const float* w, int64_t d_in, float* norms, int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; j++) norms[j] = sqrtf(jsae_dot(w + j * d_in, w + j * d_in, d_in));
+}
+
+// Adam (PyTorch form) on elements [i0, i1).
+// c1 = 1 - b1 and c2 = 1 - b2 come from the caller, computed in double: 1 - 0.999f in float is off by 1e-5.
+JSAE_HOT static void jsae_adam(float* p, const float* g, float* m, float* v, float b1, float c1, float b2, float c2,
+                               float step_size, float bc2_sqrt, float eps, int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) {
+        float gi = g[i];
+        float mi = b1 * m[i] + c1 * gi;
+        float vi = b2 * v[i] + c2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] -= step_size * mi / (sqrtf(vi) / bc2_sqrt + eps);
+    }
+}
+
+// Decoder rows [j0, j1): remove the gradient's component along the row, Adam, renormalize the row.
+JSAE_HOT static void jsae_adam_decoder_rows(float* w, float* g, float* m, float* v, int64_t d_in, float b1, float c1,
+                                            float b2, float c2, float step_size, float bc2_sqrt, float eps,
+                                            int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; j++) {
+        float* wr = w + j * d_in;
+        float* gr = g + j * d_in;
+        float ww = jsae_dot(wr, wr, d_in);
+        if (ww > 0) {
+            float c = jsae_dot(gr, wr, d_in) / ww;
+            for (int64_t d = 0; d < d_in; d++) gr[d] -= c * wr[d];
+        }
+        jsae_adam(wr, gr, m + j * d_in, v + j * d_in, b1, c1, b2, c2, step_size, bc2_sqrt, eps, 0, d_in);
+        float norm = sqrtf(jsae_dot(wr, wr, d_in));
+        if (norm > 0) {
+            float inv = 1.0f / norm;
+            for (int64_t d = 0; d < d_in; d++) wr[d] *= inv;
+        }
+    }
+}
+
+// Latents [j0, j1): counters grow by rows, reset where a kept entry fired (val > 0); dead[j] marks
+// counters >= dead_tokens afterwards. Returns the dead count in the range.
+static int64_t jsae_update_counters(const int32_t* lat_start, const int32_t* lat_entry, const float* val,
+                                    int64_t* tokens_since_fired, int64_t rows, int64_t dead_tokens, uint8_t* dead,
+                                    int64_t j0, int64_t j1) {
+    int64_t count = 0;
+    for (int64_t j = j0; j < j1; j++) {
+        int fired = 0;
+        for (int32_t s = lat_start[j]; s < lat_start[j + 1]; s++) fired |= val[lat_entry[s]] > 0;
+        tokens_since_fired[j] = fired ? 0 : tokens_since_fired[j] + rows;
+        dead[j] = tokens_since_fired[j] >= dead_tokens;
+        count += dead[j];
+    }
+    return count;
+}
+
+// Latents [j0, j1): fires[j] += entries with val > 0 (for feature-density statistics).
+static void jsae_count_fires(const int32_t* lat_start, const int32_t* lat_entry, const float* val, int64_t* fires,
+                             int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; j++)
+        for (int32_t s = lat_start[j]; s < lat_start[j + 1]; s++) fires[j] += val[lat_entry[s]] > 0;
+}
+
+#endif

@@ -1,0 +1,619 @@
+package io.jsae.core.backend.cpu;
+
+import io.jsae.core.Activation;
+import io.jsae.core.ParameterTensors;
+import io.jsae.core.SaeConfig;
+import io.jsae.core.backend.DeviceSae;
+import io.jsae.core.backend.InvalidBatchException;
+import io.jsae.core.backend.StepMetrics;
+import io.jsae.core.backend.TrainingState;
+import io.jsae.core.reference.ReferenceSae;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static io.jsae.core.backend.cpu.CpuKernels.*;
+
+/**
+ * An SAE on the CPU: parameters, gradients and Adam moments are libtorch tensors; the encoder GEMM is
+ * libtorch's; everything sparse (selection, decode, backward scatter, fused Adam) runs in the native kernels
+ * of {@code jsae_cpu.h}, in O(B·k·dIn), never materializing a dense {@code [B, dSae]} code.
+ *
+ * <p>One step: center the batch (and reject NaN/Inf) → {@code pre = xc·W_encᵀ + b_enc} (GEMM) → select
+ * (CSR codes) → decode and error → AuxK on dead latents → per-row backward (dz, dxc) → per-latent gradient
+ * scatter → b_dec gradient → fused Adam with decoder projection and renormalization → counters.
+ */
+final class CpuSae implements DeviceSae {
+    private static final float SIGN_PLUS = 1f;
+    private static final float SIGN_MINUS = -1f;
+
+    private final SaeConfig config;
+    private final RangeExecutor exec;
+    private final int dIn;
+    private final int dSae;
+    private final int maxRows;
+    private final List<Pointer> owned = new ArrayList<>();
+
+    // Parameters, gradients, Adam moments: libtorch tensors, with cached data pointers.
+    private final Tensor wEncT, bEncT, wDecT, bDecT;
+    private final FloatPointer wEnc, bEnc, wDec, bDec;
+    private final Tensor gWEncT, gBEncT, gWDecT, gBDecT;
+    private final FloatPointer gWEnc, gBEnc, gWDec, gBDec;
+    private final FloatPointer mWEnc, mBEnc, mWDec, mBDec, vWEnc, vBEnc, vWDec, vBDec;
+    private final Tensor xcT, preT;
+    private final FloatPointer xc, pre;
+
+    // Per-batch scratch.
+    private final Codes main;
+    private final Codes aux;
+    private final FloatPointer err, auxErr, dxc, minPos, decNorm;
+    private final DoublePointer sse;
+    private final IntPointer fired, gt, eq, ties;
+    private final LongPointer hist;
+    private final LongPointer tokensSinceFired, fires;
+    private final BytePointer dead;
+
+    private long adamStep;
+    private long deadCount;
+    private double threshold = Double.NaN;
+    private int lastRows;
+    private boolean gradientsPending;
+    private boolean closed;
+
+    CpuSae(SaeConfig config, ParameterTensors weights, RangeExecutor exec) {
+        this.config = config;
+        this.exec = exec;
+        this.dIn = config.dIn();
+        this.dSae = config.dSae();
+        this.maxRows = config.batchSize();
+        if (config.activation() instanceof Activation.JumpRelu) {
+            throw new IllegalArgumentException("activation jumprelu cannot be trained; load it with SparseAutoencoder");
+        }
+        wEncT = tensor(dSae, dIn);
+        bEncT = tensor(dSae);
+        wDecT = tensor(dSae, dIn);
+        bDecT = tensor(dIn);
+        wEnc = wEncT.data_ptr_float();
+        bEnc = bEncT.data_ptr_float();
+        wDec = wDecT.data_ptr_float();
+        bDec = bDecT.data_ptr_float();
+        gWEncT = tensor(dSae, dIn);
+        gBEncT = tensor(dSae);
+        gWDecT = tensor(dSae, dIn);
+        gBDecT = tensor(dIn);
+        gWEnc = gWEncT.data_ptr_float();
+        gBEnc = gBEncT.data_ptr_float();
+        gWDec = gWDecT.data_ptr_float();
+        gBDec = gBDecT.data_ptr_float();
+        mWEnc = tensor(dSae, dIn).data_ptr_float();
+        mBEnc = tensor(dSae).data_ptr_float();
+        mWDec = tensor(dSae, dIn).data_ptr_float();
+        mBDec = tensor(dIn).data_ptr_float();
+        vWEnc = tensor(dSae, dIn).data_ptr_float();
+        vBEnc = tensor(dSae).data_ptr_float();
+        vWDec = tensor(dSae, dIn).data_ptr_float();
+        vBDec = tensor(dIn).data_ptr_float();
+        xcT = tensor(maxRows, dIn);
+        preT = tensor(maxRows, dSae);
+        xc = xcT.data_ptr_float();
+        pre = preT.data_ptr_float();
+
+        int k = config.activation().k();
+        long mainCap = config.activation() instanceof Activation.Relu ? Math.min((long) maxRows * dSae, Integer.MAX_VALUE)
+                : (long) maxRows * k;
+        main = new Codes(mainCap);
+        aux = new Codes(config.usesAuxK() ? (long) maxRows * config.kAux() : 1);
+        err = own(new FloatPointer((long) maxRows * dIn));
+        auxErr = own(new FloatPointer(config.usesAuxK() ? (long) maxRows * dIn : 1));
+        dxc = own(new FloatPointer((long) maxRows * dIn));
+        minPos = own(new FloatPointer(maxRows));
+        decNorm = own(new FloatPointer(dSae));
+        sse = own(new DoublePointer(maxRows));
+        fired = own(new IntPointer(maxRows));
+        gt = own(new IntPointer(maxRows));
+        eq = own(new IntPointer(maxRows));
+        ties = own(new IntPointer(maxRows));
+        hist = own(new LongPointer(65536L * exec.threads()));
+        tokensSinceFired = own(new LongPointer(dSae));
+        fires = own(new LongPointer(dSae));
+        dead = own(new BytePointer(dSae));
+        if (k > 0 && config.activation() instanceof Activation.TopK) {
+            for (int b = 0; b <= maxRows; b++) {
+                main.rowStart.put(b, b * k);
+            }
+        }
+        setState(TrainingState.fresh(weights));
+        resetFireCounts();
+    }
+
+    /** CSR codes of one batch and their per-latent grouping. */
+    private final class Codes {
+        final IntPointer rowStart = own(new IntPointer(maxRows + 1L));
+        IntPointer idx, entryRow, latEntry;
+        FloatPointer keptPre, val, dpre;
+        final IntPointer latStart = own(new IntPointer(dSae + 1L));
+        long capacity;
+
+        Codes(long capacity) {
+            allocate(capacity);
+        }
+
+        void allocate(long cap) {
+            for (Pointer old : new Pointer[] {idx, entryRow, latEntry, keptPre, val, dpre}) {
+                if (old != null) {
+                    owned.remove(old);
+                    old.close();
+                }
+            }
+            capacity = Math.max(1, cap);
+            idx = own(new IntPointer(capacity));
+            entryRow = own(new IntPointer(capacity));
+            latEntry = own(new IntPointer(capacity));
+            keptPre = own(new FloatPointer(capacity));
+            val = own(new FloatPointer(capacity));
+            dpre = own(new FloatPointer(capacity));
+        }
+
+        void ensure(long entries) {
+            if (entries > capacity) {
+                allocate(Math.max(entries, capacity * 3 / 2));
+            }
+        }
+
+        int entries(int rows) {
+            return rowStart.get(rows);
+        }
+
+        void groupByLatent(int rows) {
+            jsae_group_by_latent(rowStart, idx, rows, dSae, latStart, latEntry, entryRow);
+        }
+    }
+
+    private Tensor tensor(long... shape) {
+        Tensor t = torch.zeros(shape);
+        owned.add(t);
+        return t;
+    }
+
+    private <P extends Pointer> P own(P p) {
+        owned.add(p);
+        return p;
+    }
+
+    @Override
+    public SaeConfig config() {
+        return config;
+    }
+
+    @Override
+    public int maxRows() {
+        return maxRows;
+    }
+
+    private FloatPointer input(FloatBuffer x, int rows) {
+        checkOpen();
+        if (rows < 1 || rows > maxRows) {
+            throw new InvalidBatchException("batch of " + rows + " rows; this SAE takes 1.." + maxRows
+                    + " rows per call (the configured batchSize)");
+        }
+        if (x == null || !x.isDirect()) {
+            throw new InvalidBatchException("batch buffer must be a direct FloatBuffer");
+        }
+        long need = (long) rows * dIn;
+        if (x.remaining() < need) {
+            throw new InvalidBatchException("batch buffer holds " + x.remaining() + " floats from its position, "
+                    + rows + " rows of width dIn=" + dIn + " need " + need);
+        }
+        return new FloatPointer(x);
+    }
+
+    /** Centers, rejects non-finite rows, runs the encoder GEMM and selects the codes of the batch. */
+    private void encodeBatch(FloatPointer x, int rows, boolean useThreshold) {
+        AtomicLong bad = new AtomicLong(Long.MAX_VALUE);
+        exec.forRange(rows, (lo, hi) -> {
+            long r = jsae_center(x, bDec, xc, dIn, lo, hi);
+            if (r >= 0) {
+                bad.accumulateAndGet(r, Math::min);
+            }
+        });
+        long firstBad = bad.get();
+        if (firstBad != Long.MAX_VALUE) {
+            throw new InvalidBatchException("row " + firstBad + " of the batch holds NaN or Inf; the batch was rejected "
+                    + "and the model left unchanged (check the activation source, or let it skip non-finite rows)");
+        }
+        try (PointerScope scope = new PointerScope()) {
+            Tensor xcRows = xcT.narrow(0, 0, rows);
+            Tensor preRows = preT.narrow(0, 0, rows);
+            torch.addmm_out(preRows, bEncT, xcRows, wEncT.t());
+        }
+        Activation act = config.activation();
+        if (act instanceof Activation.TopK topK) {
+            exec.forRange(rows, (lo, hi) -> jsae_topk_rows(pre, dSae, topK.k(), null, main.idx, lo, hi));
+        } else if (act instanceof Activation.BatchTopK batchTopK) {
+            if (useThreshold && !Double.isNaN(threshold)) {
+                selectAbove(rows, key((float) threshold));
+            } else {
+                long keep = Math.min((long) batchTopK.k() * rows, (long) rows * dSae);
+                selectTop(rows, keep);
+            }
+        } else {
+            selectAbove(rows, key(0f));
+        }
+    }
+
+    /** Keeps the {@code keep} largest pre-activations of the batch (ties by flat index). */
+    private void selectTop(int rows, long keep) {
+        long n = (long) rows * dSae;
+        int hiBin = radixBin(n, keep, -1);
+        long above = countAbove(hiBin);
+        int loBin = radixBin(n, keep - above, hiBin);
+        int tau = (hiBin << 16) | loBin;
+        exec.forRange(rows, (lo, hi) -> jsae_count_threshold(pre, dSae, tau, gt, eq, lo, hi));
+        long greater = 0;
+        for (int b = 0; b < rows; b++) {
+            greater += gt.get(b);
+        }
+        long tiesLeft = keep - greater;
+        int start = 0;
+        main.rowStart.put(0, 0);
+        for (int b = 0; b < rows; b++) {
+            int t = (int) Math.min(eq.get(b), tiesLeft);
+            tiesLeft -= t;
+            ties.put(b, t);
+            start += gt.get(b) + t;
+            main.rowStart.put(b + 1, start);
+        }
+        exec.forRange(rows, (lo, hi) -> jsae_select_threshold(pre, dSae, tau, ties, main.rowStart, main.idx, lo, hi));
+    }
+
+    private long[] lastHistogram = new long[65536];
+
+    /** Histograms keys (high 16 bits, or low bits within hiBin) and returns the bin holding the rank-th largest. */
+    private int radixBin(long n, long rank, int hiBin) {
+        int parts = (int) Math.min(exec.threads(), Math.max(1, n));
+        for (long i = 0; i < 65536L * parts; i++) {
+            hist.put(i, 0);
+        }
+        exec.forRange(parts, (lo, hi) -> {
+            for (long p = lo; p < hi; p++) {
+                jsae_key_histogram(pre, n * p / parts, n * (p + 1) / parts, hiBin,
+                        hist.getPointer(LongPointer.class, 65536L * p));
+            }
+        });
+        long[] h = lastHistogram;
+        for (int bin = 0; bin < 65536; bin++) {
+            long s = 0;
+            for (int p = 0; p < parts; p++) {
+                s += hist.get(65536L * p + bin);
+            }
+            h[bin] = s;
+        }
+        long cum = 0;
+        for (int bin = 65535; bin >= 0; bin--) {
+            cum += h[bin];
+            if (cum >= rank) {
+                return bin;
+            }
+        }
+        return 0;
+    }
+
+    /** Entries in bins above {@code bin} of the last histogram. */
+    private long countAbove(int bin) {
+        long s = 0;
+        for (int b = bin + 1; b < 65536; b++) {
+            s += lastHistogram[b];
+        }
+        return s;
+    }
+
+    /** Keeps every pre-activation whose key is above tau (relu, or batchtopk at inference). */
+    private void selectAbove(int rows, int tau) {
+        exec.forRange(rows, (lo, hi) -> jsae_count_threshold(pre, dSae, tau, gt, eq, lo, hi));
+        long start = 0;
+        main.rowStart.put(0, 0);
+        for (int b = 0; b < rows; b++) {
+            ties.put(b, 0);
+            start += gt.get(b);
+            if (start > Integer.MAX_VALUE) {
+                throw new InvalidBatchException("batch of " + rows + " rows has more than 2^31 active latents; "
+                        + "lower batchSize for this relu SAE");
+            }
+            main.rowStart.put(b + 1, (int) start);
+        }
+        main.ensure(start);
+        exec.forRange(rows, (lo, hi) -> jsae_select_threshold(pre, dSae, tau, ties, main.rowStart, main.idx, lo, hi));
+    }
+
+    /** Same order as the kernels' key: larger float, larger unsigned key. */
+    static int key(float f) {
+        int u = Float.floatToRawIntBits(f);
+        return u < 0 ? ~u : (u | 0x80000000);
+    }
+
+    private double decodeMain(FloatPointer x, int rows, double[] firedOut, double[] minPosOut) {
+        exec.forRange(rows, (lo, hi) -> jsae_decode(pre, dSae, main.rowStart, main.idx, main.keptPre, main.val, wDec,
+                bDec, x, SIGN_PLUS, err, dIn, sse, fired, minPos, lo, hi));
+        double s = 0;
+        long f = 0;
+        float mp = Float.MAX_VALUE;
+        for (int b = 0; b < rows; b++) {
+            s += sse.get(b);
+            f += fired.get(b);
+            mp = Math.min(mp, minPos.get(b));
+        }
+        firedOut[0] = f;
+        minPosOut[0] = mp;
+        return s;
+    }
+
+    private double variance(FloatPointer x, int rows) {
+        int parts = Math.min(exec.threads(), dIn);
+        double[] partial = new double[parts];
+        exec.forRange(parts, (lo, hi) -> {
+            for (long p = lo; p < hi; p++) {
+                partial[(int) p] = jsae_column_variance(x, rows, dIn, dIn * p / parts, dIn * (p + 1) / parts);
+            }
+        });
+        double s = 0;
+        for (double v : partial) {
+            s += v;
+        }
+        return s;
+    }
+
+    @Override
+    public StepMetrics computeGradients(FloatBuffer xBuffer, int rows) {
+        FloatPointer x = input(xBuffer, rows);
+        encodeBatch(x, rows, false);
+        zeroGradients();
+        double[] firedCount = new double[1];
+        double[] minKept = new double[1];
+        double sseTotal = decodeMain(x, rows, firedCount, minKept);
+        double mse = sseTotal / rows;
+        float coef = (float) (2.0 / rows);
+
+        double l1Coef = config.activation() instanceof Activation.Relu relu ? relu.l1Coefficient() : 0;
+        float l1 = (float) (l1Coef / rows);
+        double l1Loss = 0;
+        if (l1Coef != 0) {
+            exec.forRange(dSae, (lo, hi) -> jsae_row_norms(wDec, dIn, decNorm, lo, hi));
+            int n = main.entries(rows);
+            for (int e = 0; e < n; e++) {
+                l1Loss += main.val.get(e) * decNorm.get(main.idx.get(e));
+            }
+            l1Loss *= l1Coef / rows;
+        }
+
+        // Per-row backward of the main codes, then the per-latent scatter.
+        exec.forRange(rows, (lo, hi) -> jsae_backward_rows(main.rowStart, main.idx, main.keptPre, err, coef, l1,
+                decNorm, wDec, wEnc, main.dpre, dxc, 0, dIn, lo, hi));
+        main.groupByLatent(rows);
+        exec.forRange(dSae, (lo, hi) -> jsae_scatter_latents(main.latStart, main.latEntry, main.entryRow, main.val,
+                main.dpre, err, coef, l1, decNorm, xc, wDec, gWDec, gWEnc, gBEnc, dIn, lo, hi));
+
+        double auxLoss = 0;
+        if (config.usesAuxK() && deadCount > 0 && mse > 0) {
+            int kAux = (int) Math.min(config.kAux(), deadCount);
+            for (int b = 0; b <= rows; b++) {
+                aux.rowStart.put(b, b * kAux);
+            }
+            exec.forRange(rows, (lo, hi) -> jsae_topk_rows(pre, dSae, kAux, dead, aux.idx, lo, hi));
+            // ê - r with r = x - x̂ = -err: decode without bias against target err with sign -1.
+            exec.forRange(rows, (lo, hi) -> jsae_decode(pre, dSae, aux.rowStart, aux.idx, aux.keptPre, aux.val, wDec,
+                    null, err, SIGN_MINUS, auxErr, dIn, sse, fired, minPos, lo, hi));
+            double auxSse = 0;
+            for (int b = 0; b < rows; b++) {
+                auxSse += sse.get(b);
+            }
+            double scale = Math.min(deadCount / (double) config.kAux(), 1.0);
+            double auxWeight = config.auxCoefficient() * scale / mse;
+            auxLoss = auxWeight * auxSse / rows;
+            float auxCoef = (float) (auxWeight * 2.0 / rows);
+            exec.forRange(rows, (lo, hi) -> jsae_backward_rows(aux.rowStart, aux.idx, aux.keptPre, auxErr, auxCoef, 0f,
+                    null, wDec, wEnc, aux.dpre, dxc, 1, dIn, lo, hi));
+            aux.groupByLatent(rows);
+            exec.forRange(dSae, (lo, hi) -> jsae_scatter_latents(aux.latStart, aux.latEntry, aux.entryRow, aux.val,
+                    aux.dpre, auxErr, auxCoef, 0f, null, xc, wDec, gWDec, gWEnc, gBEnc, dIn, lo, hi));
+        }
+        exec.forRange(dIn, (lo, hi) -> jsae_bdec_grad(err, coef, dxc, rows, dIn, gBDec, lo, hi));
+
+        lastRows = rows;
+        lastMinKept = minKept[0];
+        gradientsPending = true;
+        double variance = variance(x, rows);
+        return new StepMetrics(rows, mse + auxLoss + l1Loss, mse, auxLoss, l1Loss, firedCount[0] / rows, sseTotal,
+                variance, deadCount);
+    }
+
+    private double lastMinKept;
+
+    private void zeroGradients() {
+        try (PointerScope scope = new PointerScope()) {
+            gWEncT.zero_();
+            gBEncT.zero_();
+            gWDecT.zero_();
+            gBDecT.zero_();
+        }
+    }
+
+    @Override
+    public void applyOptimizerStep(double learningRate) {
+        checkOpen();
+        if (!gradientsPending) {
+            throw new IllegalStateException("applyOptimizerStep needs a computeGradients call before it");
+        }
+        if (!(learningRate >= 0) || !Double.isFinite(learningRate)) {
+            throw new IllegalArgumentException("learningRate must be finite and >= 0, was " + learningRate);
+        }
+        adamStep++;
+        float b1 = (float) config.adamBeta1();
+        float b2 = (float) config.adamBeta2();
+        float c1 = (float) (1 - config.adamBeta1());
+        float c2 = (float) (1 - config.adamBeta2());
+        float stepSize = (float) (learningRate / (1 - Math.pow(config.adamBeta1(), adamStep)));
+        float bc2Sqrt = (float) Math.sqrt(1 - Math.pow(config.adamBeta2(), adamStep));
+        float eps = (float) config.adamEps();
+        long sd = (long) dSae * dIn;
+        exec.forRange(sd, (lo, hi) -> jsae_adam(wEnc, gWEnc, mWEnc, vWEnc, b1, c1, b2, c2, stepSize, bc2Sqrt, eps, lo, hi));
+        jsae_adam(bEnc, gBEnc, mBEnc, vBEnc, b1, c1, b2, c2, stepSize, bc2Sqrt, eps, 0, dSae);
+        jsae_adam(bDec, gBDec, mBDec, vBDec, b1, c1, b2, c2, stepSize, bc2Sqrt, eps, 0, dIn);
+        exec.forRange(dSae, (lo, hi) -> jsae_adam_decoder_rows(wDec, gWDec, mWDec, vWDec, dIn, b1, c1, b2, c2,
+                stepSize, bc2Sqrt, eps, lo, hi));
+        gradientsPending = false;
+
+        int rows = lastRows;
+        AtomicLong deadTotal = new AtomicLong();
+        exec.forRange(dSae, (lo, hi) -> deadTotal.addAndGet(jsae_update_counters(main.latStart, main.latEntry,
+                main.val, tokensSinceFired, rows, config.deadTokens(), dead, lo, hi)));
+        deadCount = deadTotal.get();
+        if (config.activation() instanceof Activation.BatchTopK && lastMinKept < Float.MAX_VALUE) {
+            threshold = Double.isNaN(threshold) ? lastMinKept
+                    : threshold + ReferenceSae.THRESHOLD_EMA_RATE * (lastMinKept - threshold);
+        }
+    }
+
+    @Override
+    public StepMetrics evaluate(FloatBuffer xBuffer, int rows) {
+        FloatPointer x = input(xBuffer, rows);
+        encodeBatch(x, rows, true);
+        double[] firedCount = new double[1];
+        double[] minKept = new double[1];
+        double sseTotal = decodeMain(x, rows, firedCount, minKept);
+        main.groupByLatent(rows);
+        exec.forRange(dSae, (lo, hi) -> jsae_count_fires(main.latStart, main.latEntry, main.val, fires, lo, hi));
+        double mse = sseTotal / rows;
+        return new StepMetrics(rows, mse, mse, 0, 0, firedCount[0] / rows, sseTotal, variance(x, rows), 0);
+    }
+
+    @Override
+    public long[] fireCounts() {
+        long[] out = new long[dSae];
+        fires.get(out);
+        return out;
+    }
+
+    @Override
+    public void resetFireCounts() {
+        for (int j = 0; j < dSae; j++) {
+            fires.put(j, 0);
+        }
+    }
+
+    @Override
+    public ParameterTensors weights() {
+        checkOpen();
+        return read(wEnc, bEnc, wDec, bDec);
+    }
+
+    @Override
+    public ParameterTensors gradients() {
+        checkOpen();
+        return read(gWEnc, gBEnc, gWDec, gBDec);
+    }
+
+    private ParameterTensors read(FloatPointer we, FloatPointer be, FloatPointer wd, FloatPointer bd) {
+        ParameterTensors t = ParameterTensors.zeros(dIn, dSae);
+        we.get(t.wEnc());
+        be.get(t.bEnc());
+        wd.get(t.wDec());
+        bd.get(t.bDec());
+        return t;
+    }
+
+    private static void write(ParameterTensors t, FloatPointer we, FloatPointer be, FloatPointer wd, FloatPointer bd) {
+        we.put(t.wEnc());
+        be.put(t.bEnc());
+        wd.put(t.wDec());
+        bd.put(t.bDec());
+    }
+
+    @Override
+    public TrainingState state() {
+        checkOpen();
+        long[] counters = new long[dSae];
+        tokensSinceFired.get(counters);
+        return new TrainingState(weights(), read(mWEnc, mBEnc, mWDec, mBDec), read(vWEnc, vBEnc, vWDec, vBDec),
+                adamStep, counters, threshold);
+    }
+
+    @Override
+    public void setState(TrainingState state) {
+        checkOpen();
+        check("weights", state.weights());
+        check("adamM", state.adamM());
+        check("adamV", state.adamV());
+        if (state.tokensSinceFired().length != dSae) {
+            throw new IllegalArgumentException("tokensSinceFired has " + state.tokensSinceFired().length
+                    + " counters, the model has dSae=" + dSae);
+        }
+        write(state.weights(), wEnc, bEnc, wDec, bDec);
+        write(state.adamM(), mWEnc, mBEnc, mWDec, mBDec);
+        write(state.adamV(), vWEnc, vBEnc, vWDec, vBDec);
+        adamStep = state.adamStep();
+        tokensSinceFired.put(state.tokensSinceFired());
+        long d = 0;
+        for (int j = 0; j < dSae; j++) {
+            boolean isDead = state.tokensSinceFired()[j] >= config.deadTokens();
+            dead.put(j, (byte) (isDead ? 1 : 0));
+            d += isDead ? 1 : 0;
+        }
+        deadCount = d;
+        threshold = state.threshold();
+        zeroGradients();
+        gradientsPending = false;
+    }
+
+    private void check(String name, ParameterTensors t) {
+        if (t.dIn() != dIn || t.dSae() != dSae) {
+            throw new IllegalArgumentException(name + " has shape dIn=" + t.dIn() + ", dSae=" + t.dSae()
+                    + "; the model has dIn=" + dIn + ", dSae=" + dSae);
+        }
+    }
+
+    /** Test hook: fills every scratch buffer and gradient with NaN so that an unwritten element shows. */
+    void poisonForTest() {
+        try (PointerScope scope = new PointerScope()) {
+            for (Tensor t : new Tensor[] {gWEncT, gBEncT, gWDecT, gBDecT, xcT, preT}) {
+                t.fill_(new org.bytedeco.pytorch.Scalar(Float.NaN));
+            }
+        }
+        for (Codes c : new Codes[] {main, aux}) {
+            for (FloatPointer p : new FloatPointer[] {c.keptPre, c.val, c.dpre}) {
+                p.fill(0xFF);
+            }
+        }
+        for (FloatPointer p : new FloatPointer[] {err, auxErr, dxc}) {
+            p.fill(0xFF);
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this CPU SAE was closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            owned.get(i).close();
+        }
+        owned.clear();
+    }
+}
