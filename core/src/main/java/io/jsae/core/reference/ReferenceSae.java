@@ -129,6 +129,18 @@ public final class ReferenceSae {
      * @return the forward state
      */
     public Forward forward(double[][] x) {
+        return forward(x, null);
+    }
+
+    /**
+     * Forward pass whose AuxK residual and weight are taken from an earlier forward pass (they are detached
+     * from the graph: the gradient treats them as constants). Used to check gradients by finite differences.
+     *
+     * @param x            rows of width dIn
+     * @param detachedFrom earlier forward pass on the same rows, or null for this pass's own values
+     * @return the forward state
+     */
+    Forward forward(double[][] x, Forward detachedFrom) {
         int rows = x.length;
         double[][] xc = new double[rows][dIn];
         double[][] pre = new double[rows][dSae];
@@ -182,20 +194,22 @@ public final class ReferenceSae {
         double[][] auxHat = null;
         double auxLoss = 0;
         double auxWeight = 0;
-        if (config.usesAuxK() && deadCount > 0 && mse > 0) {
+        double[][] residualOf = detachedFrom != null ? detachedFrom.xHat() : xHat;
+        double residualMse = detachedFrom != null ? detachedFrom.mse() : mse;
+        if (config.usesAuxK() && deadCount > 0 && residualMse > 0) {
             int kAux = Math.min(config.kAux(), deadCount);
             auxCodes = selectPerRow(pre, kAux, dead);
             auxHat = decode(auxCodes, rows, false);
             double auxSse = 0;
             for (int b = 0; b < rows; b++) {
                 for (int d = 0; d < dIn; d++) {
-                    double r = x[b][d] - xHat[b][d];
+                    double r = x[b][d] - residualOf[b][d];
                     double e = auxHat[b][d] - r;
                     auxSse += e * e;
                 }
             }
             double scale = Math.min(deadCount / (double) config.kAux(), 1.0);
-            auxWeight = config.auxCoefficient() * scale / mse;
+            auxWeight = config.auxCoefficient() * scale / residualMse;
             auxLoss = auxWeight * auxSse / rows;
         }
         return new Forward(x, xc, pre, codes, xHat, mse, l1, auxCodes, auxHat, auxLoss, auxWeight, l0, deadCount);
