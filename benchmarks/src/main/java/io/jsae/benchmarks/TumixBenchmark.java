@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * measured in the same run: one pass that only reads each round's loss, the floor any decision over the whole
  * history pays.
  *
- * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar TumixBenchmark -f 1 -wi 2 -i 3 -w 1s -r 1s}
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar TumixBenchmark -f 1 -wi 5 -i 5 -w 1s -r 1s}
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
