@@ -232,11 +232,13 @@ final class CpuSae implements DeviceSae {
             throw new InvalidBatchException("row " + firstBad + " of the batch holds NaN or Inf; the batch was rejected "
                     + "and the model left unchanged (check the activation source, or let it skip non-finite rows)");
         }
-        try (PointerScope scope = new PointerScope()) {
-            Tensor xcRows = xcT.narrow(0, 0, rows);
-            Tensor preRows = preT.narrow(0, 0, rows);
-            torch.addmm_out(preRows, bEncT, xcRows, wEncT.t());
-        }
+        // The GEMM is split by rows across the kernel threads, each calling single-threaded libtorch: one
+        // thread pool for the whole step, none spinning while another works.
+        exec.forRange(rows, (lo, hi) -> {
+            try (PointerScope scope = new PointerScope()) {
+                torch.addmm_out(preT.narrow(0, lo, hi - lo), bEncT, xcT.narrow(0, lo, hi - lo), wEncT.t());
+            }
+        });
         Activation act = config.activation();
         if (act instanceof Activation.TopK topK) {
             exec.forRange(rows, (lo, hi) -> jsae_topk_rows(pre, dSae, topK.k(), null, main.idx, lo, hi));

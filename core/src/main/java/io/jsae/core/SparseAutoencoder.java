@@ -1,0 +1,222 @@
+package io.jsae.core;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * A trained (or loaded) sparse autoencoder: its configuration, weights and, where the activation needs them,
+ * thresholds. It encodes and decodes on the heap in plain Java, for embedding in services; training runs
+ * on a {@link io.jsae.core.backend.Backend}.
+ *
+ * <p>Inputs are raw activations. When the model was trained with input normalization, {@link #inputScale()}
+ * is the factor s applied before the SAE ({@code x' = s·x}) and reconstructions are returned in the raw scale.
+ */
+public final class SparseAutoencoder {
+    private final SaeConfig config;
+    private final ParameterTensors weights;
+    private final float[] jumpThresholds;
+    private final double batchTopKThreshold;
+    private final double inputScale;
+
+    /**
+     * @param config             configuration (widths, activation)
+     * @param weights            weights in the internal layout (see {@link ParameterTensors})
+     * @param jumpThresholds     per-latent θ for jumprelu, else null
+     * @param batchTopKThreshold inference threshold for batchtopk (NaN: fall back to per-row top-k)
+     * @param inputScale         input normalization factor (1 when none)
+     */
+    public SparseAutoencoder(SaeConfig config, ParameterTensors weights, float[] jumpThresholds,
+                             double batchTopKThreshold, double inputScale) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.weights = Objects.requireNonNull(weights, "weights");
+        if (weights.dIn() != config.dIn() || weights.dSae() != config.dSae()) {
+            throw new IllegalArgumentException("weights have dIn=" + weights.dIn() + ", dSae=" + weights.dSae()
+                    + " but the config says dIn=" + config.dIn() + ", dSae=" + config.dSae());
+        }
+        if (config.activation() instanceof Activation.JumpRelu
+                && (jumpThresholds == null || jumpThresholds.length != config.dSae())) {
+            throw new IllegalArgumentException("jumprelu needs one threshold per latent (" + config.dSae() + "), had "
+                    + (jumpThresholds == null ? "none" : jumpThresholds.length));
+        }
+        if (!(inputScale > 0) || !Double.isFinite(inputScale)) {
+            throw new IllegalArgumentException("inputScale must be finite and > 0, was " + inputScale);
+        }
+        this.jumpThresholds = jumpThresholds == null ? null : jumpThresholds.clone();
+        this.batchTopKThreshold = batchTopKThreshold;
+        this.inputScale = inputScale;
+    }
+
+    /** @return the configuration */
+    public SaeConfig config() {
+        return config;
+    }
+
+    /** @return input width */
+    public int dIn() {
+        return config.dIn();
+    }
+
+    /** @return latent count */
+    public int dSae() {
+        return config.dSae();
+    }
+
+    /** @return a copy of the weights (internal layout) */
+    public ParameterTensors weights() {
+        return weights.copy();
+    }
+
+    /** @return per-latent jumprelu thresholds (copy), or null */
+    public float[] jumpThresholds() {
+        return jumpThresholds == null ? null : jumpThresholds.clone();
+    }
+
+    /** @return the batchtopk inference threshold, NaN when none */
+    public double batchTopKThreshold() {
+        return batchTopKThreshold;
+    }
+
+    /** @return input normalization factor s (1 when none) */
+    public double inputScale() {
+        return inputScale;
+    }
+
+    /**
+     * @param j latent index
+     * @return the decoder row of latent j (its feature direction), in the normalized input space
+     */
+    public float[] decoderRow(int j) {
+        Objects.checkIndex(j, dSae());
+        return Arrays.copyOfRange(weights.wDec(), j * dIn(), (j + 1) * dIn());
+    }
+
+    /**
+     * Encodes rows of raw activations.
+     *
+     * @param rows rows of width dIn
+     * @return their sparse codes
+     * @throws IllegalArgumentException naming the row with a wrong width or a NaN/Inf value
+     */
+    public SparseCodes encode(float[][] rows) {
+        int dIn = dIn();
+        int dSae = dSae();
+        int[] rowStart = new int[rows.length + 1];
+        int[] idx = new int[0];
+        float[] val = new float[0];
+        int n = 0;
+        float[] pre = new float[dSae];
+        float[] xc = new float[dIn];
+        for (int b = 0; b < rows.length; b++) {
+            float[] x = rows[b];
+            if (x == null || x.length != dIn) {
+                throw new IllegalArgumentException("row " + b + " has width " + (x == null ? "null" : x.length)
+                        + ", the SAE takes dIn=" + dIn);
+            }
+            for (int d = 0; d < dIn; d++) {
+                if (!Float.isFinite(x[d])) {
+                    throw new IllegalArgumentException("row " + b + " holds " + x[d] + " at column " + d);
+                }
+                xc[d] = (float) (x[d] * inputScale) - weights.bDec()[d];
+            }
+            float[] wEnc = weights.wEnc();
+            for (int j = 0; j < dSae; j++) {
+                float s = 0;
+                int base = j * dIn;
+                for (int d = 0; d < dIn; d++) {
+                    s += xc[d] * wEnc[base + d];
+                }
+                pre[j] = s + weights.bEnc()[j];
+            }
+            int[] kept = select(pre);
+            if (n + kept.length > idx.length) {
+                int cap = Math.max(n + kept.length, idx.length * 2 + 16);
+                idx = Arrays.copyOf(idx, cap);
+                val = Arrays.copyOf(val, cap);
+            }
+            for (int j : kept) {
+                idx[n] = j;
+                val[n] = pre[j];
+                n++;
+            }
+            rowStart[b + 1] = n;
+        }
+        return new SparseCodes(rowStart, Arrays.copyOf(idx, n), Arrays.copyOf(val, n));
+    }
+
+    /** Ascending indices of the active latents of one row of pre-activations (all with pre > 0). */
+    private int[] select(float[] pre) {
+        Activation act = config.activation();
+        int count = 0;
+        int[] out = new int[pre.length];
+        if (act instanceof Activation.TopK || (act instanceof Activation.BatchTopK && Double.isNaN(batchTopKThreshold))) {
+            int k = act.k();
+            // rank by value desc, lower index first; keep positives only
+            Integer[] order = new Integer[pre.length];
+            for (int j = 0; j < pre.length; j++) {
+                order[j] = j;
+            }
+            Arrays.sort(order, (a, c) -> pre[a] != pre[c] ? Float.compare(pre[c], pre[a]) : Integer.compare(a, c));
+            for (int i = 0; i < k; i++) {
+                if (pre[order[i]] > 0) {
+                    out[count++] = order[i];
+                }
+            }
+            Arrays.sort(out, 0, count);
+            return Arrays.copyOf(out, count);
+        }
+        for (int j = 0; j < pre.length; j++) {
+            boolean on;
+            if (act instanceof Activation.BatchTopK) {
+                on = pre[j] > batchTopKThreshold;
+            } else if (act instanceof Activation.JumpRelu) {
+                on = pre[j] > jumpThresholds[j] && pre[j] > 0;
+            } else {
+                on = pre[j] > 0;
+            }
+            if (on) {
+                out[count++] = j;
+            }
+        }
+        return Arrays.copyOf(out, count);
+    }
+
+    /**
+     * Decodes sparse codes to raw-scale activations: {@code x̂ = (z·W_dec + b_dec) / s}.
+     *
+     * @param codes codes of this SAE
+     * @return reconstructed rows
+     */
+    public float[][] decode(SparseCodes codes) {
+        int dIn = dIn();
+        float[][] out = new float[codes.rows()][];
+        float[] wDec = weights.wDec();
+        for (int b = 0; b < codes.rows(); b++) {
+            float[] row = weights.bDec().clone();
+            for (int e = codes.rowStart()[b]; e < codes.rowStart()[b + 1]; e++) {
+                int j = codes.indices()[e];
+                if (j < 0 || j >= dSae()) {
+                    throw new IllegalArgumentException("row " + b + " names latent " + j + ", outside [0, " + dSae() + ")");
+                }
+                float v = codes.values()[e];
+                for (int d = 0; d < dIn; d++) {
+                    row[d] += v * wDec[j * dIn + d];
+                }
+            }
+            if (inputScale != 1) {
+                for (int d = 0; d < dIn; d++) {
+                    row[d] = (float) (row[d] / inputScale);
+                }
+            }
+            out[b] = row;
+        }
+        return out;
+    }
+
+    /**
+     * @param rows raw activations
+     * @return their reconstructions
+     */
+    public float[][] reconstruct(float[][] rows) {
+        return decode(encode(rows));
+    }
+}

@@ -1,0 +1,171 @@
+package io.jsae.core.train;
+
+import io.jsae.core.Activation;
+import io.jsae.core.ParameterTensors;
+import io.jsae.core.SaeConfig;
+import io.jsae.core.SparseAutoencoder;
+import io.jsae.core.SparseCodes;
+import io.jsae.core.TestData;
+import io.jsae.core.backend.InvalidBatchException;
+import io.jsae.core.backend.StepMetrics;
+import io.jsae.core.backend.cpu.CpuBackend;
+import io.jsae.core.data.SourcePosition;
+import io.jsae.core.data.SyntheticActivations;
+import io.jsae.core.eval.EvalMetrics;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SaeTrainerTest {
+    private static CpuBackend backend;
+
+    @BeforeAll
+    static void open() {
+        backend = new CpuBackend(2);
+        Assumptions.assumeTrue(backend.isAvailable(), () -> backend.unavailableReason());
+    }
+
+    @AfterAll
+    static void close() {
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    private static SaeConfig.Builder small() {
+        return SaeConfig.builder(32, 128).activation(Activation.topK(4)).batchSize(256).learningRate(3e-3).seed(5);
+    }
+
+    @Test
+    void topKHasL0ExactlyKAndUnitDecoderRows() {
+        SyntheticActivations data = new SyntheticActivations(32, 64, 3, 0.01, 20_000, 1);
+        try (SaeTrainer trainer = new SaeTrainer(small().build(), backend)) {
+            trainer.trainEpoch(data);
+            trainer.trainEpoch(data);
+            EvalMetrics eval = trainer.evaluate(data, 4096);
+            assertEquals(4.0, eval.l0(), 1e-12, "L0 of a topk(4) SAE");
+            SparseAutoencoder model = trainer.model();
+            for (int j = 0; j < model.dSae(); j++) {
+                double n = 0;
+                for (float v : model.decoderRow(j)) {
+                    n += v * (double) v;
+                }
+                assertEquals(1.0, Math.sqrt(n), 1e-5, "decoder row " + j + " norm");
+            }
+            // the heap model encodes as the device does: same L0 and the same reconstruction error
+            float[][] rows = new float[256][32];
+            java.nio.FloatBuffer buf = java.nio.FloatBuffer.allocate(256 * 32);
+            data.seek(new SourcePosition(7, 0));
+            data.read(buf, 256);
+            buf.flip();
+            for (float[] r : rows) {
+                buf.get(r);
+            }
+            SparseCodes codes = model.encode(rows);
+            assertEquals(4.0, codes.meanL0(), 1e-12);
+            data.seek(new SourcePosition(7, 0));
+            EvalMetrics same = trainer.evaluate(data, 256);
+            float[][] rec = model.decode(codes);
+            double sse = 0;
+            for (int b = 0; b < rows.length; b++) {
+                for (int d = 0; d < 32; d++) {
+                    sse += (rec[b][d] - rows[b][d]) * (double) (rec[b][d] - rows[b][d]);
+                }
+            }
+            assertEquals(same.mse(), sse / rows.length, 1e-4 * same.mse());
+        }
+    }
+
+    @Test
+    void sameSeedAndThreadsGiveBitwiseIdenticalWeights() {
+        ParameterTensors[] results = new ParameterTensors[2];
+        for (int run = 0; run < 2; run++) {
+            SyntheticActivations data = new SyntheticActivations(32, 64, 3, 0.01, 5_000, 2);
+            try (SaeTrainer trainer = new SaeTrainer(small().activation(Activation.batchTopK(4)).deadTokens(2_000).build(),
+                    backend)) {
+                trainer.trainEpoch(data);
+                trainer.trainEpoch(data);
+                results[run] = trainer.model().weights();
+            }
+        }
+        assertTrue(results[0].bitwiseEquals(results[1]), "two runs with one seed must give identical weights");
+    }
+
+    @Test
+    void nonFiniteBatchIsRejectedWithStepAndRowAndChangesNothing() {
+        SyntheticActivations data = new SyntheticActivations(32, 64, 3, 0.01, 1_000, 3);
+        try (SaeTrainer trainer = new SaeTrainer(small().build(), backend)) {
+            trainer.trainEpoch(data);
+            ParameterTensors before = trainer.model().weights();
+            var stateBefore = trainer.deviceSae().state();
+            float[][] rows = TestData.batch(8, 32, new SplittableRandom(1));
+            rows[5][17] = Float.NaN;
+            long step = trainer.step();
+            InvalidBatchException e = assertThrows(InvalidBatchException.class, () -> trainer.trainBatch(rows));
+            assertTrue(e.getMessage().contains("step " + step), e.getMessage());
+            assertTrue(e.getMessage().contains("row 5"), e.getMessage());
+            assertTrue(trainer.model().weights().bitwiseEquals(before), "weights changed by a rejected batch");
+            var stateAfter = trainer.deviceSae().state();
+            assertTrue(stateAfter.adamM().bitwiseEquals(stateBefore.adamM()));
+            assertEquals(stateBefore.adamStep(), stateAfter.adamStep());
+            assertEquals(step, trainer.step());
+
+            rows[5][17] = Float.POSITIVE_INFINITY;
+            assertThrows(InvalidBatchException.class, () -> trainer.trainBatch(rows));
+            float[][] narrow = {new float[32], new float[31]};
+            InvalidBatchException w = assertThrows(InvalidBatchException.class, () -> trainer.trainBatch(narrow));
+            assertTrue(w.getMessage().contains("row 1") && w.getMessage().contains("31"), w.getMessage());
+            // and the trainer still works afterwards
+            rows[5][17] = 0;
+            StepMetrics m = trainer.trainBatch(rows);
+            assertTrue(Double.isFinite(m.loss()));
+        }
+    }
+
+    @Test
+    void sourceOfWrongWidthIsRejected() {
+        try (SaeTrainer trainer = new SaeTrainer(small().build(), backend)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> trainer.trainEpoch(new SyntheticActivations(16, 8, 2, 0, 100, 1)));
+            assertTrue(e.getMessage().contains("16") && e.getMessage().contains("dIn=32"), e.getMessage());
+        }
+    }
+
+    @Test
+    void auxKLowersTheDeadFraction() {
+        // Many latents for few features and a short dead window: without AuxK a large share dies.
+        double[] dead = new double[2];
+        for (int run = 0; run < 2; run++) {
+            SyntheticActivations data = new SyntheticActivations(32, 24, 2, 0.01, 60_000, 4);
+            SaeConfig config = SaeConfig.builder(32, 256).activation(Activation.topK(2)).batchSize(256)
+                    .learningRate(3e-3).deadTokens(3_000).kAux(16).auxCoefficient(run == 0 ? 0 : 1.0 / 8).seed(9)
+                    .build();
+            try (SaeTrainer trainer = new SaeTrainer(config, backend)) {
+                EpochSummary s = trainer.trainEpoch(data);
+                dead[run] = s.deadFraction();
+            }
+        }
+        assertTrue(dead[0] > 0.2, "the run must create dead latents without AuxK, had " + dead[0]);
+        assertTrue(dead[1] < dead[0] * 0.8, "AuxK must lower the dead fraction: without " + dead[0] + ", with " + dead[1]);
+    }
+
+    @Test
+    void inputNormalizationIsFoldedIntoTheModelScale() {
+        SyntheticActivations raw = new SyntheticActivations(32, 64, 3, 0.01, 5_000, 6);
+        try (SaeTrainer trainer = new SaeTrainer(small().normalizeInput(true).build(), backend)) {
+            trainer.trainEpoch(raw);
+            double s = trainer.inputScale();
+            assertTrue(s > 0 && s != 1.0);
+            assertEquals(s, trainer.model().inputScale());
+            assertFalse(Double.isNaN(trainer.evaluate(raw, 1024).explainedVariance()));
+        }
+    }
+}
