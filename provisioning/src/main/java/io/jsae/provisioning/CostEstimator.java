@@ -205,7 +205,7 @@ public final class CostEstimator {
                     provider.append(" (spot)");
                 }
                 if (row.stale()) {
-                    provider.append(table.footnote("Price as of " + o.asOf() + " (" + o.source() + "), "
+                    provider.append(table.footnote("Price as of " + o.asOf() + ", source: " + o.source() + "; "
                             + o.ageInDays(today) + " days old on " + today + ", over the " + staleLimit.toDays()
                             + "-day limit: check the provider's current price before booking."));
                 }

@@ -10,7 +10,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -79,9 +78,7 @@ public final class LambdaCloudPriceSource implements PriceSource {
         }
         LocalDate today = LocalDate.now(clock);
         List<LiveOffer> offers = new ArrayList<>();
-        Iterator<Map.Entry<String, JsonNode>> types = data.fields();
-        while (types.hasNext()) {
-            Map.Entry<String, JsonNode> entry = types.next();
+        for (Map.Entry<String, JsonNode> entry : data.properties()) {
             String path = "data." + entry.getKey();
             JsonNode type = http.require(entry.getValue(), "instance_type", path);
             String typePath = path + ".instance_type";

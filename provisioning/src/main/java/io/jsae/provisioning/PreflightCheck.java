@@ -17,9 +17,10 @@ public interface PreflightCheck {
     /**
      * A name for reports when the check fails before producing a result.
      *
-     * @return the name; the class name unless overridden
+     * @return the name; the class name unless overridden, "unnamed check" for a lambda or anonymous class
      */
     default String name() {
-        return getClass().getSimpleName();
+        Class<?> type = getClass();
+        return type.isSynthetic() || type.isAnonymousClass() ? "unnamed check" : type.getSimpleName();
     }
 }

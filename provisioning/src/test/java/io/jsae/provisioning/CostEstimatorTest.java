@@ -75,8 +75,8 @@ class CostEstimatorTest {
     void staleAndMarketplaceRowsGetGeneratedFootnotes() {
         String md = estimator.compare(GuideOffers.lambda(), PriceCatalog.bundled().offers(), TWELVE).toMarkdown();
 
-        assertTrue(md.contains("[^1]: Price as of 2025-10-01 (GPU guide table (as quoted by the guide)), 423 days old"
-                + " on 2026-11-28, over the 90-day limit"), md);
+        assertTrue(md.contains("[^1]: Price as of 2025-10-01, source: GPU guide table (as quoted by the guide); 423 days"
+                + " old on 2026-11-28, over the 90-day limit"), md);
         assertTrue(md.contains("| TensorDock[^1][^2] |"), "stale and marketplace: " + md);
         assertTrue(md.contains("[^2]: Marketplace price: set by individual hosts, it moves often and varies between"
                 + " hosts (the guide quoted a range of $1.80-2.50/h"), md);

@@ -51,6 +51,7 @@ class PreflightTest {
         assertEquals("broken", first.name());
         assertTrue(first.message().contains("IllegalStateException: config missing"), first.message());
         assertEquals(CheckResult.Status.FAIL, report.results().get(1).status(), "a null result is a failure");
+        assertEquals("unnamed check", report.results().get(1).name());
         assertEquals(CheckResult.Status.PASS, report.results().get(2).status());
     }
 
