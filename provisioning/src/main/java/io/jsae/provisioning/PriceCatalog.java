@@ -69,16 +69,28 @@ public final class PriceCatalog {
      * @throws IllegalArgumentException when two rows describe the same offer on the same day
      */
     public static PriceCatalog of(Collection<Offer> rows) {
-        Map<Offer.Key, Map<LocalDate, Offer>> seen = new HashMap<>();
-        for (Offer row : rows) {
-            Offer earlier = seen.computeIfAbsent(row.key(), k -> new HashMap<>()).putIfAbsent(row.asOf(), row);
+        List<Offer> list = new ArrayList<>(rows);
+        int[] duplicate = firstDuplicate(list);
+        if (duplicate != null) {
+            Offer earlier = list.get(duplicate[0]);
+            Offer later = list.get(duplicate[1]);
+            throw new IllegalArgumentException("two rows for " + later.key() + " dated " + later.asOf() + " ("
+                    + earlier.pricePerHour() + " and " + later.pricePerHour() + "); keep one row per offer and day");
+        }
+        return new PriceCatalog(list);
+    }
+
+    /** Indexes {earlier, later} of the first two rows that describe one offer on one day, or null. */
+    private static int[] firstDuplicate(List<Offer> rows) {
+        Map<Offer.Key, Map<LocalDate, Integer>> seen = new HashMap<>();
+        for (int i = 0; i < rows.size(); i++) {
+            Offer row = rows.get(i);
+            Integer earlier = seen.computeIfAbsent(row.key(), k -> new HashMap<>()).putIfAbsent(row.asOf(), i);
             if (earlier != null) {
-                throw new IllegalArgumentException("two rows for " + row.key() + " dated " + row.asOf()
-                        + " (" + earlier.pricePerHour() + " and " + row.pricePerHour()
-                        + "); keep one row per offer and day");
+                return new int[] {earlier, i};
             }
         }
-        return new PriceCatalog(new ArrayList<>(rows));
+        return null;
     }
 
     /**
@@ -119,7 +131,7 @@ public final class PriceCatalog {
         CsvMapper mapper = new CsvMapper();
         CsvSchema schema = CsvSchema.emptySchema().withComments();
         List<Offer> rows = new ArrayList<>();
-        Map<Offer.Key, Map<LocalDate, Long>> linesByOfferAndDay = new HashMap<>();
+        List<Long> lines = new ArrayList<>();
         try (JsonParser parser = mapper.getFactory().createParser(reader)) {
             CsvParser csv = (CsvParser) parser;
             csv.setSchema(schema);
@@ -146,21 +158,21 @@ public final class PriceCatalog {
                     columnIndex = headerIndex(cells, name, line);
                     continue;
                 }
-                Offer offer = parseRow(cells, header, columnIndex, name, line);
-                Long earlier = linesByOfferAndDay.computeIfAbsent(offer.key(), k -> new HashMap<>())
-                        .putIfAbsent(offer.asOf(), line);
-                if (earlier != null) {
-                    throw new CatalogFormatException(name, line, null, "a second row for the same offer ("
-                            + offer.provider() + ", " + offer.gpuCount() + "x " + offer.gpuModel() + ", "
-                            + offer.pricingModel() + ") dated " + offer.asOf() + " (first on line " + earlier
-                            + "); keep one row per offer and day, or give the newer price a newer as_of", null);
-                }
-                rows.add(offer);
+                rows.add(parseRow(cells, header, columnIndex, name, line));
+                lines.add(line);
             }
             if (header == null) {
                 throw new CatalogFormatException(name, 1, null, "no header row; the first row must name the columns "
                         + String.join(",", COLUMNS), null);
             }
+        }
+        int[] duplicate = firstDuplicate(rows);
+        if (duplicate != null) {
+            Offer offer = rows.get(duplicate[1]);
+            throw new CatalogFormatException(name, lines.get(duplicate[1]), null, "a second row for the same offer ("
+                    + offer.provider() + ", " + offer.gpuCount() + "x " + offer.gpuModel() + ", " + offer.pricingModel()
+                    + ") dated " + offer.asOf() + " (first on line " + lines.get(duplicate[0]) + "); keep one row per"
+                    + " offer and day, or give the newer price a newer as_of", null);
         }
         return new PriceCatalog(rows);
     }
