@@ -12,7 +12,14 @@ import java.util.Objects;
  */
 public record CheckResult(String name, Status status, String message, String remedy) {
 
-    /** Validates and normalises: a null remedy becomes empty. */
+    /**
+     * Validates and normalises: a null remedy becomes empty.
+     *
+     * @param name the check's name, e.g. "Hugging Face access to meta-llama/Llama-3.1-8B"
+     * @param status PASS, WARN or FAIL
+     * @param message what was found
+     * @param remedy what to do about it; empty for PASS
+     */
     public CheckResult {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(status, "status");

@@ -184,7 +184,15 @@ public final class CostEstimator {
     public record Comparison(Offer baseline, BigDecimal hours, List<ComparisonRow> rows, LocalDate today,
                              Duration staleLimit) {
 
-        /** Copies the rows. */
+        /**
+         * Copies the rows.
+         *
+         * @param baseline the reference offer
+         * @param hours run length in hours
+         * @param rows baseline first, then the other offers
+         * @param today the day staleness was judged on
+         * @param staleLimit the stale limit used
+         */
         public Comparison {
             rows = List.copyOf(rows);
         }
@@ -259,7 +267,14 @@ public final class CostEstimator {
      */
     public record RunsComparison(Offer baseline, Offer alternative, BigDecimal hours, List<RunsRow> rows) {
 
-        /** Copies the rows. */
+        /**
+         * Copies the rows.
+         *
+         * @param baseline the reference offer
+         * @param alternative the offer compared
+         * @param hours length of one run in hours
+         * @param rows one row per number of runs, from 1
+         */
         public RunsComparison {
             rows = List.copyOf(rows);
         }

@@ -12,7 +12,13 @@ import java.util.Objects;
  */
 public record LiveOffer(Offer offer, Capacity capacity, List<String> regions) {
 
-    /** Validates and copies. */
+    /**
+     * Validates and copies.
+     *
+     * @param offer the offer, dated today
+     * @param capacity whether the provider said it can launch this offer now
+     * @param regions regions with capacity, where the API names them; empty otherwise
+     */
     public LiveOffer {
         Objects.requireNonNull(offer, "offer");
         Objects.requireNonNull(capacity, "capacity");

@@ -26,7 +26,19 @@ import java.util.Objects;
 public record Offer(String provider, String gpuModel, int gpuCount, int gpuMemoryGb, BigDecimal pricePerHour,
                     PricingModel pricingModel, LocalDate asOf, String source, String notes) {
 
-    /** Validates the fields; a bad value names the field and the offer. */
+    /**
+     * Validates the fields; a bad value names the field and the offer.
+     *
+     * @param provider who rents the machine, e.g. "Lambda" or "RunPod (Secure Cloud)"
+     * @param gpuModel the GPU model, e.g. "A100"
+     * @param gpuCount GPUs in one instance, at least 1
+     * @param gpuMemoryGb memory of one GPU in GB, or 0 when the source does not say
+     * @param pricePerHour US dollars per instance-hour, positive
+     * @param pricingModel on-demand, spot or marketplace
+     * @param asOf the day the figure was read
+     * @param source where the figure was read
+     * @param notes free text (instance type, ranges, caveats); never null, may be empty
+     */
     public Offer {
         requireText(provider, "provider");
         requireText(gpuModel, "gpuModel");

@@ -67,7 +67,11 @@ public final class Preflight {
      */
     public record Report(List<CheckResult> results) {
 
-        /** Copies the results. */
+        /**
+         * Copies the results.
+         *
+         * @param results every result, in check order
+         */
         public Report {
             results = List.copyOf(results);
         }

@@ -12,7 +12,12 @@ import java.util.Objects;
  */
 public record Recommendation(Choice choice, List<Factor> factors) {
 
-    /** Validates and copies. */
+    /**
+     * Validates and copies.
+     *
+     * @param choice the recommended pricing model
+     * @param factors every factor, in the order the tree weighs them
+     */
     public Recommendation {
         Objects.requireNonNull(choice, "choice");
         factors = List.copyOf(factors);

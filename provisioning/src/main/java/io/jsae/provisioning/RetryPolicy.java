@@ -17,7 +17,13 @@ public record RetryPolicy(int maxRetries, Duration initialBackoff, Duration maxB
     /** Three retries, 1 s doubling, at most 30 s per wait. */
     public static final RetryPolicy DEFAULT = new RetryPolicy(3, Duration.ofSeconds(1), Duration.ofSeconds(30));
 
-    /** Validates the bounds. */
+    /**
+     * Validates the bounds.
+     *
+     * @param maxRetries retries after the first attempt, 0 or more
+     * @param initialBackoff first wait when the server gives no Retry-After
+     * @param maxBackoff the longest single wait, Retry-After included
+     */
     public RetryPolicy {
         Objects.requireNonNull(initialBackoff, "initialBackoff");
         Objects.requireNonNull(maxBackoff, "maxBackoff");

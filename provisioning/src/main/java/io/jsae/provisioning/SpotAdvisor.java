@@ -64,7 +64,15 @@ public final class SpotAdvisor {
     public record Situation(int plannedRuns, boolean toleratesInterruption, boolean hasCheckpointResume,
                             boolean timeSensitive, boolean finalProductionRun) {
 
-        /** Validates the run count. */
+        /**
+         * Validates the run count.
+         *
+         * @param plannedRuns how many runs of this job are planned
+         * @param toleratesInterruption whether an interruption is acceptable at all (no hard deadline per run, nobody waiting on a live result)
+         * @param hasCheckpointResume whether training resumes from its last checkpoint after an interruption
+         * @param timeSensitive whether the result is needed by a fixed time
+         * @param finalProductionRun whether this is the final run whose result ships
+         */
         public Situation {
             if (plannedRuns < 1) {
                 throw new IllegalArgumentException("plannedRuns is " + plannedRuns + "; give at least 1");
@@ -126,7 +134,15 @@ public final class SpotAdvisor {
     public record InterruptionModel(double interruptionsPerHour, Duration checkpointWrite, Duration restart,
                                     IntervalRule rule, Optional<Duration> fixedInterval) {
 
-        /** Validates the parameters. */
+        /**
+         * Validates the parameters.
+         *
+         * @param interruptionsPerHour λ, the mean number of interruptions per hour, 0 or more
+         * @param checkpointWrite C, the time to write one checkpoint
+         * @param restart R, the time from an interruption to training again (new instance, reload)
+         * @param rule how to choose τ when {@code fixedInterval} is empty
+         * @param fixedInterval τ, hours of work between checkpoints, when set by hand
+         */
         public InterruptionModel {
             if (!(interruptionsPerHour >= 0) || Double.isInfinite(interruptionsPerHour)) {
                 throw new IllegalArgumentException("interruptionsPerHour is " + interruptionsPerHour

@@ -111,7 +111,12 @@ public final class TrainingCostPlanner {
      */
     public record RoundLimits(int minRounds, int maxRounds) {
 
-        /** Validates the range. */
+        /**
+         * Validates the range.
+         *
+         * @param minRounds rounds before which TUMIX never stops, at least 1
+         * @param maxRounds rounds by which TUMIX always stops, at least {@code minRounds}
+         */
         public RoundLimits {
             if (minRounds < 1 || maxRounds < minRounds) {
                 throw new IllegalArgumentException("round limits " + minRounds + ".." + maxRounds
@@ -156,7 +161,15 @@ public final class TrainingCostPlanner {
     public record SavingsTable(Offer offer, BigDecimal hoursPerEpoch, SavingsRow baseline, List<SavingsRow> scenarios,
                                Optional<RoundLimits> limits) {
 
-        /** Copies the rows. */
+        /**
+         * Copies the rows.
+         *
+         * @param offer the offer
+         * @param hoursPerEpoch hours of one epoch
+         * @param baseline the planned run without early termination
+         * @param scenarios the early-termination scenarios, in the order given
+         * @param limits the round setting, when one was given
+         */
         public SavingsTable {
             scenarios = List.copyOf(scenarios);
         }
