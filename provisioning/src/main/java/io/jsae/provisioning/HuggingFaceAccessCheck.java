@@ -241,21 +241,21 @@ public final class HuggingFaceAccessCheck implements PreflightCheck {
             return CheckResult.fail(name(), "HF_ENDPOINT '" + endpoint + "' is not a URL: " + e.getMessage(),
                     "set HF_ENDPOINT to a URL such as " + DEFAULT_ENDPOINT + ", or unset it");
         }
+        try {
+            return access(endpoint, token);
+        } catch (CallFailed e) {
+            return e.result;
+        }
+    }
+
+    /** The two calls: whoami (with a token) and the HEAD probe of the repo file. */
+    private CheckResult access(String endpoint, Optional<Token> token) throws CallFailed {
         String repoPage = endpoint + "/" + repoId;
         String user = null;
         if (token.isPresent()) {
             URI whoami = URI.create(endpoint + "/api/whoami-v2");
-            HttpResponse<String> response;
-            try {
-                response = send(HttpRequest.newBuilder(whoami).GET(), token, HttpResponse.BodyHandlers.ofString());
-            } catch (HttpTimeoutException e) {
-                return timedOut(whoami);
-            } catch (IOException e) {
-                return unreachable(whoami, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return CheckResult.fail(name(), "interrupted while calling " + whoami, "run the check again");
-            }
+            HttpResponse<String> response = send(HttpRequest.newBuilder(whoami).GET(), token,
+                    HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() == 401) {
                 return CheckResult.fail(name(), "the " + token.get() + " is invalid or expired (HTTP 401 from "
                                 + whoami + ")",
@@ -269,29 +269,44 @@ public final class HuggingFaceAccessCheck implements PreflightCheck {
             user = userName(response.body());
         }
         URI probe = URI.create(repoPage + "/resolve/" + revision + "/" + file);
-        HttpResponse<Void> head;
-        try {
-            head = send(HttpRequest.newBuilder(probe).method("HEAD", HttpRequest.BodyPublishers.noBody()), token,
-                    HttpResponse.BodyHandlers.discarding());
-        } catch (HttpTimeoutException e) {
-            return timedOut(probe);
-        } catch (IOException e) {
-            return unreachable(probe, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return CheckResult.fail(name(), "interrupted while calling " + probe, "run the check again");
-        }
+        HttpResponse<Void> head = send(HttpRequest.newBuilder(probe).method("HEAD",
+                HttpRequest.BodyPublishers.noBody()), token, HttpResponse.BodyHandlers.discarding());
         return judge(head, probe, repoPage, endpoint, token, user);
     }
 
+    /** A call that ended without an HTTP answer; carries the result to report. */
+    private static final class CallFailed extends Exception {
+        private final transient CheckResult result;
+
+        CallFailed(CheckResult result) {
+            super(result.message(), null, false, false);
+            this.result = result;
+        }
+    }
+
     private <T> HttpResponse<T> send(HttpRequest.Builder request, Optional<Token> token,
-                                     HttpResponse.BodyHandler<T> handler) throws IOException, InterruptedException {
+                                     HttpResponse.BodyHandler<T> handler) throws CallFailed {
         request.timeout(timeout).header("User-Agent", "jsae-provisioning");
         token.ifPresent(t -> request.header("Authorization", "Bearer " + t.value()));
         HttpRequest built = request.build();
-        HttpResponse<T> response = client.send(built, handler);
-        LOG.debug("{} {} -> {}", built.method(), built.uri(), response.statusCode());
-        return response;
+        try {
+            HttpResponse<T> response = client.send(built, handler);
+            LOG.debug("{} {} -> {}", built.method(), built.uri(), response.statusCode());
+            return response;
+        } catch (HttpTimeoutException e) {
+            throw new CallFailed(CheckResult.fail(name(), "no answer from " + built.uri() + " within "
+                    + timeout.toMillis() + " ms (timeout)", "check the network and proxy of this machine, or raise"
+                    + " the timeout if the link is slow"));
+        } catch (IOException e) {
+            throw new CallFailed(CheckResult.fail(name(), (e instanceof ConnectException ? "cannot connect to "
+                            : "request to ") + built.uri() + " failed: " + e.getClass().getSimpleName()
+                            + (e.getMessage() == null ? "" : ": " + e.getMessage()),
+                    "check the network, DNS and proxy of this machine, and HF_ENDPOINT if it is set"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CallFailed(CheckResult.fail(name(), "interrupted while calling " + built.uri(),
+                    "run the check again"));
+        }
     }
 
     private static String userName(String body) {
@@ -359,18 +374,6 @@ public final class HuggingFaceAccessCheck implements PreflightCheck {
             return "the hub failed; run again later and check its status page if it persists";
         }
         return "check HF_ENDPOINT (" + endpoint + ") and any proxy between this machine and the hub";
-    }
-
-    private CheckResult timedOut(URI uri) {
-        return CheckResult.fail(name(), "no answer from " + uri + " within " + timeout.toMillis() + " ms (timeout)",
-                "check the network and proxy of this machine, or raise the timeout if the link is slow");
-    }
-
-    private CheckResult unreachable(URI uri, IOException e) {
-        String what = e instanceof ConnectException ? "cannot connect to " : "request to ";
-        return CheckResult.fail(name(), what + uri + " failed: " + e.getClass().getSimpleName()
-                        + (e.getMessage() == null ? "" : ": " + e.getMessage()),
-                "check the network, DNS and proxy of this machine, and HF_ENDPOINT if it is set");
     }
 
     private static CheckResult scrub(CheckResult result, Optional<Token> token) {

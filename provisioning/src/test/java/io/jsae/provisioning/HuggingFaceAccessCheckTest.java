@@ -220,11 +220,7 @@ class HuggingFaceAccessCheckTest {
     void slowHubIsReportedAsATimeout() {
         env.put("HF_TOKEN", TOKEN);
         server.on("/api/whoami-v2", (req, ex) -> {
-            try {
-                Thread.sleep(3000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            LocalServer.pause(3000);
             respond(ex, 200, WHOAMI);
         });
         long start = System.nanoTime();

@@ -185,11 +185,7 @@ class LambdaCloudPriceSourceTest {
     @Test
     void slowApiTimesOut() {
         server.on("/api/v1/instance-types", (req, ex) -> {
-            try {
-                Thread.sleep(3000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            LocalServer.pause(3000);
             respond(ex, 200, INSTANCE_TYPES);
         });
 

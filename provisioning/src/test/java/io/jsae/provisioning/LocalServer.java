@@ -74,6 +74,15 @@ final class LocalServer implements AutoCloseable {
         }
     }
 
+    /** Sleeps in a handler to play a slow server; an interrupt (server shutdown) ends the sleep early. */
+    static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Override
     public void close() {
         server.stop(0);
