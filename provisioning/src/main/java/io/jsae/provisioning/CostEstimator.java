@@ -1,0 +1,299 @@
+package io.jsae.provisioning;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * What runs cost on which offer, and how offers compare against a baseline.
+ *
+ * <p>Costs are exact {@link BigDecimal} products of price and hours; they are rounded (HALF_UP, to cents)
+ * only when shown. "Percent cheaper" is always computed from the two costs, never typed in: a 12-hour run
+ * at $1.29/h costs $15.48, at $0.69/h $8.28, which is 46.5% cheaper.
+ *
+ * <p>Comparison tables flag, with generated footnotes, rows whose price is older than the stale limit and
+ * marketplace rows whose price is volatile.
+ */
+public final class CostEstimator {
+
+    /** Prices older than this are flagged as stale unless another limit is given: GPU prices move monthly. */
+    public static final Duration DEFAULT_STALE_LIMIT = Duration.ofDays(90);
+
+    private static final BigDecimal SECONDS_PER_HOUR = BigDecimal.valueOf(3600);
+
+    private final Duration staleLimit;
+    private final Clock clock;
+
+    /** An estimator with the default stale limit and the system clock (UTC). */
+    public CostEstimator() {
+        this(DEFAULT_STALE_LIMIT, Clock.systemUTC());
+    }
+
+    /**
+     * An estimator with an explicit stale limit and clock.
+     *
+     * @param staleLimit prices older than this (whole days) get a stale footnote
+     * @param clock      gives "today" for the staleness check
+     */
+    public CostEstimator(Duration staleLimit, Clock clock) {
+        this.staleLimit = Objects.requireNonNull(staleLimit, "staleLimit");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        if (staleLimit.isNegative()) {
+            throw new IllegalArgumentException("staleLimit is negative (" + staleLimit + "); give 0 or more days");
+        }
+    }
+
+    /**
+     * Converts a duration to hours, exactly to the second.
+     *
+     * @param duration a duration
+     * @return hours
+     */
+    public static BigDecimal hours(Duration duration) {
+        return BigDecimal.valueOf(duration.getSeconds()).divide(SECONDS_PER_HOUR, Money.CONTEXT);
+    }
+
+    /**
+     * The cost of one run, unrounded.
+     *
+     * @param offer the offer
+     * @param hours run length in hours, 0 or more
+     * @return US dollars
+     */
+    public BigDecimal runCost(Offer offer, BigDecimal hours) {
+        requireHours(hours);
+        return offer.pricePerHour().multiply(hours);
+    }
+
+    /**
+     * The cost of several runs of the same length, unrounded.
+     *
+     * @param offer the offer
+     * @param hours length of one run in hours
+     * @param runs  number of runs, 0 or more
+     * @return US dollars
+     */
+    public BigDecimal runsCost(Offer offer, BigDecimal hours, int runs) {
+        if (runs < 0) {
+            throw new IllegalArgumentException("runs is " + runs + "; give 0 or more");
+        }
+        return runCost(offer, hours).multiply(BigDecimal.valueOf(runs));
+    }
+
+    /**
+     * How many percent {@code cost} is below {@code baselineCost}, unrounded; negative when it is dearer.
+     *
+     * @param baselineCost the reference cost, positive
+     * @param cost         the cost compared
+     * @return the percentage, e.g. 46.51… for $8.28 against $15.48
+     */
+    public static BigDecimal percentCheaper(BigDecimal baselineCost, BigDecimal cost) {
+        return Money.percentBelow(baselineCost, cost);
+    }
+
+    private static void requireHours(BigDecimal hours) {
+        Objects.requireNonNull(hours, "hours");
+        if (hours.signum() < 0) {
+            throw new IllegalArgumentException("run length is " + hours + " hours; give 0 or more");
+        }
+    }
+
+    /**
+     * Compares offers against a baseline for one run. The baseline is the first row; it is added when
+     * {@code offers} does not hold it.
+     *
+     * @param baseline the reference offer
+     * @param offers   offers to compare, in the order they should appear
+     * @param hours    run length in hours, positive
+     * @return the comparison, renderable as Markdown
+     */
+    public Comparison compare(Offer baseline, List<Offer> offers, BigDecimal hours) {
+        requireHours(hours);
+        if (hours.signum() == 0) {
+            throw new IllegalArgumentException("a comparison needs a run longer than 0 hours");
+        }
+        LocalDate today = LocalDate.now(clock);
+        BigDecimal baselineCost = runCost(baseline, hours);
+        List<Offer> ordered = new ArrayList<>();
+        ordered.add(baseline);
+        offers.stream().filter(o -> !o.equals(baseline)).forEach(ordered::add);
+        List<ComparisonRow> rows = new ArrayList<>();
+        for (Offer offer : ordered) {
+            BigDecimal cost = runCost(offer, hours);
+            rows.add(new ComparisonRow(offer, cost, percentCheaper(baselineCost, cost), offer.equals(baseline),
+                    offer.isOlderThan(staleLimit, today)));
+        }
+        return new Comparison(baseline, hours, rows, today, staleLimit);
+    }
+
+    /**
+     * Compares 1 to {@code runs} runs on a baseline and on an alternative.
+     *
+     * @param baseline    the reference offer
+     * @param alternative the offer compared
+     * @param hours       length of one run in hours
+     * @param runs        the largest number of runs shown, at least 1
+     * @return the comparison, renderable as Markdown
+     */
+    public RunsComparison compareRuns(Offer baseline, Offer alternative, BigDecimal hours, int runs) {
+        if (runs < 1) {
+            throw new IllegalArgumentException("runs is " + runs + "; give at least 1");
+        }
+        List<RunsRow> rows = new ArrayList<>();
+        for (int n = 1; n <= runs; n++) {
+            BigDecimal base = runsCost(baseline, hours, n);
+            BigDecimal alt = runsCost(alternative, hours, n);
+            rows.add(new RunsRow(n, base, alt, base.subtract(alt), percentCheaper(base, alt)));
+        }
+        return new RunsComparison(baseline, alternative, hours, rows);
+    }
+
+    /** "Lambda on-demand", "RunPod spot": how tables name an offer in a column header. */
+    static String label(Offer offer) {
+        return offer.provider() + " " + offer.pricingModel().name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /**
+     * One row of a comparison.
+     *
+     * @param offer          the offer
+     * @param runCost        cost of one run, unrounded
+     * @param percentCheaper percent below the baseline's run cost, unrounded; negative when dearer
+     * @param baseline       whether this row is the baseline
+     * @param stale          whether the price is older than the stale limit
+     */
+    public record ComparisonRow(Offer offer, BigDecimal runCost, BigDecimal percentCheaper, boolean baseline,
+                                boolean stale) {
+    }
+
+    /**
+     * Offers compared against a baseline for one run.
+     *
+     * @param baseline   the reference offer
+     * @param hours      run length in hours
+     * @param rows       baseline first, then the other offers
+     * @param today      the day staleness was judged on
+     * @param staleLimit the stale limit used
+     */
+    public record Comparison(Offer baseline, BigDecimal hours, List<ComparisonRow> rows, LocalDate today,
+                             Duration staleLimit) {
+
+        /**
+         * Copies the rows.
+         *
+         * @param baseline the reference offer
+         * @param hours run length in hours
+         * @param rows baseline first, then the other offers
+         * @param today the day staleness was judged on
+         * @param staleLimit the stale limit used
+         */
+        public Comparison {
+            rows = List.copyOf(rows);
+        }
+
+        /**
+         * The table in the guide's columns (Provider | GPU | VRAM | $/hr | run cost | vs baseline), with
+         * footnotes for stale and marketplace rows.
+         *
+         * @return Markdown text
+         */
+        public String toMarkdown() {
+            Markdown table = new Markdown("Provider", "GPU", "VRAM", "$/hr",
+                    Money.hours(hours) + " h run cost", "vs baseline");
+            for (ComparisonRow row : rows) {
+                Offer o = row.offer();
+                StringBuilder provider = new StringBuilder(o.provider());
+                if (o.pricingModel() == PricingModel.SPOT) {
+                    provider.append(" (spot)");
+                }
+                if (row.stale()) {
+                    provider.append(table.footnote("Price as of " + o.asOf() + ", source: " + o.source() + "; "
+                            + o.ageInDays(today) + " days old on " + today + ", over the " + staleLimit.toDays()
+                            + "-day limit: check the provider's current price before booking."));
+                }
+                if (o.pricingModel() == PricingModel.MARKETPLACE) {
+                    provider.append(table.footnote("Marketplace price: set by individual hosts, it moves often"
+                            + " and varies between hosts" + (o.notes().isEmpty() ? "" : " (" + o.notes() + ")")
+                            + "."));
+                }
+                table.row(provider.toString(),
+                        o.gpuCount() + "x " + o.gpuModel(),
+                        o.gpuMemoryKnown() ? (o.gpuCount() > 1 ? o.gpuCount() + "x " : "") + o.gpuMemoryGb() + " GB"
+                                : "not stated",
+                        Money.usd(o.pricePerHour()),
+                        Money.usd(row.runCost()),
+                        row.baseline() ? "baseline" : versus(row.percentCheaper()));
+            }
+            return table.render();
+        }
+    }
+
+    /** "46.5% cheaper", "12.0% more expensive" or "same price" (when it rounds to 0.0%). */
+    static String versus(BigDecimal percentCheaper) {
+        int sign = percentCheaper.setScale(1, RoundingMode.HALF_UP).signum();
+        if (sign == 0) {
+            return "same price";
+        }
+        return sign > 0 ? Money.percent(percentCheaper) + " cheaper"
+                : Money.percent(percentCheaper.negate()) + " more expensive";
+    }
+
+    /**
+     * One row of a runs comparison.
+     *
+     * @param runs            number of runs
+     * @param baselineCost    their cost on the baseline, unrounded
+     * @param alternativeCost their cost on the alternative, unrounded
+     * @param saving          baseline cost minus alternative cost, unrounded
+     * @param percentCheaper  percent saved, unrounded
+     */
+    public record RunsRow(int runs, BigDecimal baselineCost, BigDecimal alternativeCost, BigDecimal saving,
+                          BigDecimal percentCheaper) {
+    }
+
+    /**
+     * Several runs on a baseline against the same runs on an alternative.
+     *
+     * @param baseline    the reference offer
+     * @param alternative the offer compared
+     * @param hours       length of one run in hours
+     * @param rows        one row per number of runs, from 1
+     */
+    public record RunsComparison(Offer baseline, Offer alternative, BigDecimal hours, List<RunsRow> rows) {
+
+        /**
+         * Copies the rows.
+         *
+         * @param baseline the reference offer
+         * @param alternative the offer compared
+         * @param hours length of one run in hours
+         * @param rows one row per number of runs, from 1
+         */
+        public RunsComparison {
+            rows = List.copyOf(rows);
+        }
+
+        /**
+         * The table: Runs | baseline | alternative | saving.
+         *
+         * @return Markdown text
+         */
+        public String toMarkdown() {
+            Markdown table = new Markdown("Runs (" + Money.hours(hours) + " h each)",
+                    label(baseline) + " (" + Money.usd(baseline.pricePerHour()) + "/h)",
+                    label(alternative) + " (" + Money.usd(alternative.pricePerHour()) + "/h)", "saving");
+            for (RunsRow row : rows) {
+                table.row(String.valueOf(row.runs()), Money.usd(row.baselineCost()),
+                        Money.usd(row.alternativeCost()),
+                        Money.usd(row.saving()) + " (" + versus(row.percentCheaper()) + ")");
+            }
+            return table.render();
+        }
+    }
+}

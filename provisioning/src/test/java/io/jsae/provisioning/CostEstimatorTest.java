@@ -1,0 +1,116 @@
+package io.jsae.provisioning;
+
+import org.junit.jupiter.api.Test;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CostEstimatorTest {
+
+    private static final BigDecimal TWELVE = BigDecimal.valueOf(12);
+    private final CostEstimator estimator = new CostEstimator(Duration.ofDays(90),
+            Clock.fixed(GuideOffers.TODAY.atStartOfDay().toInstant(ZoneOffset.UTC), ZoneOffset.UTC));
+
+    private static String cents(BigDecimal amount) {
+        return amount.setScale(2, RoundingMode.HALF_UP).toPlainString();
+    }
+
+    @Test
+    void guideRunCostsAreComputedFromThePrices() {
+        BigDecimal lambda = estimator.runCost(GuideOffers.lambda(), TWELVE);
+        BigDecimal runPod = estimator.runCost(GuideOffers.runPodSpot(), TWELVE);
+
+        assertEquals("15.48", cents(lambda));
+        assertEquals("8.28", cents(runPod));
+        BigDecimal percent = CostEstimator.percentCheaper(lambda, runPod);
+        assertEquals("46.5", percent.setScale(1, RoundingMode.HALF_UP).toPlainString());
+        assertTrue(percent.compareTo(BigDecimal.valueOf(55)) < 0, "the guide's '55% less' is wrong");
+    }
+
+    @Test
+    void threeRunsCostWhatTheGuideSays() {
+        assertEquals("46.44", cents(estimator.runsCost(GuideOffers.lambda(), TWELVE, 3)));
+        assertEquals("24.84", cents(estimator.runsCost(GuideOffers.runPodSpot(), TWELVE, 3)));
+        assertEquals(0, estimator.runsCost(GuideOffers.lambda(), TWELVE, 0).signum());
+        assertThrows(IllegalArgumentException.class, () -> estimator.runsCost(GuideOffers.lambda(), TWELVE, -1));
+    }
+
+    @Test
+    void durationsConvertToHoursExactly() {
+        assertEquals(0, CostEstimator.hours(Duration.ofMinutes(90)).compareTo(new BigDecimal("1.5")));
+        assertEquals("15.48", cents(estimator.runCost(GuideOffers.lambda(), CostEstimator.hours(Duration.ofHours(12)))));
+        assertThrows(IllegalArgumentException.class,
+                () -> estimator.runCost(GuideOffers.lambda(), BigDecimal.valueOf(-1)));
+    }
+
+    @Test
+    void comparisonTableUsesTheGuideColumnsAndComputedPercentages() {
+        List<Offer> offers = PriceCatalog.bundled().withGpuCount(1).offers();
+        CostEstimator.Comparison comparison = estimator.compare(GuideOffers.lambda(), offers, TWELVE);
+        String md = comparison.toMarkdown();
+        List<String> lines = md.lines().toList();
+
+        assertEquals("| Provider | GPU | VRAM | $/hr | 12 h run cost | vs baseline |", lines.get(0));
+        assertTrue(lines.get(2).matches("\\| Lambda\\[\\^\\d] \\| 1x A100 \\| 40 GB \\| \\$1\\.29 \\| \\$15\\.48 \\| "
+                + "baseline \\|"), lines.get(2));
+        assertTrue(md.contains("| $0.69 | $8.28 | 46.5% cheaper |"), md);
+        assertTrue(md.contains("| $0.77 | $9.24 | 40.3% cheaper |"), md);
+        assertTrue(md.contains("| $0.66 | $7.92 | 48.8% cheaper |"), md);
+        assertTrue(md.contains("| $1.79 | $21.48 | 38.8% more expensive |"), md);
+        assertFalse(md.contains("55%"), md);
+        assertEquals(1, comparison.rows().stream().filter(CostEstimator.ComparisonRow::baseline).count());
+        assertTrue(comparison.rows().get(0).baseline(), "the baseline comes first");
+    }
+
+    @Test
+    void staleAndMarketplaceRowsGetGeneratedFootnotes() {
+        String md = estimator.compare(GuideOffers.lambda(), PriceCatalog.bundled().offers(), TWELVE).toMarkdown();
+
+        assertTrue(md.contains("[^1]: Price as of 2025-10-01, source: GPU guide table (as quoted by the guide); 423 days"
+                + " old on 2026-11-28, over the 90-day limit"), md);
+        assertTrue(md.contains("| TensorDock[^1][^2] |"), "stale and marketplace: " + md);
+        assertTrue(md.contains("[^2]: Marketplace price: set by individual hosts, it moves often and varies between"
+                + " hosts (the guide quoted a range of $1.80-2.50/h"), md);
+        assertTrue(md.contains("| RunPod (Secure Cloud) | 1x A100 SXM | 80 GB |"), "fresh rows carry no marker: "
+                + md);
+        assertTrue(md.contains("| AWS | 8x A100 | 8x 40 GB | $21.96 | $263.49 |"), md);
+        assertTrue(md.contains("| TensorDock[^1][^2] | 1x A100 | not stated |"), md);
+    }
+
+    @Test
+    void freshOnDemandRowsHaveNoFootnotes() {
+        Offer a = GuideOffers.offer("A", "2.00", PricingModel.ON_DEMAND, GuideOffers.TODAY);
+        Offer b = GuideOffers.offer("B", "2.50", PricingModel.SPOT, GuideOffers.TODAY.minusDays(90));
+        String md = estimator.compare(a, List.of(a, b), BigDecimal.ONE).toMarkdown();
+
+        assertFalse(md.contains("[^"), md);
+        assertTrue(md.contains("| B (spot) |"), md);
+        assertTrue(md.contains("25.0% more expensive"), md);
+    }
+
+    @Test
+    void runsComparisonShowsEachCount() {
+        String md = estimator.compareRuns(GuideOffers.lambda(), GuideOffers.runPodSpot(), TWELVE, 3).toMarkdown();
+
+        assertTrue(md.contains("| Runs (12 h each) | Lambda on-demand ($1.29/h) | RunPod spot ($0.69/h) | saving |"),
+                md);
+        assertTrue(md.contains("| 3 | $46.44 | $24.84 | $21.60 (46.5% cheaper) |"), md);
+        assertTrue(md.contains("| 1 | $15.48 | $8.28 | $7.20 (46.5% cheaper) |"), md);
+    }
+
+    @Test
+    void equalPricesReadAsSame() {
+        assertEquals("same price", CostEstimator.versus(BigDecimal.ZERO));
+        assertEquals("same price", CostEstimator.versus(new BigDecimal("0.04")));
+        assertEquals("12.5% cheaper", CostEstimator.versus(new BigDecimal("12.46")));
+    }
+}

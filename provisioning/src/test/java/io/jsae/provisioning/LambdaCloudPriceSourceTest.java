@@ -1,0 +1,211 @@
+package io.jsae.provisioning;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static io.jsae.provisioning.LocalServer.respond;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LambdaCloudPriceSourceTest {
+
+    static final String KEY = "secret_lambda_key_0123456789";
+    static final Instant NOW = Instant.parse("2026-11-28T12:00:00Z");
+    static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
+
+    /** The documented answer shape of GET /api/v1/instance-types (figures are test data). */
+    static final String INSTANCE_TYPES = """
+            {"data": {
+              "gpu_1x_a100": {
+                "instance_type": {"name": "gpu_1x_a100", "description": "1x A100 (40 GB PCIe)",
+                  "gpu_description": "A100 (40 GB PCIe)", "price_cents_per_hour": 129,
+                  "specs": {"vcpus": 30, "memory_gib": 200, "storage_gib": 512, "gpus": 1}},
+                "regions_with_capacity_available": [{"name": "us-east-1", "description": "Virginia, USA"}]},
+              "gpu_8x_a100": {
+                "instance_type": {"name": "gpu_8x_a100", "description": "8x A100 (40 GB SXM4)",
+                  "gpu_description": "A100 (40 GB SXM4)", "price_cents_per_hour": 1032,
+                  "specs": {"vcpus": 124, "memory_gib": 1800, "storage_gib": 6000, "gpus": 8}},
+                "regions_with_capacity_available": []},
+              "cpu_4x_general": {
+                "instance_type": {"name": "cpu_4x_general", "description": "4x CPU", "price_cents_per_hour": 10,
+                  "specs": {"vcpus": 4, "memory_gib": 16, "storage_gib": 64, "gpus": 0}},
+                "regions_with_capacity_available": [{"name": "us-west-1", "description": "California, USA"}]}
+            }}""";
+
+    private LocalServer server;
+    private final List<Duration> sleeps = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws IOException {
+        server = new LocalServer();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private LambdaCloudPriceSource source(RetryPolicy retry) {
+        return new LambdaCloudPriceSource(KEY, server.uri(), Duration.ofMillis(500), retry, CLOCK, null, sleeps::add);
+    }
+
+    private PriceSourceException failure(RetryPolicy retry) {
+        PriceSourceException e = assertThrows(PriceSourceException.class, () -> source(retry).fetch());
+        assertFalse(e.getMessage().contains(KEY), "the key leaked: " + e.getMessage());
+        return e;
+    }
+
+    @Test
+    void mapsGpuInstanceTypesToDatedOffersWithCapacity() throws Exception {
+        server.on("/api/v1/instance-types", (req, ex) -> respond(ex, 200, INSTANCE_TYPES));
+
+        List<LiveOffer> offers = source(RetryPolicy.DEFAULT).fetch();
+
+        assertEquals(2, offers.size(), "the CPU-only type is left out");
+        LiveOffer one = offers.get(0);
+        assertEquals(new Offer("Lambda", "A100", 1, 40, new BigDecimal("1.29"), PricingModel.ON_DEMAND,
+                LocalDate.of(2026, 11, 28), "Lambda Cloud API GET /api/v1/instance-types",
+                "gpu_1x_a100: 1x A100 (40 GB PCIe)"), one.offer());
+        assertEquals(LiveOffer.Capacity.AVAILABLE, one.capacity());
+        assertEquals(List.of("us-east-1"), one.regions());
+        LiveOffer eight = offers.get(1);
+        assertEquals(8, eight.offer().gpuCount());
+        assertEquals(0, eight.offer().pricePerHour().compareTo(new BigDecimal("10.32")));
+        assertEquals(LiveOffer.Capacity.UNAVAILABLE, eight.capacity());
+
+        LocalServer.Request request = server.requests.get(0);
+        assertEquals("GET", request.method());
+        assertEquals("Bearer " + KEY, request.header("Authorization"));
+        assertTrue(sleeps.isEmpty());
+    }
+
+    @Test
+    void liveOffersJoinTheCatalogAndWinAsNewer() throws Exception {
+        server.on("/api/v1/instance-types", (req, ex) -> respond(ex, 200, INSTANCE_TYPES));
+
+        PriceCatalog catalog = PriceCatalog.bundled().plus(source(RetryPolicy.DEFAULT).fetch().stream()
+                .map(LiveOffer::offer).toList());
+
+        Offer lambda = catalog.withProvider("Lambda").withGpuCount(1).single();
+        assertEquals(LocalDate.of(2026, 11, 28), lambda.asOf());
+        assertEquals(2, catalog.history(lambda.key()).size(), "the guide's row stays in the history");
+    }
+
+    @Test
+    void rejectedKeySaysSo() {
+        server.on("/api/v1/instance-types", (req, ex) -> respond(ex, 401,
+                "{\"error\": {\"code\": \"global/invalid-api-key\", \"message\": \"API key was invalid\"}}"));
+
+        PriceSourceException e = failure(RetryPolicy.DEFAULT);
+
+        assertTrue(e.getMessage().startsWith("Lambda: API key rejected (HTTP 401 from " + server.uri()), e.getMessage());
+        assertEquals(401, e.httpStatus().getAsInt());
+        assertEquals(1, server.requests.size(), "a rejected key is not retried");
+    }
+
+    @Test
+    void rateLimitIsRetriedHonouringRetryAfter() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.ofInstant(NOW.plusSeconds(5),
+                ZoneOffset.UTC));
+        server.on("/api/v1/instance-types", (req, ex) -> {
+            switch (calls.incrementAndGet()) {
+                case 1 -> respond(ex, 429, "{}", "Retry-After", "2");
+                case 2 -> respond(ex, 429, "{}", "Retry-After", date);
+                case 3 -> respond(ex, 429, "{}", "Retry-After", "3600");
+                case 4 -> respond(ex, 503, "");
+                default -> respond(ex, 200, INSTANCE_TYPES);
+            }
+        });
+
+        List<LiveOffer> offers = source(new RetryPolicy(4, Duration.ofSeconds(1), Duration.ofSeconds(60))).fetch();
+
+        assertEquals(2, offers.size());
+        assertEquals(List.of(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(60),
+                Duration.ofSeconds(8)), sleeps, "seconds, an HTTP date, capped at the maximum, then backoff 1*2^3");
+    }
+
+    @Test
+    void rateLimitGivesUpAfterTheRetryBudget() {
+        server.on("/api/v1/instance-types", (req, ex) -> respond(ex, 429, "{}"));
+
+        PriceSourceException e = failure(new RetryPolicy(2, Duration.ofSeconds(1), Duration.ofSeconds(10)));
+
+        assertTrue(e.getMessage().contains("still rate limited (HTTP 429)"), e.getMessage());
+        assertTrue(e.getMessage().contains("after 2 retries"), e.getMessage());
+        assertEquals(3, server.requests.size());
+        assertEquals(List.of(Duration.ofSeconds(1), Duration.ofSeconds(2)), sleeps);
+    }
+
+    @Test
+    void missingFieldIsNamedByItsPath() {
+        server.on("/api/v1/instance-types", (req, ex) -> respond(ex, 200,
+                INSTANCE_TYPES.replace("\"price_cents_per_hour\": 129,", "")));
+
+        PriceSourceException e = failure(RetryPolicy.DEFAULT);
+
+        assertTrue(e.getMessage().contains("field data.gpu_1x_a100.instance_type.price_cents_per_hour is missing"),
+                e.getMessage());
+    }
+
+    @Test
+    void wrongTypeIsNamed() {
+        server.on("/api/v1/instance-types", (req, ex) -> respond(ex, 200,
+                INSTANCE_TYPES.replace("\"price_cents_per_hour\": 129", "\"price_cents_per_hour\": \"129\"")));
+        assertTrue(failure(RetryPolicy.DEFAULT).getMessage()
+                .contains("data.gpu_1x_a100.instance_type.price_cents_per_hour is STRING, expected a number"));
+    }
+
+    @Test
+    void htmlInsteadOfJsonIsReported() {
+        server.on("/api/v1/instance-types", (req, ex) -> respond(ex, 200, "<html>maintenance</html>"));
+
+        PriceSourceException e = failure(RetryPolicy.DEFAULT);
+
+        assertTrue(e.getMessage().contains("is not JSON"), e.getMessage());
+        assertTrue(e.getMessage().contains("<html>maintenance</html>"), e.getMessage());
+    }
+
+    @Test
+    void slowApiTimesOut() {
+        server.on("/api/v1/instance-types", (req, ex) -> {
+            LocalServer.pause(3000);
+            respond(ex, 200, INSTANCE_TYPES);
+        });
+
+        PriceSourceException e = failure(RetryPolicy.DEFAULT);
+
+        assertTrue(e.getMessage().contains("within 500 ms (timeout)"), e.getMessage());
+    }
+
+    @Test
+    void keyEchoedByTheServerIsScrubbed() {
+        server.on("/api/v1/instance-types", (req, ex) -> respond(ex, 400, "{\"error\": \"bad key " + KEY + "\"}"));
+
+        PriceSourceException e = failure(RetryPolicy.DEFAULT);
+
+        assertTrue(e.getMessage().contains("bad key [key]"), e.getMessage());
+        assertEquals(400, e.httpStatus().getAsInt());
+    }
+
+    @Test
+    void emptyKeyIsRejectedUpFront() {
+        assertThrows(IllegalArgumentException.class, () -> new LambdaCloudPriceSource(" "));
+    }
+}
