@@ -26,16 +26,10 @@ static inline uint32_t jsae_key(float f) {
 }
 
 static inline float jsae_dot(const float* a, const float* b, int64_t n) {
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s0 += a[i] * b[i];
-        s1 += a[i + 1] * b[i + 1];
-        s2 += a[i + 2] * b[i + 2];
-        s3 += a[i + 3] * b[i + 3];
-    }
-    for (; i < n; i++) s0 += a[i] * b[i];
-    return (s0 + s1) + (s2 + s3);
+    float s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
 }
 
 // xc = x - b_dec for rows [b0, b1); returns the first row holding NaN or Inf, or -1.
@@ -111,7 +105,18 @@ static void jsae_topk_rows(const float* pre, int64_t d_sae, int32_t k, const uin
             ids[c] = (int32_t) j;
         }
         uint32_t worst_key = keys[0];
+        float worst = row[ids[0]];
         for (; j < d_sae; j++) {
+            // Skip whole blocks below the worst kept value (vectorized compare): most of a row.
+            if (((j & 15) == 0) && j + 16 <= d_sae) {
+                int any = 0;
+#pragma omp simd reduction(| : any)
+                for (int t = 0; t < 16; t++) any |= row[j + t] >= worst;
+                if (!any) {
+                    j += 15;
+                    continue;
+                }
+            }
             // Later indices win only with a strictly larger value.
             if (jsae_key(row[j]) <= worst_key) continue;
             if (allowed && !allowed[j]) continue;
@@ -135,6 +140,7 @@ static void jsae_topk_rows(const float* pre, int64_t d_sae, int32_t k, const uin
             keys[c] = key;
             ids[c] = (int32_t) j;
             worst_key = keys[0];
+            worst = row[ids[0]];
         }
         // Emit in ascending index order (insertion sort: k is small next to d_sae).
         int32_t* out = idx + b * k;
@@ -221,6 +227,7 @@ JSAE_HOT static void jsae_decode(const float* pre, int64_t d_sae, const int32_t*
                 f++;
                 if (v < mp) mp = v;
                 const float* w = w_dec + (int64_t) idx[e] * d_in;
+#pragma omp simd
                 for (int64_t d = 0; d < d_in; d++) o[d] += v * w[d];
             }
         }
@@ -233,31 +240,6 @@ JSAE_HOT static void jsae_decode(const float* pre, int64_t d_sae, const int32_t*
         sse[b] = s;
         fired[b] = f;
         min_pos[b] = mp;
-    }
-}
-
-// For rows [b0, b1): dpre[e] = [kept_pre > 0] * (coef * <err_b, W_dec[j]> + l1 * |W_dec[j]|), and
-// dxc_b (+)= sum dpre * W_enc[j]. dec_norm may be null when l1 == 0.
-JSAE_HOT static void jsae_backward_rows(const int32_t* row_start, const int32_t* idx, const float* kept_pre,
-                                        const float* err, float coef, float l1, const float* dec_norm,
-                                        const float* w_dec, const float* w_enc, float* dpre, float* dxc,
-                                        int32_t accumulate, int64_t d_in, int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; b++) {
-        const float* eb = err + b * d_in;
-        float* g = dxc + b * d_in;
-        if (!accumulate) memset(g, 0, sizeof(float) * d_in);
-        for (int32_t e = row_start[b]; e < row_start[b + 1]; e++) {
-            if (!(kept_pre[e] > 0)) {
-                dpre[e] = 0;
-                continue;
-            }
-            int64_t j = idx[e];
-            float dz = coef * jsae_dot(eb, w_dec + j * d_in, d_in);
-            if (l1 != 0) dz += l1 * dec_norm[j];
-            dpre[e] = dz;
-            const float* w = w_enc + j * d_in;
-            for (int64_t d = 0; d < d_in; d++) g[d] += dz * w[d];
-        }
     }
 }
 
@@ -280,48 +262,69 @@ static void jsae_group_by_latent(const int32_t* row_start, const int32_t* idx, i
     delete[] cursor;
 }
 
-// For latents [j0, j1): g_wdec[j] += sum coef*val*err_row (+ l1 * val * W_dec[j]/|W_dec[j]|),
-// g_wenc[j] += sum dpre*xc_row, g_benc[j] += sum dpre.
-JSAE_HOT static void jsae_scatter_latents(const int32_t* lat_start, const int32_t* lat_entry, const int32_t* entry_row,
-                                          const float* val, const float* dpre, const float* err, float coef,
-                                          float l1, const float* dec_norm, const float* xc, const float* w_dec,
-                                          float* g_wdec, float* g_wenc, float* g_benc, int64_t d_in,
-                                          int64_t j0, int64_t j1) {
+// Backward of one set of codes (main or AuxK) for the latents [j0, j1), grouped by latent so that each
+// latent's decoder and encoder rows are read once and its gradient rows written by one thread:
+//   dz = coef * <err_b, W_dec[j]> + l1 * |W_dec[j]|,  dpre = [pre > 0] * dz
+//   g_wdec[j] += coef * val * err_b  (+ l1 * sum(val) * W_dec[j] / |W_dec[j]|)
+//   g_wenc[j] += dpre * xc_b,  g_benc[j] += dpre
+// overwrite != 0 sets the gradient rows instead of adding (the first pass of a step). bdec_part (d_in floats)
+// gets sum_j (sum_b dpre) * W_enc[j]: the encoder's share of the b_dec gradient, since
+// d/d b_dec of xc = x - b_dec summed over the batch is -sum_j g_benc[j] * W_enc[j].
+JSAE_HOT static void jsae_backward_latents(const int32_t* lat_start, const int32_t* lat_entry, const int32_t* entry_row,
+                                           const float* kept_pre, const float* val, const float* err, float coef,
+                                           float l1, const float* dec_norm, const float* xc, const float* w_dec,
+                                           const float* w_enc, float* g_wdec, float* g_wenc, float* g_benc,
+                                           float* bdec_part, int32_t overwrite, int64_t d_in, int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; j++) {
         float* gd = g_wdec + j * d_in;
         float* ge = g_wenc + j * d_in;
+        const float* wd = w_dec + j * d_in;
+        if (overwrite) {
+            memset(gd, 0, sizeof(float) * d_in);
+            memset(ge, 0, sizeof(float) * d_in);
+        }
         float gb = 0, l1sum = 0;
         for (int32_t s = lat_start[j]; s < lat_start[j + 1]; s++) {
             int32_t e = lat_entry[s];
             int64_t b = entry_row[e];
-            float v = coef * val[e];
+            const float* eb = err + b * d_in;
+            float v = val[e];
             if (v != 0) {
-                const float* eb = err + b * d_in;
-                for (int64_t d = 0; d < d_in; d++) gd[d] += v * eb[d];
+                float cv = coef * v;
+#pragma omp simd
+                for (int64_t d = 0; d < d_in; d++) gd[d] += cv * eb[d];
+                l1sum += v;
             }
-            l1sum += val[e];
-            float dp = dpre[e];
-            if (dp != 0) {
-                const float* xb = xc + b * d_in;
-                for (int64_t d = 0; d < d_in; d++) ge[d] += dp * xb[d];
-                gb += dp;
-            }
+            if (!(kept_pre[e] > 0)) continue;
+            float dp = coef * jsae_dot(eb, wd, d_in);
+            if (l1 != 0) dp += l1 * dec_norm[j];
+            const float* xb = xc + b * d_in;
+#pragma omp simd
+            for (int64_t d = 0; d < d_in; d++) ge[d] += dp * xb[d];
+            gb += dp;
         }
-        g_benc[j] += gb;
+        g_benc[j] = overwrite ? gb : g_benc[j] + gb;
         if (l1 != 0 && l1sum != 0 && dec_norm[j] > 0) {
-            const float* w = w_dec + j * d_in;
             float c = l1 * l1sum / dec_norm[j];
-            for (int64_t d = 0; d < d_in; d++) gd[d] += c * w[d];
+#pragma omp simd
+            for (int64_t d = 0; d < d_in; d++) gd[d] += c * wd[d];
+        }
+        if (gb != 0) {
+            const float* we = w_enc + j * d_in;
+#pragma omp simd
+            for (int64_t d = 0; d < d_in; d++) bdec_part[d] += gb * we[d];
         }
     }
 }
 
-// g_bdec[d] = sum_b coef * err[b, d] - dxc[b, d] for columns [d0, d1).
-static void jsae_bdec_grad(const float* err, float coef, const float* dxc, int64_t rows, int64_t d_in,
-                           float* g_bdec, int64_t d0, int64_t d1) {
+// g_bdec[d] = coef * sum_b err[b, d] - sum_p parts[p * d_in + d] for columns [d0, d1).
+static void jsae_bdec_grad(const float* err, float coef, int64_t rows, const float* parts, int32_t n_parts,
+                           int64_t d_in, float* g_bdec, int64_t d0, int64_t d1) {
     for (int64_t d = d0; d < d1; d++) {
         float s = 0;
-        for (int64_t b = 0; b < rows; b++) s += coef * err[b * d_in + d] - dxc[b * d_in + d];
+        for (int64_t b = 0; b < rows; b++) s += err[b * d_in + d];
+        s *= coef;
+        for (int32_t p = 0; p < n_parts; p++) s -= parts[p * d_in + d];
         g_bdec[d] = s;
     }
 }
@@ -335,6 +338,7 @@ static void jsae_row_norms(const float* w, int64_t d_in, float* norms, int64_t j
 // c1 = 1 - b1 and c2 = 1 - b2 come from the caller, computed in double: 1 - 0.999f in float is off by 1e-5.
 JSAE_HOT static void jsae_adam(float* p, const float* g, float* m, float* v, float b1, float c1, float b2, float c2,
                                float step_size, float bc2_sqrt, float eps, int64_t i0, int64_t i1) {
+#pragma omp simd
     for (int64_t i = i0; i < i1; i++) {
         float gi = g[i];
         float mi = b1 * m[i] + c1 * gi;
@@ -355,6 +359,7 @@ JSAE_HOT static void jsae_adam_decoder_rows(float* w, float* g, float* m, float*
         float ww = jsae_dot(wr, wr, d_in);
         if (ww > 0) {
             float c = jsae_dot(gr, wr, d_in) / ww;
+#pragma omp simd
             for (int64_t d = 0; d < d_in; d++) gr[d] -= c * wr[d];
         }
         jsae_adam(wr, gr, m + j * d_in, v + j * d_in, b1, c1, b2, c2, step_size, bc2_sqrt, eps, 0, d_in);

@@ -64,22 +64,18 @@ final class CpuKernels {
                                    FloatPointer target, float sign, FloatPointer out, long dIn, DoublePointer sse,
                                    IntPointer fired, FloatPointer minPos, long b0, long b1);
 
-    static native void jsae_backward_rows(IntPointer rowStart, IntPointer idx, FloatPointer keptPre, FloatPointer err,
-                                          float coef, float l1, FloatPointer decNorm, FloatPointer wDec,
-                                          FloatPointer wEnc, FloatPointer dpre, FloatPointer dxc, int accumulate,
-                                          long dIn, long b0, long b1);
-
     static native void jsae_group_by_latent(IntPointer rowStart, IntPointer idx, long rows, long dSae,
                                             IntPointer latStart, IntPointer latEntry, IntPointer entryRow);
 
-    static native void jsae_scatter_latents(IntPointer latStart, IntPointer latEntry, IntPointer entryRow,
-                                            FloatPointer val, FloatPointer dpre, FloatPointer err, float coef,
-                                            float l1, FloatPointer decNorm, FloatPointer xc, FloatPointer wDec,
-                                            FloatPointer gWDec, FloatPointer gWEnc, FloatPointer gBEnc, long dIn,
-                                            long j0, long j1);
+    static native void jsae_backward_latents(IntPointer latStart, IntPointer latEntry, IntPointer entryRow,
+                                             FloatPointer keptPre, FloatPointer val, FloatPointer err, float coef,
+                                             float l1, FloatPointer decNorm, FloatPointer xc, FloatPointer wDec,
+                                             FloatPointer wEnc, FloatPointer gWDec, FloatPointer gWEnc,
+                                             FloatPointer gBEnc, FloatPointer bdecPart, int overwrite, long dIn,
+                                             long j0, long j1);
 
-    static native void jsae_bdec_grad(FloatPointer err, float coef, FloatPointer dxc, long rows, long dIn,
-                                      FloatPointer gBDec, long d0, long d1);
+    static native void jsae_bdec_grad(FloatPointer err, float coef, long rows, FloatPointer parts, int nParts,
+                                      long dIn, FloatPointer gBDec, long d0, long d1);
 
     static native void jsae_row_norms(FloatPointer w, long dIn, FloatPointer norms, long j0, long j1);
 

@@ -30,9 +30,10 @@ import static io.jsae.core.backend.cpu.CpuKernels.*;
  * libtorch's; everything sparse (selection, decode, backward scatter, fused Adam) runs in the native kernels
  * of {@code jsae_cpu.h}, in O(B·k·dIn), never materializing a dense {@code [B, dSae]} code.
  *
- * <p>One step: center the batch (and reject NaN/Inf) → {@code pre = xc·W_encᵀ + b_enc} (GEMM) → select
- * (CSR codes) → decode and error → AuxK on dead latents → per-row backward (dz, dxc) → per-latent gradient
- * scatter → b_dec gradient → fused Adam with decoder projection and renormalization → counters.
+ * <p>One step: center the batch (and reject NaN/Inf) → {@code pre = xc·W_encᵀ + b_enc} (GEMM, split by rows)
+ * → select (CSR codes) → decode and error → AuxK decode on dead latents → one backward pass per latent that
+ * reads its decoder and encoder rows once and writes its gradient rows once → b_dec gradient → fused Adam
+ * with decoder projection and renormalization → dead-latent counters.
  */
 final class CpuSae implements DeviceSae {
     private static final float SIGN_PLUS = 1f;
@@ -57,7 +58,7 @@ final class CpuSae implements DeviceSae {
     // Per-batch scratch.
     private final Codes main;
     private final Codes aux;
-    private final FloatPointer err, auxErr, dxc, minPos, decNorm;
+    private final FloatPointer err, auxErr, bdecParts, minPos, decNorm;
     private final DoublePointer sse;
     private final IntPointer fired, gt, eq, ties;
     private final LongPointer hist;
@@ -116,7 +117,7 @@ final class CpuSae implements DeviceSae {
         aux = new Codes(config.usesAuxK() ? (long) maxRows * config.kAux() : 1);
         err = own(new FloatPointer((long) maxRows * dIn));
         auxErr = own(new FloatPointer(config.usesAuxK() ? (long) maxRows * dIn : 1));
-        dxc = own(new FloatPointer((long) maxRows * dIn));
+        bdecParts = own(new FloatPointer((long) exec.threads() * dIn));
         minPos = own(new FloatPointer(maxRows));
         decNorm = own(new FloatPointer(dSae));
         sse = own(new DoublePointer(maxRows));
@@ -141,7 +142,7 @@ final class CpuSae implements DeviceSae {
     private final class Codes {
         final IntPointer rowStart = own(new IntPointer(maxRows + 1L));
         IntPointer idx, entryRow, latEntry;
-        FloatPointer keptPre, val, dpre;
+        FloatPointer keptPre, val;
         final IntPointer latStart = own(new IntPointer(dSae + 1L));
         long capacity;
 
@@ -150,7 +151,7 @@ final class CpuSae implements DeviceSae {
         }
 
         void allocate(long cap) {
-            for (Pointer old : new Pointer[] {idx, entryRow, latEntry, keptPre, val, dpre}) {
+            for (Pointer old : new Pointer[] {idx, entryRow, latEntry, keptPre, val}) {
                 if (old != null) {
                     owned.remove(old);
                     old.close();
@@ -162,7 +163,6 @@ final class CpuSae implements DeviceSae {
             latEntry = own(new IntPointer(capacity));
             keptPre = own(new FloatPointer(capacity));
             val = own(new FloatPointer(capacity));
-            dpre = own(new FloatPointer(capacity));
         }
 
         void ensure(long entries) {
@@ -379,7 +379,6 @@ final class CpuSae implements DeviceSae {
     public StepMetrics computeGradients(FloatBuffer xBuffer, int rows) {
         FloatPointer x = input(xBuffer, rows);
         encodeBatch(x, rows, false);
-        zeroGradients();
         double[] firedCount = new double[1];
         double[] minKept = new double[1];
         double sseTotal = decodeMain(x, rows, firedCount, minKept);
@@ -398,14 +397,8 @@ final class CpuSae implements DeviceSae {
             l1Loss *= l1Coef / rows;
         }
 
-        // Per-row backward of the main codes, then the per-latent scatter.
-        exec.forRange(rows, (lo, hi) -> jsae_backward_rows(main.rowStart, main.idx, main.keptPre, err, coef, l1,
-                decNorm, wDec, wEnc, main.dpre, dxc, 0, dIn, lo, hi));
-        main.groupByLatent(rows);
-        exec.forRange(dSae, (lo, hi) -> jsae_scatter_latents(main.latStart, main.latEntry, main.entryRow, main.val,
-                main.dpre, err, coef, l1, decNorm, xc, wDec, gWDec, gWEnc, gBEnc, dIn, lo, hi));
-
         double auxLoss = 0;
+        float auxCoef = 0;
         if (config.usesAuxK() && deadCount > 0 && mse > 0) {
             int kAux = (int) Math.min(config.kAux(), deadCount);
             for (int b = 0; b <= rows; b++) {
@@ -422,14 +415,11 @@ final class CpuSae implements DeviceSae {
             double scale = Math.min(deadCount / (double) config.kAux(), 1.0);
             double auxWeight = config.auxCoefficient() * scale / mse;
             auxLoss = auxWeight * auxSse / rows;
-            float auxCoef = (float) (auxWeight * 2.0 / rows);
-            exec.forRange(rows, (lo, hi) -> jsae_backward_rows(aux.rowStart, aux.idx, aux.keptPre, auxErr, auxCoef, 0f,
-                    null, wDec, wEnc, aux.dpre, dxc, 1, dIn, lo, hi));
+            auxCoef = (float) (auxWeight * 2.0 / rows);
             aux.groupByLatent(rows);
-            exec.forRange(dSae, (lo, hi) -> jsae_scatter_latents(aux.latStart, aux.latEntry, aux.entryRow, aux.val,
-                    aux.dpre, auxErr, auxCoef, 0f, null, xc, wDec, gWDec, gWEnc, gBEnc, dIn, lo, hi));
         }
-        exec.forRange(dIn, (lo, hi) -> jsae_bdec_grad(err, coef, dxc, rows, dIn, gBDec, lo, hi));
+        main.groupByLatent(rows);
+        backward(rows, coef, l1, auxCoef);
 
         lastRows = rows;
         lastMinKept = minKept[0];
@@ -440,6 +430,31 @@ final class CpuSae implements DeviceSae {
     }
 
     private double lastMinKept;
+
+    /**
+     * Gradients of the step: per part of the latents, the main codes' backward (overwriting the gradient
+     * rows) then the AuxK codes' (adding); then b_dec from the error column sums and the parts' encoder terms.
+     */
+    private void backward(int rows, float coef, float l1, float auxCoef) {
+        int parts = exec.threads();
+        exec.forRange(parts, (lo, hi) -> {
+            for (long p = lo; p < hi; p++) {
+                long j0 = dSae * p / parts;
+                long j1 = dSae * (p + 1) / parts;
+                FloatPointer part = bdecParts.getPointer(FloatPointer.class, p * dIn);
+                for (int d = 0; d < dIn; d++) {
+                    part.put(d, 0f);
+                }
+                jsae_backward_latents(main.latStart, main.latEntry, main.entryRow, main.keptPre, main.val, err, coef,
+                        l1, decNorm, xc, wDec, wEnc, gWDec, gWEnc, gBEnc, part, 1, dIn, j0, j1);
+                if (auxCoef != 0) {
+                    jsae_backward_latents(aux.latStart, aux.latEntry, aux.entryRow, aux.keptPre, aux.val, auxErr,
+                            auxCoef, 0f, null, xc, wDec, wEnc, gWDec, gWEnc, gBEnc, part, 0, dIn, j0, j1);
+                }
+            }
+        });
+        exec.forRange(dIn, (lo, hi) -> jsae_bdec_grad(err, coef, rows, bdecParts, parts, dIn, gBDec, lo, hi));
+    }
 
     private void zeroGradients() {
         try (PointerScope scope = new PointerScope()) {
@@ -592,11 +607,11 @@ final class CpuSae implements DeviceSae {
             }
         }
         for (Codes c : new Codes[] {main, aux}) {
-            for (FloatPointer p : new FloatPointer[] {c.keptPre, c.val, c.dpre}) {
+            for (FloatPointer p : new FloatPointer[] {c.keptPre, c.val}) {
                 p.fill(0xFF);
             }
         }
-        for (FloatPointer p : new FloatPointer[] {err, auxErr, dxc}) {
+        for (FloatPointer p : new FloatPointer[] {err, auxErr, bdecParts}) {
             p.fill(0xFF);
         }
     }
