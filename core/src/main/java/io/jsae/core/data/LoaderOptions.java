@@ -23,8 +23,10 @@ package io.jsae.core.data;
  *
  * <h2>Prefetch and memory</h2>
  * With {@link #prefetchDepth()} {@code > 0} a background thread decodes up to that many batches of
- * {@link #batchRowsHint()} rows ahead into direct (off-heap) float32 buffers; {@code 0} reads on the
- * caller's thread. Off-heap memory is about {@code (prefetchDepth + 1) * batchRowsHint * dIn * 4} bytes.
+ * {@link #batchRowsHint()} rows ahead into direct (off-heap) float32 buffers, in pieces of at most 4 MiB
+ * (so that the copy into the caller's buffer mostly hits the CPU cache), through a bounded queue; off-heap
+ * memory is about {@code prefetchDepth * batchRowsHint * dIn * 4} bytes plus one piece. With {@code 0} no
+ * thread is started and rows are decoded on the caller's thread straight into its buffer.
  * Shards are read through read-only memory mappings of at most {@link #mapWindowBytes()} bytes each, so
  * shards larger than 2 GiB work and no mapping covers a whole large file.
  *

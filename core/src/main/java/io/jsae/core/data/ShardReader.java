@@ -3,6 +3,7 @@ package io.jsae.core.data;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
@@ -53,15 +54,15 @@ final class ShardReader implements AutoCloseable {
     }
 
     /**
-     * Decodes {@code count} consecutive rows of shard {@code s}, from row {@code shardRow} on, as float32 in
-     * {@code dst}'s byte order starting at byte {@code dstIndex}.
+     * Decodes {@code count} consecutive rows of shard {@code s}, from row {@code shardRow} on, as float32 into
+     * {@code dst} starting at float index {@code dstIndex}.
      *
      * @throws ActivationDataException if the file changed since it was validated or cannot be mapped
      */
-    void readRows(int s, long shardRow, int count, ByteBuffer dst, int dstIndex) {
+    void readRows(int s, long shardRow, int count, FloatBuffer dst, int dstIndex) {
         ShardSpec spec = shards.get(s);
         long rowBytes = spec.rowBytes();
-        int outRowBytes = spec.dIn() * 4;
+        int dIn = spec.dIn();
         long off = spec.dataOffset() + shardRow * rowBytes;
         int out = dstIndex;
         int left = count;
@@ -71,7 +72,7 @@ final class ShardReader implements AutoCloseable {
             if (whole > 0) {
                 spec.dtype().decode(w.buffer, (int) (off - w.start), dst, out, whole * spec.dIn());
                 off += whole * rowBytes;
-                out += whole * outRowBytes;
+                out += whole * dIn;
                 left -= whole;
             } else { // the row straddles the window's end: assemble it
                 int filled = 0;
@@ -83,7 +84,7 @@ final class ShardReader implements AutoCloseable {
                 }
                 spec.dtype().decode(scratch, 0, dst, out, spec.dIn());
                 off += rowBytes;
-                out += outRowBytes;
+                out += dIn;
                 left--;
             }
         }

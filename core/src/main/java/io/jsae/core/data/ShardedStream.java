@@ -6,6 +6,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +29,10 @@ final class ShardedStream implements ActivationSource {
     private static final long POLL_MS = 50;
     private static final long MAX_SPAN = 1L << 30;
     private static final int LOGGED_SKIPS = 10;
+    /** Largest prefetched piece. */
+    private static final long PIECE_BYTES = 4L << 20;
+    /** Rows are decoded and checked for non-finite values in steps of about this many bytes. */
+    private static final int CHECK_BLOCK_BYTES = 256 << 10;
     /** Address space the mappings of one reader may hold. */
     private static final long MAPPED_BUDGET = 32L << 30;
 
@@ -38,6 +43,7 @@ final class ShardedStream implements ActivationSource {
     private final int batchRows;
     private final int maxWindows;
     private final ArrayBlockingQueue<Batch> free;
+    private final int poolSize;
     private final AtomicInteger loggedSkips = new AtomicInteger();
     private final Object lock = new Object();
 
@@ -52,13 +58,20 @@ final class ShardedStream implements ActivationSource {
     private ActivationDataException sticky;
     private Producer producer;
     private Filler syncFiller;
+    private final Batch inPlace = new Batch();
     private boolean buffersReleasable = true;
 
-    /** A decoded batch: rows of one epoch covering positions [start, start + span). */
+    /**
+     * A decoded batch: rows of one epoch covering positions [start, start + span), in {@code floats} from
+     * index 0. A pooled batch owns a direct buffer; the in-place batch of synchronous reads points into the
+     * caller's buffer.
+     */
     static final class Batch {
-        final ByteBuffer bytes;
-        final FloatBuffer floats;
-        final int[] rel;
+        final ByteBuffer bytes; // the owned direct buffer, or null
+        FloatBuffer floats;
+        final LongBuffer longs; // a view of the owned buffer, or null
+        int capacityRows;
+        int[] rel;
         long epoch;
         long start;
         long span;
@@ -66,15 +79,33 @@ final class ShardedStream implements ActivationSource {
         boolean hasSkips;
         ActivationDataException error; // raised after the rows, at position start + span
 
+        /** A pooled batch of {@code capacityRows} rows, or with 0 a batch that carries only an error. */
         Batch(int capacityRows, int dIn) {
+            this.capacityRows = capacityRows;
             if (capacityRows == 0) {
                 bytes = null;
-                floats = null;
-                rel = null;
+                longs = null;
+                rel = new int[0];
             } else {
                 bytes = ByteBuffer.allocateDirect(capacityRows * dIn * 4).order(ByteOrder.nativeOrder());
                 floats = bytes.asFloatBuffer();
+                longs = bytes.asLongBuffer();
                 rel = new int[capacityRows];
+            }
+        }
+
+        /** The in-place batch: decodes straight into {@code target} (index 0 = first row). */
+        Batch() {
+            bytes = null;
+            longs = null;
+            rel = new int[0];
+        }
+
+        void target(FloatBuffer target, int rows) {
+            floats = target;
+            capacityRows = rows;
+            if (rel.length < rows) {
+                rel = new int[rows];
             }
         }
     }
@@ -89,16 +120,24 @@ final class ShardedStream implements ActivationSource {
         if (maxRowsPerBuffer < 1) {
             throw new ActivationDataException("rows of width " + dIn + " are too wide to decode into one buffer");
         }
-        this.batchRows = (int) Math.min(Math.min(options.batchRowsHint(), maxRowsPerBuffer), order.rows());
+        // Prefetched pieces of at most PIECE_BYTES: a consumer copying a piece soon after it was decoded
+        // finds much of it still in the CPU cache, which 64 MiB batches would not allow.
+        int hint = (int) Math.min(Math.min(options.batchRowsHint(), maxRowsPerBuffer), order.rows());
+        this.batchRows = (int) Math.max(1, Math.min(hint, PIECE_BYTES / ((long) dIn * 4)));
         this.maxWindows = windowsNeeded();
-        int buffers = options.prefetchDepth() == 0 ? 1 : options.prefetchDepth() + 1;
-        this.free = new ArrayBlockingQueue<>(buffers);
+        int piecesPerBatch = (hint + batchRows - 1) / batchRows;
+        int buffers = options.prefetchDepth() == 0 ? 0 : options.prefetchDepth() * piecesPerBatch + 1;
+        this.poolSize = buffers;
+        this.free = new ArrayBlockingQueue<>(Math.max(1, buffers));
         for (int i = 0; i < buffers; i++) {
             free.add(new Batch(batchRows, dIn));
         }
     }
 
-    /** Windows a reader keeps so that one shuffle span does not remap: bounded by the address-space budget. */
+    /**
+     * Windows a reader keeps mapped: as many as the address-space budget allows (at least the ones one shuffle
+     * span touches), so that a shard set within the budget is mapped and faulted in once, not every epoch.
+     */
     private int windowsNeeded() {
         long maxRowBytes = shards.stream().mapToLong(ShardSpec::rowBytes).max().orElse(1);
         long w = options.mapWindowBytes();
@@ -106,8 +145,9 @@ final class ShardedStream implements ActivationSource {
         long perChunk = (chunkBytes + w - 1) / w + 1;
         long chunksPerSpan = options.shuffle() ? options.shuffleBufferRows() / options.chunkRows() + 2 : 1;
         long needed = chunksPerSpan * perChunk + 2;
-        long budget = Math.max(2, MAPPED_BUDGET / w);
-        return (int) Math.max(2, Math.min(Math.min(needed, budget), 4096));
+        long total = shards.stream().mapToLong(s -> (s.dataEnd() - s.dataOffset() + w - 1) / w).sum();
+        long budget = Math.max(needed, MAPPED_BUDGET / w);
+        return (int) Math.max(2, Math.min(Math.min(total, budget), 4096));
     }
 
     @Override
@@ -154,7 +194,7 @@ final class ShardedStream implements ActivationSource {
                     if (row >= order.rows()) {
                         break;
                     }
-                    current = next();
+                    current = next(dst, maxRows - total);
                     consumed = 0;
                     if (current.epoch != epoch || current.start != row) {
                         throw new IllegalStateException("internal error: batch at " + current.epoch + "/" + current.start
@@ -163,9 +203,10 @@ final class ShardedStream implements ActivationSource {
                 }
                 int n = Math.min(current.rows - consumed, maxRows - total);
                 if (n > 0) {
-                    int from = consumed * dIn;
                     int len = n * dIn;
-                    dst.put(dst.position(), current.floats, from, len);
+                    if (current != inPlace) {
+                        dst.put(dst.position(), current.floats, consumed * dIn, len);
+                    }
                     dst.position(dst.position() + len);
                     if (current.hasSkips) {
                         long after = current.start + current.rel[consumed + n - 1] + 1;
@@ -258,18 +299,18 @@ final class ShardedStream implements ActivationSource {
         return new ActivationDataException(e.getMessage(), e);
     }
 
-    /** The next batch at (epoch, row): filled here, or taken from the prefetch queue. */
-    private Batch next() {
+    /**
+     * The next batch at (epoch, row): without prefetching decoded here straight into {@code dst} (at most
+     * {@code maxRows} rows), otherwise taken from the prefetch queue.
+     */
+    private Batch next(FloatBuffer dst, int maxRows) {
         if (options.prefetchDepth() == 0) {
             if (syncFiller == null) {
                 syncFiller = new Filler();
             }
-            Batch b = free.poll();
-            if (b == null) {
-                throw new IllegalStateException("internal error: no free batch buffer");
-            }
-            syncFiller.fill(b, epoch, row);
-            return b;
+            inPlace.target(dst.slice(dst.position(), maxRows * dIn), maxRows);
+            syncFiller.fill(inPlace, epoch, row);
+            return inPlace;
         }
         if (producer == null) {
             producer = new Producer(epoch, row);
@@ -293,7 +334,9 @@ final class ShardedStream implements ActivationSource {
     }
 
     private void recycle(Batch b) {
-        if (b.bytes != null) {
+        if (b == inPlace) {
+            b.floats = null; // do not keep the caller's buffer
+        } else if (b.bytes != null) {
             b.error = null;
             free.offer(b);
         }
@@ -333,9 +376,10 @@ final class ShardedStream implements ActivationSource {
     private final class Filler implements AutoCloseable {
         private final ShardReader reader = new ShardReader(shards, options.mapWindowBytes(), maxWindows);
         private final EpochOrder.Run run = new EpochOrder.Run();
+        private final int checkBlockRows = Math.max(1, CHECK_BLOCK_BYTES / (dIn * 4));
         private EpochOrder.Plan plan;
 
-        /** Fills {@code b} with up to batchRows rows from position {@code start} of {@code ep}; never throws. */
+        /** Fills {@code b} with up to its capacity of rows from position {@code start} of {@code ep}; never throws. */
         void fill(Batch b, long ep, long start) {
             b.epoch = ep;
             b.start = start;
@@ -344,30 +388,34 @@ final class ShardedStream implements ActivationSource {
             b.error = null;
             long p = start;
             int rowsOut = 0;
-            int outRowBytes = dIn * 4;
+            int capacity = b.capacityRows;
             try {
                 if (plan == null || plan.epoch != ep) {
                     plan = order.plan(ep);
                 }
                 long end = order.rows();
                 outer:
-                while (rowsOut < batchRows && p < end && p - start < MAX_SPAN) {
-                    plan.locate(p, (int) Math.min(batchRows - rowsOut, end - p), run);
-                    reader.readRows(run.shard, run.shardRow, run.length, b.bytes, rowsOut * outRowBytes);
+                while (rowsOut < capacity && p < end && p - start < MAX_SPAN) {
+                    // at most ~256 KiB per step, so that the check below reads rows still in the cache
+                    plan.locate(p, (int) Math.min(Math.min(capacity - rowsOut, end - p), checkBlockRows), run);
+                    reader.readRows(run.shard, run.shardRow, run.length, b.floats, rowsOut * dIn);
                     for (int j = 0; j < run.length; j++) {
-                        int at = (rowsOut + j) * outRowBytes;
-                        if (!NonFinite.anyIn(b.bytes, at, dIn)) {
+                        int at = (rowsOut + j) * dIn;
+                        boolean bad = b.longs != null && (dIn & 1) == 0
+                                ? NonFinite.anyInPairs(b.longs, at >> 1, dIn >> 1)
+                                : NonFinite.anyIn(b.floats, at, dIn);
+                        if (!bad) {
                             continue;
                         }
                         keep(b, rowsOut, j, p);
                         rowsOut += j;
                         p += j;
-                        int col = NonFinite.first(b.bytes, at, dIn);
+                        int col = NonFinite.first(b.floats, at, dIn);
                         ShardSpec spec = shards.get(run.shard);
                         long shardRow = run.shardRow + j;
                         String what = spec.label() + " row " + shardRow + " (byte " + (spec.dataOffset()
                                 + shardRow * spec.rowBytes() + (long) col * spec.dtype().byteSize()) + ", column " + col
-                                + ") holds " + b.bytes.getFloat(at + 4 * col);
+                                + ") holds " + b.floats.get(at + col);
                         if (!options.skipNonFinite()) {
                             b.error = new ActivationDataException(spec.file() + ": " + what + "; fix the data, or set"
                                     + " LoaderOptions.skipNonFinite(true) to skip and count such rows");
@@ -423,7 +471,7 @@ final class ShardedStream implements ActivationSource {
 
     /** The prefetch thread: fills free batches from a start position on, across epochs, until stopped. */
     private final class Producer implements Runnable {
-        final ArrayBlockingQueue<Batch> queue = new ArrayBlockingQueue<>(options.prefetchDepth() + 2);
+        final ArrayBlockingQueue<Batch> queue = new ArrayBlockingQueue<>(poolSize + 2);
         final Thread thread;
         final long startEpoch;
         final long startRow;

@@ -178,6 +178,50 @@ public enum DType {
     }
 
     /**
+     * Decodes {@code count} elements starting at byte {@code srcIndex} of {@code src} (little-endian order)
+     * into {@code dst} starting at float index {@code dstIndex}. Positions of the buffers are not changed.
+     * Float32 into a buffer of little-endian (on most machines: native) order is a plain memory copy.
+     *
+     * @throws UnsupportedOperationException if this type is not {@link #decodable()}
+     * @throws IllegalArgumentException      if {@code src} is not in little-endian order
+     */
+    public void decode(ByteBuffer src, int srcIndex, FloatBuffer dst, int dstIndex, int count) {
+        requireLittleEndian(src);
+        switch (this) {
+            case F32:
+                dst.put(dstIndex, src.slice(srcIndex, count * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer(), 0, count);
+                break;
+            case F16:
+                for (int i = 0; i < count; i++) {
+                    dst.put(dstIndex + i, HalfFloats.f16ToFloat(src.getShort(srcIndex + 2 * i)));
+                }
+                break;
+            case BF16:
+                for (int i = 0; i < count; i++) {
+                    dst.put(dstIndex + i, HalfFloats.bf16ToFloat(src.getShort(srcIndex + 2 * i)));
+                }
+                break;
+            case F64:
+                for (int i = 0; i < count; i++) {
+                    dst.put(dstIndex + i, (float) src.getDouble(srcIndex + 8 * i));
+                }
+                break;
+            case I32:
+                for (int i = 0; i < count; i++) {
+                    dst.put(dstIndex + i, src.getInt(srcIndex + 4 * i));
+                }
+                break;
+            case I64:
+                for (int i = 0; i < count; i++) {
+                    dst.put(dstIndex + i, src.getLong(srcIndex + 8 * i));
+                }
+                break;
+            default:
+                throw notDecodable();
+        }
+    }
+
+    /**
      * Encodes {@code count} floats read from {@code src} at absolute float index {@code srcIndex} into
      * {@code dst} starting at byte {@code dstIndex}, little-endian. Positions are not changed.
      *

@@ -80,6 +80,24 @@ class NpyActivationSourceTest {
     }
 
     @Test
+    void readsIntoHeapBuffersAtTheirPosition() throws IOException {
+        List<Path> files = TestShards.npy(dir, 4, 3, 4);
+        for (int prefetch : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(files, opts(prefetch).build())) {
+                FloatBuffer heap = FloatBuffer.allocate(1 + 7 * 4);
+                heap.put(-1f);
+                assertEquals(7, src.read(heap, 7));
+                assertEquals(29, heap.position());
+                assertEquals(-1f, heap.get(0));
+                float[] got = new float[28];
+                heap.position(1);
+                heap.get(got);
+                assertArrayEquals(TestShards.rows(0, 7, 4), got);
+            }
+        }
+    }
+
+    @Test
     void decodesFloat16Shards() throws IOException {
         float[] values = {1f, -2.5f, 1e-7f, 65504f, 0.1f, 3.14159f};
         Path f16 = dir.resolve("a.npy");
