@@ -1,0 +1,176 @@
+package io.jsae.core.data;
+
+import io.jsae.core.io.NpyFile;
+import io.jsae.core.io.NpyHeader;
+import io.jsae.core.io.TensorFileException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Activations stored as one or many {@code .npy} shards, each a 2-D array {@code [tokens, d_in]} of
+ * little-endian float32 ({@code '<f4'}) or float16 ({@code '<f2'}) in C order, as written by
+ * {@code np.save}. Rows are float32 whatever the file stores.
+ *
+ * <pre>{@code
+ * try (NpyActivationSource src = NpyActivationSource.builder()
+ *         .directory(Path.of("acts"))
+ *         .options(LoaderOptions.builder().shuffle(42).batchRowsHint(4096).build())
+ *         .build()) {
+ *     FloatBuffer batch = ByteBuffer.allocateDirect(4096 * src.dIn() * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+ *     int rows = src.read(batch, 4096);
+ * }
+ * }</pre>
+ *
+ * <p>{@link Builder#build()} reads and validates every shard's header first (magic, version, dtype, C order,
+ * 2-D shape, exact file length), rejects empty shards and shards of different widths, and only then reads
+ * data. Order, shuffling, non-finite rows, prefetching and memory are as {@link LoaderOptions} describes;
+ * the data is read through memory mappings of bounded size, so shards larger than 2 GiB work.
+ *
+ * <p>One thread reads; {@link #close()} may be called from any thread and stops the prefetch thread.
+ * {@link #read} returns fewer rows than asked only at the end of an epoch.
+ */
+public final class NpyActivationSource implements ActivationSource {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NpyActivationSource.class);
+
+    private final List<Path> files;
+    private final LoaderOptions options;
+    private final ShardedStream stream;
+
+    private NpyActivationSource(List<Path> files, List<ShardSpec> shards, LoaderOptions options) {
+        this.files = List.copyOf(files);
+        this.options = options;
+        this.stream = new ShardedStream(shards, options);
+    }
+
+    /** A builder; give {@link Builder#directory} or {@link Builder#files}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The shard files, in the unshuffled order. */
+    public List<Path> files() {
+        return files;
+    }
+
+    /** The options this source was built with. */
+    public LoaderOptions options() {
+        return options;
+    }
+
+    /** Rows with NaN or infinity skipped by reads so far; always 0 unless {@link LoaderOptions#skipNonFinite()}. */
+    public long skippedRows() {
+        return stream.skippedRows();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int dIn() {
+        return stream.dIn();
+    }
+
+    /** {@inheritDoc} Includes rows that {@link LoaderOptions#skipNonFinite()} would skip. */
+    @Override
+    public long rowsPerEpoch() {
+        return stream.rowsPerEpoch();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws ActivationDataException naming the file and row for a non-finite value (unless skipped), or
+     *                                 the file and offset for a file that changed or cannot be read; the
+     *                                 error repeats on later reads until {@link #seek}
+     * @throws IllegalStateException   if the source is closed
+     */
+    @Override
+    public int read(FloatBuffer dst, int maxRows) {
+        return stream.read(dst, maxRows);
+    }
+
+    /** {@inheritDoc} Skipped non-finite rows count as read. */
+    @Override
+    public SourcePosition position() {
+        return stream.position();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void seek(SourcePosition position) {
+        stream.seek(position);
+    }
+
+    /** Stops the prefetch thread and releases mappings and buffers; idempotent. */
+    @Override
+    public void close() {
+        stream.close();
+    }
+
+    /** Builds an {@link NpyActivationSource}. */
+    public static final class Builder {
+        private Path directory;
+        private final List<Path> files = new ArrayList<>();
+        private LoaderOptions options = LoaderOptions.DEFAULTS;
+
+        private Builder() {
+        }
+
+        /** Reads every {@code *.npy} file of this directory (hidden files excluded), sorted by file name. */
+        public Builder directory(Path directory) {
+            this.directory = Objects.requireNonNull(directory, "directory");
+            return this;
+        }
+
+        /** Reads these files, in this order (appends to earlier calls). */
+        public Builder files(List<Path> files) {
+            files.forEach(f -> this.files.add(Objects.requireNonNull(f, "file")));
+            return this;
+        }
+
+        /** Reads this file (appends to earlier calls). */
+        public Builder file(Path file) {
+            this.files.add(Objects.requireNonNull(file, "file"));
+            return this;
+        }
+
+        /** Order, checks, prefetching and mapping (default {@link LoaderOptions#DEFAULTS}). */
+        public Builder options(LoaderOptions options) {
+            this.options = Objects.requireNonNull(options, "options");
+            return this;
+        }
+
+        /**
+         * Validates every shard's header and opens the source.
+         *
+         * @throws ActivationDataException (often {@link TensorFileException}) naming the file and offset for a
+         *                                 missing or malformed shard, an empty shard, or widths that differ
+         */
+        public NpyActivationSource build() {
+            List<Path> paths = ShardFiles.resolve(directory, files, ".npy");
+            List<ShardSpec> shards = new ArrayList<>(paths.size());
+            for (Path p : paths) {
+                NpyHeader h = NpyFile.readHeader(p);
+                long size;
+                try {
+                    size = Files.size(p);
+                } catch (IOException e) {
+                    throw new TensorFileException(p, -1, "cannot read the file size: " + e, e);
+                }
+                shards.add(new ShardSpec(p, p.getFileName().toString(), h.dtype(), h.rows(), h.cols(), h.dataOffset(), size));
+            }
+            ShardFiles.checkConsistent(shards);
+            NpyActivationSource src = new NpyActivationSource(paths, shards, options);
+            LOG.info("opened {} .npy shard(s): {} rows of width {}, {}", shards.size(), src.rowsPerEpoch(), src.dIn(),
+                    options.shuffle() ? "shuffled with seed " + options.seed() : "in order");
+            return src;
+        }
+    }
+}

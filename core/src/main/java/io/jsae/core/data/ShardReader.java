@@ -1,0 +1,143 @@
+package io.jsae.core.data;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Decodes rows of shards into float32 through read-only memory mappings of at most {@code windowBytes}
+ * each, laid on a fixed grid from each shard's data offset. A row that straddles two windows is assembled
+ * in a scratch buffer. The most recently used windows are kept mapped (at most {@code maxWindows}); an
+ * evicted window is unmapped at once.
+ *
+ * <p>Confined to one thread: the mappings are unmapped explicitly, so no other thread may use them.
+ */
+final class ShardReader implements AutoCloseable {
+
+    private final List<ShardSpec> shards;
+    private final long windowBytes;
+    private final int maxWindows;
+    private final ByteBuffer scratch;
+    private final LinkedHashMap<Long, Window> windows;
+    private boolean closed;
+
+    private static final class Window {
+        final MappedByteBuffer buffer;
+        final long start; // absolute file offset of buffer index 0
+        final long end;
+
+        Window(MappedByteBuffer buffer, long start, long end) {
+            this.buffer = buffer;
+            this.start = start;
+            this.end = end;
+        }
+    }
+
+    ShardReader(List<ShardSpec> shards, long windowBytes, int maxWindows) {
+        this.shards = shards;
+        this.windowBytes = windowBytes;
+        this.maxWindows = Math.max(2, maxWindows);
+        long maxRow = 0;
+        for (ShardSpec s : shards) {
+            maxRow = Math.max(maxRow, s.rowBytes());
+        }
+        this.scratch = ByteBuffer.allocateDirect((int) maxRow).order(ByteOrder.LITTLE_ENDIAN);
+        this.windows = new LinkedHashMap<>(16, 0.75f, true);
+    }
+
+    /**
+     * Decodes {@code count} consecutive rows of shard {@code s}, from row {@code shardRow} on, as float32 into
+     * {@code dst} starting at float index {@code dstIndex}.
+     *
+     * @throws ActivationDataException if the file changed since it was validated or cannot be mapped
+     */
+    void readRows(int s, long shardRow, int count, FloatBuffer dst, int dstIndex) {
+        ShardSpec spec = shards.get(s);
+        long rowBytes = spec.rowBytes();
+        int dIn = spec.dIn();
+        long off = spec.dataOffset() + shardRow * rowBytes;
+        int out = dstIndex;
+        int left = count;
+        while (left > 0) {
+            Window w = window(s, spec, off);
+            int whole = (int) Math.min(left, (w.end - off) / rowBytes);
+            if (whole > 0) {
+                spec.dtype().decode(w.buffer, (int) (off - w.start), dst, out, whole * spec.dIn());
+                off += whole * rowBytes;
+                out += whole * dIn;
+                left -= whole;
+            } else { // the row straddles the window's end: assemble it
+                int filled = 0;
+                while (filled < rowBytes) {
+                    Window x = window(s, spec, off + filled);
+                    int n = (int) Math.min(rowBytes - filled, x.end - (off + filled));
+                    scratch.put(filled, x.buffer, (int) (off + filled - x.start), n);
+                    filled += n;
+                }
+                spec.dtype().decode(scratch, 0, dst, out, spec.dIn());
+                off += rowBytes;
+                out += dIn;
+                left--;
+            }
+        }
+    }
+
+    private Window window(int s, ShardSpec spec, long offset) {
+        long k = (offset - spec.dataOffset()) / windowBytes;
+        Long key = ((long) s << 40) | k;
+        Window w = windows.get(key);
+        if (w != null) {
+            return w;
+        }
+        long start = spec.dataOffset() + k * windowBytes;
+        long end = Math.min(start + windowBytes, spec.dataEnd());
+        MappedByteBuffer mapped;
+        try (FileChannel ch = FileChannel.open(spec.file(), StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size != spec.fileSize()) {
+                throw new ActivationDataException(spec.file() + ": file changed while in use: it was " + spec.fileSize()
+                        + " bytes when the source was opened and is " + size + " bytes now (" + spec.label()
+                        + "); do not modify shards during training, then reopen the source");
+            }
+            mapped = ch.map(FileChannel.MapMode.READ_ONLY, start, end - start);
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof ActivationDataException) {
+                throw (ActivationDataException) e;
+            }
+            throw new ActivationDataException(spec.file() + " (byte " + start + "): cannot map " + (end - start)
+                    + " bytes of " + spec.label() + ": " + e, e);
+        }
+        mapped.order(ByteOrder.LITTLE_ENDIAN);
+        w = new Window(mapped, start, end);
+        windows.put(key, w);
+        if (windows.size() > maxWindows) {
+            Iterator<Map.Entry<Long, Window>> it = windows.entrySet().iterator();
+            Window eldest = it.next().getValue();
+            it.remove();
+            DirectBuffers.free(eldest.buffer);
+        }
+        return w;
+    }
+
+    /** Unmaps every window and frees the scratch buffer; idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Window w : windows.values()) {
+            DirectBuffers.free(w.buffer);
+        }
+        windows.clear();
+        DirectBuffers.free(scratch);
+    }
+}

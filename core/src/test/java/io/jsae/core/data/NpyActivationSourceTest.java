@@ -1,0 +1,301 @@
+package io.jsae.core.data;
+
+import io.jsae.core.io.DType;
+import io.jsae.core.io.HalfFloats;
+import io.jsae.core.io.NpyWriter;
+import io.jsae.core.io.TensorFileException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static io.jsae.core.data.TestShards.buffer;
+import static io.jsae.core.data.TestShards.range;
+import static io.jsae.core.data.TestShards.readEpoch;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class NpyActivationSourceTest {
+
+    @TempDir
+    Path dir;
+
+    private static LoaderOptions.Builder opts(int prefetch) {
+        return LoaderOptions.builder().prefetchDepth(prefetch).batchRowsHint(5);
+    }
+
+    private NpyActivationSource open(List<Path> files, LoaderOptions options) {
+        return NpyActivationSource.builder().files(files).options(options).build();
+    }
+
+    static void assertMessage(Exception e, String... parts) {
+        assertTrue(e.getMessage() != null && !e.getMessage().isEmpty());
+        for (String p : parts) {
+            assertTrue(e.getMessage().contains(p), "message lacks '" + p + "': " + e.getMessage());
+        }
+    }
+
+    @Test
+    void readsShardsInOrderWhateverTheBatchSizeAndPrefetch() throws IOException {
+        List<Path> files = TestShards.npy(dir, 3, 5, 17, 1, 9);
+        for (int prefetch : new int[]{0, 1, 3}) {
+            for (int batch : new int[]{1, 4, 32, 100}) {
+                try (NpyActivationSource src = open(files, opts(prefetch).build())) {
+                    assertEquals(3, src.dIn());
+                    assertEquals(32, src.rowsPerEpoch());
+                    assertEquals(range(32), readEpoch(src, batch), "prefetch " + prefetch + ", batch " + batch);
+                    assertEquals(new SourcePosition(0, 32), src.position());
+                    assertEquals(0, src.read(buffer(1, 3), 1), "epoch exhausted");
+                    src.nextEpoch();
+                    assertEquals(new SourcePosition(1, 0), src.position());
+                    assertEquals(range(32), readEpoch(src, batch));
+                }
+            }
+        }
+    }
+
+    @Test
+    void positionCountsRowsReadAndReadFillsAcrossBatches() throws IOException {
+        List<Path> files = TestShards.npy(dir, 2, 6, 6);
+        try (NpyActivationSource src = open(files, opts(2).build())) { // batches of 5 inside
+            FloatBuffer buf = buffer(7, 2);
+            assertEquals(7, src.read(buf, 7), "a read fills across prefetched batches");
+            assertEquals(new SourcePosition(0, 7), src.position());
+            buf.clear();
+            assertEquals(5, src.read(buf, 7), "only the end of the epoch returns fewer rows");
+            assertEquals(new SourcePosition(0, 12), src.position());
+        }
+    }
+
+    @Test
+    void readsIntoHeapBuffersAtTheirPosition() throws IOException {
+        List<Path> files = TestShards.npy(dir, 4, 3, 4);
+        for (int prefetch : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(files, opts(prefetch).build())) {
+                FloatBuffer heap = FloatBuffer.allocate(1 + 7 * 4);
+                heap.put(-1f);
+                assertEquals(7, src.read(heap, 7));
+                assertEquals(29, heap.position());
+                assertEquals(-1f, heap.get(0));
+                float[] got = new float[28];
+                heap.position(1);
+                heap.get(got);
+                assertArrayEquals(TestShards.rows(0, 7, 4), got);
+            }
+        }
+    }
+
+    @Test
+    void decodesFloat16Shards() throws IOException {
+        float[] values = {1f, -2.5f, 1e-7f, 65504f, 0.1f, 3.14159f};
+        Path f16 = dir.resolve("a.npy");
+        NpyWriter.write(f16, DType.F16, values, 3, 2);
+        Path f32 = dir.resolve("b.npy");
+        NpyWriter.write(f32, new float[]{7f, 8f}, 1, 2);
+        try (NpyActivationSource src = open(List.of(f16, f32), opts(0).build())) {
+            float[] all = TestShards.readAllFloats(src, 2);
+            float[] expected = new float[8];
+            for (int i = 0; i < values.length; i++) {
+                expected[i] = HalfFloats.f16ToFloat(HalfFloats.floatToF16(values[i]));
+            }
+            expected[6] = 7f;
+            expected[7] = 8f;
+            assertArrayEquals(expected, all);
+            assertEquals(0x1p-24f * 2, all[2], "1e-7 becomes the F16 subnormal 2^-23");
+        }
+    }
+
+    @Test
+    void tinyMappingWindowsSplitRowsAndStillReadExactly() throws IOException {
+        List<Path> f32 = TestShards.npy(dir, 5, 7, 11); // 20-byte rows
+        for (long window : new long[]{16, 24, 52, 100}) {
+            for (boolean shuffle : new boolean[]{false, true}) {
+                LoaderOptions.Builder b = opts(shuffle ? 2 : 0).mapWindowBytes(window).chunkRows(3).shuffleBufferRows(4);
+                if (shuffle) {
+                    b.shuffle(9);
+                }
+                try (NpyActivationSource src = open(f32, b.build())) {
+                    List<Long> ids = readEpoch(src, 3);
+                    assertEquals(Set.copyOf(range(18)), Set.copyOf(ids), "window " + window);
+                    assertEquals(18, ids.size());
+                    if (!shuffle) {
+                        assertEquals(range(18), ids);
+                    }
+                }
+            }
+        }
+        Path f16 = dir.resolve("h.npy"); // 10-byte rows over 16-byte windows: values split mid-element too
+        float[] v = TestShards.rows(0, 9, 5);
+        NpyWriter.write(f16, DType.F16, v, 9, 5);
+        try (NpyActivationSource src = open(List.of(f16), opts(0).mapWindowBytes(17).build())) {
+            assertArrayEquals(v, TestShards.readAllFloats(src, 4));
+        }
+    }
+
+    @Test
+    void nonFiniteRowFailsWithFileAndRowInBothPrefetchModes() throws IOException {
+        List<Path> files = TestShards.npy(dir, 3, 5, 6);
+        float[] second = TestShards.rows(5, 6, 3);
+        second[3 * 3 + 1] = Float.NaN; // row 3 of the second shard, column 1
+        NpyWriter.write(files.get(1), second, 6, 3);
+        List<String> messages = new ArrayList<>();
+        for (int prefetch : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(files, opts(prefetch).build())) {
+                FloatBuffer buf = buffer(32, 3);
+                assertEquals(8, src.read(buf, 32), "rows before the bad one are delivered");
+                assertEquals(new SourcePosition(0, 8), src.position());
+                ActivationDataException e = assertThrows(ActivationDataException.class, () -> src.read(buffer(4, 3), 4));
+                assertMessage(e, "shard-01.npy", "row 3", "column 1", "NaN", "skipNonFinite");
+                messages.add(e.getMessage());
+                ActivationDataException again = assertThrows(ActivationDataException.class, () -> src.read(buffer(4, 3), 4));
+                assertEquals(e.getMessage(), again.getMessage(), "the error repeats until a seek");
+                assertEquals(new SourcePosition(0, 8), src.position());
+                src.seek(new SourcePosition(0, 9));
+                assertEquals(List.of(9L, 10L), readEpoch(src, 4));
+            }
+        }
+        assertEquals(messages.get(0), messages.get(1), "the prefetch thread's error keeps its original message");
+    }
+
+    @Test
+    void skipNonFiniteSkipsAndCountsRowsKeepingPositionsExact() throws IOException {
+        List<Path> files = TestShards.npy(dir, 4, 6, 6);
+        float[] first = TestShards.rows(0, 6, 4);
+        first[2 * 4 + 3] = Float.POSITIVE_INFINITY;
+        first[3 * 4] = Float.NaN;
+        NpyWriter.write(files.get(0), first, 6, 4);
+        float[] second = TestShards.rows(6, 6, 4);
+        second[5 * 4 + 2] = Float.NEGATIVE_INFINITY; // the last row of the epoch
+        NpyWriter.write(files.get(1), second, 6, 4);
+        for (int prefetch : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(files, opts(prefetch).skipNonFinite(true).build())) {
+                assertEquals(12, src.rowsPerEpoch());
+                assertEquals(List.of(0L, 1L), readRows(src, 2));
+                assertEquals(new SourcePosition(0, 2), src.position());
+                assertEquals(List.of(4L, 5L, 6L, 7L, 8L, 9L, 10L), readEpoch(src, 3));
+                assertEquals(new SourcePosition(0, 12), src.position());
+                assertEquals(3, src.skippedRows());
+                src.seek(new SourcePosition(0, 3));
+                assertEquals(List.of(4L), readRows(src, 1));
+                assertEquals(new SourcePosition(0, 5), src.position());
+            }
+        }
+    }
+
+    private static List<Long> readRows(ActivationSource src, int n) {
+        FloatBuffer buf = buffer(n, src.dIn());
+        int got = src.read(buf, n);
+        List<Long> ids = new ArrayList<>();
+        for (int r = 0; r < got; r++) {
+            ids.add((long) (buf.get(r * src.dIn()) / 8));
+        }
+        return ids;
+    }
+
+    @Test
+    void rejectsShardsOfDifferentWidthsNamingBoth() throws IOException {
+        Path a = dir.resolve("a.npy");
+        Path b = dir.resolve("b.npy");
+        NpyWriter.write(a, new float[8], 2, 4);
+        NpyWriter.write(b, new float[10], 2, 5);
+        ActivationDataException e = assertThrows(ActivationDataException.class, () -> open(List.of(a, b), opts(0).build()));
+        assertMessage(e, "a.npy", "b.npy", "width (d_in) 5", "has 4", "same width");
+    }
+
+    @Test
+    void rejectsEmptyShardAndBadFilesBeforeReading() throws IOException {
+        Path a = dir.resolve("a.npy");
+        NpyWriter.write(a, new float[4], 1, 4);
+        Path empty = dir.resolve("empty.npy");
+        NpyWriter.write(empty, new float[0], 0, 4);
+        assertMessage(assertThrows(ActivationDataException.class, () -> open(List.of(a, empty), opts(0).build())),
+                "empty.npy", "0 rows");
+        Path junk = dir.resolve("junk.npy");
+        Files.writeString(junk, "not numpy at all");
+        TensorFileException e = assertThrows(TensorFileException.class, () -> open(List.of(a, junk), opts(0).build()));
+        assertMessage(e, "junk.npy", "(byte 0)", "wrong magic");
+        assertMessage(assertThrows(ActivationDataException.class, () -> open(List.of(a, dir.resolve("none.npy")), opts(0).build())),
+                "none.npy", "cannot open");
+        assertMessage(assertThrows(ActivationDataException.class, () -> open(List.of(a, a), opts(0).build())), "listed twice");
+    }
+
+    @Test
+    void directoryListsNpyFilesSortedByName() throws IOException {
+        Path shards = Files.createDirectory(dir.resolve("shards"));
+        NpyWriter.write(shards.resolve("b.npy"), TestShards.rows(2, 2, 2), 2, 2);
+        NpyWriter.write(shards.resolve("a.npy"), TestShards.rows(0, 2, 2), 2, 2);
+        Files.writeString(shards.resolve("notes.txt"), "ignored");
+        Files.writeString(shards.resolve(".hidden.npy"), "ignored");
+        try (NpyActivationSource src = NpyActivationSource.builder().directory(shards).options(opts(0).build()).build()) {
+            assertEquals(List.of("a.npy", "b.npy"), src.files().stream().map(p -> p.getFileName().toString())
+                    .collect(Collectors.toList()));
+            assertEquals(range(4), readEpoch(src, 3));
+        }
+        Path none = Files.createDirectory(dir.resolve("none"));
+        assertMessage(assertThrows(ActivationDataException.class,
+                () -> NpyActivationSource.builder().directory(none).build()), "none", "no *.npy files");
+    }
+
+    @Test
+    void shardTruncatedWhileOpenIsReportedNotCrashing() throws IOException {
+        List<Path> files = TestShards.npy(dir, 4, 10, 10);
+        for (int prefetch : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(files, opts(prefetch).mapWindowBytes(64).build())) {
+                try (FileChannel ch = FileChannel.open(files.get(1), StandardOpenOption.WRITE)) {
+                    ch.truncate(200);
+                }
+                ActivationDataException e = assertThrows(ActivationDataException.class, () -> readEpoch(src, 4));
+                assertMessage(e, "shard-01.npy", "changed while in use");
+            }
+            files = TestShards.npy(dir, 4, 10, 10);
+        }
+    }
+
+    @Test
+    void closeStopsThePrefetchThreadAndLaterCallsFail() throws IOException {
+        List<Path> files = TestShards.npy(dir, 2, 50);
+        Set<Thread> before = prefetchThreads();
+        NpyActivationSource src = open(files, opts(2).batchRowsHint(1).build());
+        assertEquals(1, src.read(buffer(1, 2), 1));
+        Set<Thread> ours = prefetchThreads();
+        ours.removeAll(before);
+        assertEquals(1, ours.size(), "one prefetch thread while reading");
+        src.close();
+        src.close(); // idempotent
+        for (Thread t : ours) {
+            assertFalse(t.isAlive(), "prefetch thread stopped by close");
+        }
+        assertThrows(IllegalStateException.class, () -> src.read(buffer(1, 2), 1));
+    }
+
+    @Test
+    void rejectsBadArguments() throws IOException {
+        List<Path> files = TestShards.npy(dir, 2, 4);
+        try (NpyActivationSource src = open(files, opts(0).build())) {
+            assertThrows(IllegalArgumentException.class, () -> src.seek(new SourcePosition(0, 5)));
+            assertThrows(IllegalArgumentException.class, () -> src.read(buffer(1, 2), 2), "buffer too small");
+            assertThrows(IllegalArgumentException.class, () -> src.read(buffer(1, 2), 0));
+        }
+        assertThrows(IllegalStateException.class, () -> NpyActivationSource.builder().build());
+        assertThrows(IllegalArgumentException.class, () -> LoaderOptions.builder().chunkRows(0).build());
+        assertThrows(IllegalArgumentException.class, () -> LoaderOptions.builder().mapWindowBytes(1L << 31).build());
+    }
+
+    private static Set<Thread> prefetchThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("jsae-prefetch-") && t.isAlive())
+                .collect(Collectors.toSet());
+    }
+}
