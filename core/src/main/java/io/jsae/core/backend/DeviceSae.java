@@ -4,6 +4,8 @@ import io.jsae.core.ParameterTensors;
 import io.jsae.core.SaeConfig;
 
 import java.nio.FloatBuffer;
+import java.util.List;
+import java.util.Map;
 
 /**
  * An SAE whose weights, gradients and Adam state live on a backend's device. Batches arrive as direct
@@ -84,6 +86,37 @@ public interface DeviceSae extends AutoCloseable {
      * @param state state to load; shapes must match the configuration
      */
     void setState(TrainingState state);
+
+    /** Names of the state tensors, in checkpoint order: parameters first, then Adam moments. */
+    List<String> STATE_TENSORS = List.of("encoder_rows", "b_enc", "decoder_rows", "b_dec",
+            "adam_m.encoder_rows", "adam_m.b_enc", "adam_m.decoder_rows", "adam_m.b_dec",
+            "adam_v.encoder_rows", "adam_v.b_enc", "adam_v.decoder_rows", "adam_v.b_dec");
+
+    /**
+     * The state tensors by the names of {@link #STATE_TENSORS} ({@code encoder_rows} and {@code decoder_rows}
+     * are {@code [dSae, dIn]}), as float buffers for checkpoints: on the CPU backend, writable views of the
+     * live tensors (no copy through the heap); on a device backend, host copies whose changes take effect at
+     * {@link #commitStateTensors()}. Valid until the next step.
+     *
+     * @return name → buffer, in {@link #STATE_TENSORS} order
+     */
+    Map<String, FloatBuffer> stateTensors();
+
+    /** Applies changes made to the buffers of {@link #stateTensors()} (a no-op where they are live views). */
+    default void commitStateTensors() {
+    }
+
+    /** @return Adam steps taken */
+    long adamStep();
+
+    /**
+     * Sets the non-tensor state: Adam step count, per-latent tokens since firing, batchtopk threshold.
+     *
+     * @param adamStep         Adam steps taken
+     * @param tokensSinceFired one counter per latent
+     * @param threshold        batchtopk inference threshold, NaN when none
+     */
+    void setCounters(long adamStep, long[] tokensSinceFired, double threshold);
 
     /** Releases device memory. */
     @Override

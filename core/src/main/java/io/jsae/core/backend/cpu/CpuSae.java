@@ -20,6 +20,8 @@ import org.bytedeco.pytorch.global.torch;
 
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -557,6 +559,51 @@ final class CpuSae implements DeviceSae {
     }
 
     @Override
+    public Map<String, FloatBuffer> stateTensors() {
+        checkOpen();
+        long sd = (long) dSae * dIn;
+        FloatPointer[] ptrs = {wEnc, bEnc, wDec, bDec, mWEnc, mBEnc, mWDec, mBDec, vWEnc, vBEnc, vWDec, vBDec};
+        Map<String, FloatBuffer> out = new LinkedHashMap<>();
+        for (int i = 0; i < ptrs.length; i++) {
+            long n = switch (i % 4) {
+                case 0, 2 -> sd;
+                case 1 -> dSae;
+                default -> dIn;
+            };
+            out.put(STATE_TENSORS.get(i), new FloatPointer(ptrs[i]).capacity(n).asBuffer());
+        }
+        return out;
+    }
+
+    @Override
+    public long adamStep() {
+        return adamStep;
+    }
+
+    @Override
+    public void setCounters(long adamStep, long[] counters, double threshold) {
+        checkOpen();
+        if (adamStep < 0) {
+            throw new IllegalArgumentException("adamStep must be >= 0, was " + adamStep);
+        }
+        if (counters.length != dSae) {
+            throw new IllegalArgumentException("tokensSinceFired has " + counters.length
+                    + " counters, the model has dSae=" + dSae);
+        }
+        this.adamStep = adamStep;
+        tokensSinceFired.put(counters);
+        long d = 0;
+        for (int j = 0; j < dSae; j++) {
+            boolean isDead = counters[j] >= config.deadTokens();
+            dead.put(j, (byte) (isDead ? 1 : 0));
+            d += isDead ? 1 : 0;
+        }
+        deadCount = d;
+        this.threshold = threshold;
+        gradientsPending = false;
+    }
+
+    @Override
     public TrainingState state() {
         checkOpen();
         long[] counters = new long[dSae];
@@ -578,18 +625,8 @@ final class CpuSae implements DeviceSae {
         write(state.weights(), wEnc, bEnc, wDec, bDec);
         write(state.adamM(), mWEnc, mBEnc, mWDec, mBDec);
         write(state.adamV(), vWEnc, vBEnc, vWDec, vBDec);
-        adamStep = state.adamStep();
-        tokensSinceFired.put(state.tokensSinceFired());
-        long d = 0;
-        for (int j = 0; j < dSae; j++) {
-            boolean isDead = state.tokensSinceFired()[j] >= config.deadTokens();
-            dead.put(j, (byte) (isDead ? 1 : 0));
-            d += isDead ? 1 : 0;
-        }
-        deadCount = d;
-        threshold = state.threshold();
+        setCounters(state.adamStep(), state.tokensSinceFired(), state.threshold());
         zeroGradients();
-        gradientsPending = false;
     }
 
     private void check(String name, ParameterTensors t) {
