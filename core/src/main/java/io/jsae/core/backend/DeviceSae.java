@@ -109,6 +109,12 @@ public interface DeviceSae extends AutoCloseable {
     /** @return Adam steps taken */
     long adamStep();
 
+    /** @return per-latent tokens since each latent last fired (a copy) */
+    long[] tokensSinceFired();
+
+    /** @return the batchtopk inference threshold, NaN when none */
+    double threshold();
+
     /**
      * Sets the non-tensor state: Adam step count, per-latent tokens since firing, batchtopk threshold.
      *

@@ -14,9 +14,17 @@ import io.jsae.core.eval.EvalMetrics;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Trains an SAE on a backend: reads batches from an {@link ActivationSource} into one reused off-heap
@@ -25,6 +33,12 @@ import java.util.Objects;
  * <p>On first use it initializes from a sample of the source (input scale, b_dec), read at the source's
  * position and then seeked back, so the training stream is the same with or without initialization.
  * The learning rate follows {@link SaeConfig#learningRateAt(long)} over the global step count.
+ *
+ * <p>Checkpoints: {@link #checkpointTo} saves every N steps and/or minutes into a {@link CheckpointStore};
+ * {@link #resume} continues from the newest intact checkpoint with the same weights, optimizer state,
+ * counters, schedule position and data position, so that the resumed run ends bitwise equal to an
+ * uninterrupted one (CPU backend, same thread count); {@link #checkpointOnSigterm} writes one when the JVM
+ * is asked to terminate (a spot interruption) and lets it exit.
  */
 public final class SaeTrainer implements AutoCloseable {
     /** Rows read to initialize b_dec and the input scale. */
@@ -40,6 +54,19 @@ public final class SaeTrainer implements AutoCloseable {
     private long tokensSeen;
     private long rounds;
     private volatile boolean stopRequested;
+    private TrainerState.RoundProgress round;
+    private final List<Map<String, Double>> history = new ArrayList<>();
+    private Double lastRoundLoss;
+    private CheckpointStore store;
+    private long checkpointEverySteps;
+    private Duration checkpointEvery;
+    private long lastCheckpointNanos = System.nanoTime();
+    private long lastCheckpointStep = -1;
+    private final ReentrantLock stepLock = new ReentrantLock();
+    private volatile boolean terminating;
+    private volatile boolean training;
+    private volatile ActivationSource currentSource;
+    private final CountDownLatch terminationCheckpoint = new CountDownLatch(1);
 
     /**
      * @param config  configuration
@@ -176,19 +203,29 @@ public final class SaeTrainer implements AutoCloseable {
     public EpochSummary train(ActivationSource source, long maxTokens) {
         checkSource(source);
         ensureInitialized(source);
-        stopRequested = false;
+        currentSource = source;
+        stopRequested = terminating;
+        training = true;
+        try {
+            return trainRound(source, maxTokens);
+        } finally {
+            training = false;
+            if (terminating) {
+                checkpointForTermination(source);
+            }
+        }
+    }
+
+    private EpochSummary trainRound(ActivationSource source, long maxTokens) {
+        if (round == null) {
+            round = new TrainerState.RoundProgress(0, 0, 0, 0, 0, 0, 0, 0, 0);
+        }
         long t0 = System.nanoTime();
-        long steps = 0;
-        long tokens = 0;
-        double lossSum = 0;
-        double mseSum = 0;
-        double l0Sum = 0;
-        double sse = 0;
-        double variance = 0;
-        long dead = 0;
+        double secondsBefore = round.seconds();
         boolean epochEnded = false;
-        while (tokens < maxTokens && !stopRequested) {
-            int want = (int) Math.min(config.batchSize(), maxTokens - tokens);
+        // The budget counts the whole round, including tokens trained before a resume.
+        while (round.tokens() < maxTokens && !stopRequested) {
+            int want = (int) Math.min(config.batchSize(), maxTokens - round.tokens());
             batch.clear();
             int rows = source.read(batch, want);
             if (rows == 0) {
@@ -199,39 +236,44 @@ public final class SaeTrainer implements AutoCloseable {
             scale(rows);
             double lr = config.learningRateAt(step);
             StepMetrics m;
+            stepLock.lock();
             try {
                 m = sae.trainStep(batch, rows, lr);
+                step++;
+                tokensSeen += rows;
+                round = round.plus(rows, m, secondsBefore + (System.nanoTime() - t0) / 1e9);
             } catch (InvalidBatchException e) {
                 throw new InvalidBatchException("step " + step + " (" + tokensSeen + " tokens trained, batch read ending at "
                         + source.position() + "): " + e.getMessage());
+            } finally {
+                stepLock.unlock();
             }
-            step++;
-            tokensSeen += rows;
-            steps++;
-            tokens += rows;
-            lossSum += m.loss() * rows;
-            mseSum += m.mse() * rows;
-            l0Sum += m.l0() * rows;
-            sse += m.sse();
-            variance += m.totalVariance();
-            dead = m.deadLatents();
             StepReport report = new StepReport(step - 1, tokensSeen, lr, m, config.dSae());
             for (TrainingListener l : listeners) {
                 if (l.onStep(report) == TrainingListener.Action.STOP) {
                     stopRequested = true;
                 }
             }
+            if (store != null && !terminating && checkpointDue()) {
+                saveCheckpoint(source);
+            }
         }
         if (!epochEnded && source.rowsPerEpoch() >= 0 && source.position().row() >= source.rowsPerEpoch()) {
             epochEnded = true;
         }
+        TrainerState.RoundProgress r = round;
+        if (terminating && !epochEnded) {
+            // Interrupted, not finished: the round stays open in the checkpoint and continues after resume.
+            return r.summary(rounds, config.dSae(), true);
+        }
         if (epochEnded) {
             source.nextEpoch();
         }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        double n = Math.max(1, tokens);
-        EpochSummary summary = new EpochSummary(rounds++, steps, tokens, lossSum / n, mseSum / n, l0Sum / n,
-                variance > 0 ? 1 - sse / variance : Double.NaN, dead / (double) config.dSae(), seconds, stopRequested);
+        round = null;
+        EpochSummary summary = r.summary(rounds++, config.dSae(), stopRequested);
+        if (summary.steps() > 0) {
+            lastRoundLoss = summary.meanLoss();
+        }
         for (TrainingListener l : listeners) {
             l.onEpoch(summary);
         }
@@ -247,6 +289,167 @@ public final class SaeTrainer implements AutoCloseable {
         int n = rows * config.dIn();
         for (int i = 0; i < n; i++) {
             batch.put(i, batch.get(i) * s);
+        }
+    }
+
+    /**
+     * Saves checkpoints into {@code store} every {@code everySteps} steps and/or every {@code every} of wall
+     * time (either may be 0 / null to disable that trigger), checked after each step.
+     *
+     * @param store      where checkpoints go
+     * @param everySteps steps between checkpoints, 0 for none by count
+     * @param every      wall time between checkpoints, null for none by time
+     * @return this
+     */
+    public SaeTrainer checkpointTo(CheckpointStore store, long everySteps, Duration every) {
+        if (everySteps < 0) {
+            throw new IllegalArgumentException("everySteps must be >= 0, was " + everySteps);
+        }
+        this.store = Objects.requireNonNull(store, "store");
+        this.checkpointEverySteps = everySteps;
+        this.checkpointEvery = every;
+        return this;
+    }
+
+    private boolean checkpointDue() {
+        if (checkpointEverySteps > 0 && step % checkpointEverySteps == 0) {
+            return true;
+        }
+        return checkpointEvery != null && System.nanoTime() - lastCheckpointNanos >= checkpointEvery.toNanos();
+    }
+
+    /**
+     * Writes a checkpoint now (at a step boundary), with the source's current position.
+     *
+     * @param source the source being trained on
+     * @return the checkpoint written
+     */
+    public Checkpoint saveCheckpoint(ActivationSource source) {
+        if (store == null) {
+            throw new IllegalStateException("no checkpoint store; call checkpointTo first");
+        }
+        stepLock.lock();
+        try {
+            DeviceSae s = deviceSae();
+            SourcePosition pos = source.position();
+            long[] counters = s.tokensSinceFired();
+            double threshold = s.threshold();
+            TrainerState state = new TrainerState(TrainerState.FORMAT_VERSION, config.dIn(), config.dSae(),
+                    config.activation().architecture(), config.activation().k(), config.seed(), step, tokensSeen, rounds,
+                    pos.epoch(), pos.row(), s.adamStep(), inputScale, Double.isNaN(threshold) ? null : threshold,
+                    counters, List.copyOf(history), round, lastRoundLoss, Instant.now().toString());
+            Checkpoint c = store.save(s, state);
+            lastCheckpointNanos = System.nanoTime();
+            lastCheckpointStep = step;
+            return c;
+        } finally {
+            stepLock.unlock();
+        }
+    }
+
+    /**
+     * Continues from the newest intact checkpoint of {@code store}: weights, Adam state, counters, step,
+     * tokens, rounds, input scale, round history, and the source's position. Checkpoints that fail
+     * verification are skipped and reported by the store. Also sets the store for further checkpoints.
+     *
+     * @param store  checkpoints
+     * @param source the source to position where the checkpointed run was
+     * @return the checkpoint resumed from, or empty if the store holds none (a fresh start)
+     * @throws IllegalArgumentException if the checkpoint was made for a different model
+     */
+    public Optional<Checkpoint> resume(CheckpointStore store, ActivationSource source) {
+        checkSource(source);
+        if (this.store == null) {
+            this.store = store;
+        }
+        Optional<Checkpoint> latest = store.latest();
+        if (latest.isEmpty()) {
+            return latest;
+        }
+        Checkpoint c = latest.get();
+        TrainerState st = c.state();
+        if (st.dIn() != config.dIn() || st.dSae() != config.dSae() || !st.architecture().equals(config.activation().architecture())
+                || st.k() != config.activation().k() || st.seed() != config.seed()) {
+            throw new IllegalArgumentException("checkpoint " + c.directory() + " is of a different model (d_in " + st.dIn()
+                    + ", d_sae " + st.dSae() + ", " + st.architecture() + " k=" + st.k() + ", seed " + st.seed()
+                    + ") than this trainer's (d_in " + config.dIn() + ", d_sae " + config.dSae() + ", "
+                    + config.activation().architecture() + " k=" + config.activation().k() + ", seed " + config.seed()
+                    + "); use another checkpoint directory");
+        }
+        if (sae == null) {
+            sae = backend.load(config, ParameterTensors.zeros(config.dIn(), config.dSae()));
+        }
+        CheckpointStore.restore(c, sae);
+        step = st.step();
+        tokensSeen = st.tokensSeen();
+        rounds = st.rounds();
+        inputScale = st.inputScale();
+        history.clear();
+        history.addAll(st.history());
+        lastRoundLoss = st.score();
+        round = st.round();
+        source.seek(new SourcePosition(st.sourceEpoch(), st.sourceRow()));
+        lastCheckpointStep = step;
+        lastCheckpointNanos = System.nanoTime();
+        return latest;
+    }
+
+    /**
+     * Appends a round's metrics to the history saved with checkpoints (e.g. what a TUMIX rule decides on),
+     * so a resumed run sees the same history.
+     *
+     * @param metrics the round's metrics
+     */
+    public void recordRound(Map<String, Double> metrics) {
+        history.add(new LinkedHashMap<>(metrics));
+    }
+
+    /** @return the recorded round history, oldest first (restored by {@link #resume}) */
+    public List<Map<String, Double>> history() {
+        return List.copyOf(history);
+    }
+
+    /**
+     * On JVM termination (SIGTERM, e.g. a spot interruption notice), stops training at the next step
+     * boundary, writes a checkpoint and lets the JVM exit; waits at most {@code maxWait} for the step in
+     * progress and the write. Needs a store ({@link #checkpointTo} or {@link #resume}).
+     *
+     * @param maxWait bound on the wait in the shutdown hook
+     * @return this
+     */
+    public SaeTrainer checkpointOnSigterm(Duration maxWait) {
+        Objects.requireNonNull(maxWait, "maxWait");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            terminating = true;
+            stopRequested = true;
+            try {
+                if (!training) {
+                    ActivationSource src = currentSource;
+                    if (src != null && sae != null && store != null) {
+                        checkpointForTermination(src);
+                    }
+                } else if (!terminationCheckpoint.await(maxWait.toMillis(), TimeUnit.MILLISECONDS)) {
+                    org.slf4j.LoggerFactory.getLogger(SaeTrainer.class).error(
+                            "no checkpoint within {} of SIGTERM; the last periodic checkpoint stands", maxWait);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "jsae-sigterm-checkpoint"));
+        return this;
+    }
+
+    private void checkpointForTermination(ActivationSource source) {
+        if (terminationCheckpoint.getCount() == 0 || store == null || sae == null) {
+            return;
+        }
+        try {
+            if (lastCheckpointStep != step) {
+                Checkpoint c = saveCheckpoint(source);
+                org.slf4j.LoggerFactory.getLogger(SaeTrainer.class).info("checkpoint on termination: {}", c.directory());
+            }
+        } finally {
+            terminationCheckpoint.countDown();
         }
     }
 
@@ -342,8 +545,7 @@ public final class SaeTrainer implements AutoCloseable {
     /** @return the current model, copied from the device */
     public SparseAutoencoder model() {
         DeviceSae s = deviceSae();
-        var state = s.state();
-        return new SparseAutoencoder(config, state.weights(), null, state.threshold(), inputScale);
+        return new SparseAutoencoder(config, s.weights(), null, s.threshold(), inputScale);
     }
 
     /** Releases the device SAE (not the backend). */

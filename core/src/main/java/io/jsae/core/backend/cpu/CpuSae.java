@@ -581,6 +581,19 @@ final class CpuSae implements DeviceSae {
     }
 
     @Override
+    public long[] tokensSinceFired() {
+        checkOpen();
+        long[] out = new long[dSae];
+        tokensSinceFired.get(out);
+        return out;
+    }
+
+    @Override
+    public double threshold() {
+        return threshold;
+    }
+
+    @Override
     public void setCounters(long adamStep, long[] counters, double threshold) {
         checkOpen();
         if (adamStep < 0) {
@@ -606,10 +619,8 @@ final class CpuSae implements DeviceSae {
     @Override
     public TrainingState state() {
         checkOpen();
-        long[] counters = new long[dSae];
-        tokensSinceFired.get(counters);
         return new TrainingState(weights(), read(mWEnc, mBEnc, mWDec, mBDec), read(vWEnc, vBEnc, vWDec, vBDec),
-                adamStep, counters, threshold);
+                adamStep, tokensSinceFired(), threshold);
     }
 
     @Override
