@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point of the examples: one subcommand per runnable job. */
 @Command(name = "jsae", mixinStandardHelpOptions = true, version = "jsae 0.1.0-SNAPSHOT",
         description = "Runnable jsae examples.",
-        subcommands = {CommandLine.HelpCommand.class, TumixDemo.class, CostTables.class})
+        subcommands = {CommandLine.HelpCommand.class, TrainCommand.class, TumixDemo.class, CostTables.class})
 public final class Main implements Runnable {
 
     @Override
