@@ -1,8 +1,7 @@
 package io.jsae.core.train;
 
-import io.jsae.core.backend.cpu.CpuBackend;
+import io.jsae.core.TestBackends;
 import io.jsae.core.io.NpyWriter;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,9 +37,7 @@ class CheckpointResumeTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        try (CpuBackend b = new CpuBackend(2)) {
-            Assumptions.assumeTrue(b.isAvailable(), b::unavailableReason);
-        }
+        TestBackends.cpu(); // skips where the CPU backend cannot load
         // 1000 rows: several epochs of 48-row batches, so resumes cross epoch ends and a partial batch.
         SplittableRandom rnd = new SplittableRandom(3);
         float[] data = new float[1000 * 16];

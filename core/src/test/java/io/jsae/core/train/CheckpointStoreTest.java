@@ -3,13 +3,10 @@ package io.jsae.core.train;
 import io.jsae.core.Activation;
 import io.jsae.core.ParameterTensors;
 import io.jsae.core.SaeConfig;
+import io.jsae.core.TestBackends;
 import io.jsae.core.backend.DeviceSae;
-import io.jsae.core.backend.cpu.CpuBackend;
 import io.jsae.core.data.SourcePosition;
 import io.jsae.core.data.SyntheticActivations;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,21 +21,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CheckpointStoreTest {
-    private static CpuBackend backend;
-
-    @BeforeAll
-    static void open() {
-        backend = new CpuBackend(2);
-        Assumptions.assumeTrue(backend.isAvailable(), () -> backend.unavailableReason());
-    }
-
-    @AfterAll
-    static void close() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
-
     private static SaeConfig config(long seed) {
         return SaeConfig.builder(16, 32).activation(Activation.topK(3)).batchSize(64).learningRate(3e-3).seed(seed).build();
     }
@@ -47,7 +29,7 @@ class CheckpointStoreTest {
     void keepsTheLastNAndTheBestAndSkipsDamagedOnesWithReasons(@TempDir Path dir) throws Exception {
         CheckpointStore store = new CheckpointStore(dir, 2);
         SyntheticActivations data = new SyntheticActivations(16, 24, 2, 0.01, 64 * 4, 1);
-        try (SaeTrainer trainer = new SaeTrainer(config(1), backend)) {
+        try (SaeTrainer trainer = new SaeTrainer(config(1), TestBackends.cpu())) {
             trainer.checkpointTo(store, 1, null);
             for (int epoch = 0; epoch < 3; epoch++) {
                 trainer.trainEpoch(data); // 4 steps per epoch, a checkpoint after each step
@@ -82,7 +64,7 @@ class CheckpointStoreTest {
         SyntheticActivations data = new SyntheticActivations(16, 24, 2, 0.01, 64 * 5, 2);
         ParameterTensors saved;
         long[] counters;
-        try (SaeTrainer trainer = new SaeTrainer(config(4), backend)) {
+        try (SaeTrainer trainer = new SaeTrainer(config(4), TestBackends.cpu())) {
             trainer.checkpointTo(store, 0, null);
             trainer.train(data, 64 * 3);
             trainer.recordRound(Map.of("loss", 1.5, "explained_variance", 0.7));
@@ -91,7 +73,7 @@ class CheckpointStoreTest {
             counters = trainer.deviceSae().tokensSinceFired();
         }
         SyntheticActivations again = new SyntheticActivations(16, 24, 2, 0.01, 64 * 5, 2);
-        try (SaeTrainer trainer = new SaeTrainer(config(4), backend)) {
+        try (SaeTrainer trainer = new SaeTrainer(config(4), TestBackends.cpu())) {
             Checkpoint c = trainer.resume(store, again).orElseThrow();
             assertEquals(3, c.step());
             assertEquals(3, trainer.step());
@@ -103,7 +85,7 @@ class CheckpointStoreTest {
             DeviceSae sae = trainer.deviceSae();
             assertEquals(3, sae.adamStep());
         }
-        try (SaeTrainer other = new SaeTrainer(config(5), backend)) {
+        try (SaeTrainer other = new SaeTrainer(config(5), TestBackends.cpu())) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> other.resume(store, new SyntheticActivations(16, 24, 2, 0.01, 64, 2)));
             assertTrue(e.getMessage().contains("seed 4") && e.getMessage().contains("seed 5"), e.getMessage());

@@ -2,14 +2,11 @@ package io.jsae.core.train;
 
 import io.jsae.core.Activation;
 import io.jsae.core.SaeConfig;
+import io.jsae.core.TestBackends;
 import io.jsae.core.SparseAutoencoder;
-import io.jsae.core.backend.cpu.CpuBackend;
 import io.jsae.core.data.SyntheticActivations;
 import io.jsae.core.eval.EvalMetrics;
 import io.jsae.core.eval.FeatureRecovery;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,21 +19,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * near 0.89.
  */
 class FeatureRecoveryTest {
-    private static CpuBackend backend;
-
-    @BeforeAll
-    static void open() {
-        backend = new CpuBackend(2);
-        Assumptions.assumeTrue(backend.isAvailable(), () -> backend.unavailableReason());
-    }
-
-    @AfterAll
-    static void close() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
-
     @Test
     void topKRecoversSyntheticFeatures() {
         int dIn = 64;
@@ -44,7 +26,7 @@ class FeatureRecoveryTest {
         SaeConfig config = SaeConfig.builder(dIn, 512).activation(Activation.topK(16))
                 .batchSize(512).learningRate(3e-3)
                 .deadTokens(50_000).totalSteps(8 * 200_000 / 512).seed(3).build();
-        try (SaeTrainer trainer = new SaeTrainer(config, backend)) {
+        try (SaeTrainer trainer = new SaeTrainer(config, TestBackends.cpu())) {
             for (int epoch = 0; epoch < 8; epoch++) {
                 trainer.trainEpoch(train);
             }

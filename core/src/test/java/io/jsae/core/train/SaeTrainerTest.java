@@ -3,18 +3,15 @@ package io.jsae.core.train;
 import io.jsae.core.Activation;
 import io.jsae.core.ParameterTensors;
 import io.jsae.core.SaeConfig;
+import io.jsae.core.TestBackends;
 import io.jsae.core.SparseAutoencoder;
 import io.jsae.core.SparseCodes;
 import io.jsae.core.TestData;
 import io.jsae.core.backend.InvalidBatchException;
 import io.jsae.core.backend.StepMetrics;
-import io.jsae.core.backend.cpu.CpuBackend;
 import io.jsae.core.data.SourcePosition;
 import io.jsae.core.data.SyntheticActivations;
 import io.jsae.core.eval.EvalMetrics;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
@@ -25,21 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SaeTrainerTest {
-    private static CpuBackend backend;
-
-    @BeforeAll
-    static void open() {
-        backend = new CpuBackend(2);
-        Assumptions.assumeTrue(backend.isAvailable(), () -> backend.unavailableReason());
-    }
-
-    @AfterAll
-    static void close() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
-
     private static SaeConfig.Builder small() {
         return SaeConfig.builder(32, 128).activation(Activation.topK(4)).batchSize(256).learningRate(3e-3).seed(5);
     }
@@ -47,7 +29,7 @@ class SaeTrainerTest {
     @Test
     void topKHasL0ExactlyKAndUnitDecoderRows() {
         SyntheticActivations data = new SyntheticActivations(32, 64, 3, 0.01, 20_000, 1);
-        try (SaeTrainer trainer = new SaeTrainer(small().build(), backend)) {
+        try (SaeTrainer trainer = new SaeTrainer(small().build(), TestBackends.cpu())) {
             trainer.trainEpoch(data);
             trainer.trainEpoch(data);
             EvalMetrics eval = trainer.evaluate(data, 4096);
@@ -90,7 +72,7 @@ class SaeTrainerTest {
         for (int run = 0; run < 2; run++) {
             SyntheticActivations data = new SyntheticActivations(32, 64, 3, 0.01, 5_000, 2);
             try (SaeTrainer trainer = new SaeTrainer(small().activation(Activation.batchTopK(4)).deadTokens(2_000).build(),
-                    backend)) {
+                    TestBackends.cpu())) {
                 trainer.trainEpoch(data);
                 trainer.trainEpoch(data);
                 results[run] = trainer.model().weights();
@@ -102,7 +84,7 @@ class SaeTrainerTest {
     @Test
     void nonFiniteBatchIsRejectedWithStepAndRowAndChangesNothing() {
         SyntheticActivations data = new SyntheticActivations(32, 64, 3, 0.01, 1_000, 3);
-        try (SaeTrainer trainer = new SaeTrainer(small().build(), backend)) {
+        try (SaeTrainer trainer = new SaeTrainer(small().build(), TestBackends.cpu())) {
             trainer.trainEpoch(data);
             ParameterTensors before = trainer.model().weights();
             var stateBefore = trainer.deviceSae().state();
@@ -132,7 +114,7 @@ class SaeTrainerTest {
 
     @Test
     void sourceOfWrongWidthIsRejected() {
-        try (SaeTrainer trainer = new SaeTrainer(small().build(), backend)) {
+        try (SaeTrainer trainer = new SaeTrainer(small().build(), TestBackends.cpu())) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> trainer.trainEpoch(new SyntheticActivations(16, 8, 2, 0, 100, 1)));
             assertTrue(e.getMessage().contains("16") && e.getMessage().contains("dIn=32"), e.getMessage());
@@ -149,7 +131,7 @@ class SaeTrainerTest {
             SaeConfig config = SaeConfig.builder(32, 256).activation(Activation.topK(4)).batchSize(256)
                     .learningRate(1e-2).deadTokens(3_000).kAux(16).auxCoefficient(run == 0 ? 0 : 1.0 / 32).seed(9)
                     .build();
-            try (SaeTrainer trainer = new SaeTrainer(config, backend)) {
+            try (SaeTrainer trainer = new SaeTrainer(config, TestBackends.cpu())) {
                 for (int epoch = 0; epoch < 3; epoch++) {
                     trainer.trainEpoch(data);
                 }
@@ -163,7 +145,7 @@ class SaeTrainerTest {
     @Test
     void inputNormalizationIsFoldedIntoTheModelScale() {
         SyntheticActivations raw = new SyntheticActivations(32, 64, 3, 0.01, 5_000, 6);
-        try (SaeTrainer trainer = new SaeTrainer(small().normalizeInput(true).build(), backend)) {
+        try (SaeTrainer trainer = new SaeTrainer(small().normalizeInput(true).build(), TestBackends.cpu())) {
             trainer.trainEpoch(raw);
             double s = trainer.inputScale();
             assertTrue(s > 0 && s != 1.0);

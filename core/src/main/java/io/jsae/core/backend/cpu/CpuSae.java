@@ -49,11 +49,10 @@ final class CpuSae implements DeviceSae {
     private final List<Pointer> owned = new ArrayList<>();
 
     // Parameters, gradients, Adam moments: libtorch tensors, with cached data pointers.
-    private final Tensor wEncT, bEncT, wDecT, bDecT;
+    private final TensorSet params, grads, adamM, adamV;
+    private final Tensor wEncT, bEncT;
     private final FloatPointer wEnc, bEnc, wDec, bDec;
-    private final Tensor gWEncT, gBEncT, gWDecT, gBDecT;
     private final FloatPointer gWEnc, gBEnc, gWDec, gBDec;
-    private final FloatPointer mWEnc, mBEnc, mWDec, mBDec, vWEnc, vBEnc, vWDec, vBDec;
     private final Tensor xcT, preT;
     private final FloatPointer xc, pre;
 
@@ -83,30 +82,20 @@ final class CpuSae implements DeviceSae {
         if (config.activation() instanceof Activation.JumpRelu) {
             throw new IllegalArgumentException("activation jumprelu cannot be trained; load it with SparseAutoencoder");
         }
-        wEncT = tensor(dSae, dIn);
-        bEncT = tensor(dSae);
-        wDecT = tensor(dSae, dIn);
-        bDecT = tensor(dIn);
-        wEnc = wEncT.data_ptr_float();
-        bEnc = bEncT.data_ptr_float();
-        wDec = wDecT.data_ptr_float();
-        bDec = bDecT.data_ptr_float();
-        gWEncT = tensor(dSae, dIn);
-        gBEncT = tensor(dSae);
-        gWDecT = tensor(dSae, dIn);
-        gBDecT = tensor(dIn);
-        gWEnc = gWEncT.data_ptr_float();
-        gBEnc = gBEncT.data_ptr_float();
-        gWDec = gWDecT.data_ptr_float();
-        gBDec = gBDecT.data_ptr_float();
-        mWEnc = tensor(dSae, dIn).data_ptr_float();
-        mBEnc = tensor(dSae).data_ptr_float();
-        mWDec = tensor(dSae, dIn).data_ptr_float();
-        mBDec = tensor(dIn).data_ptr_float();
-        vWEnc = tensor(dSae, dIn).data_ptr_float();
-        vBEnc = tensor(dSae).data_ptr_float();
-        vWDec = tensor(dSae, dIn).data_ptr_float();
-        vBDec = tensor(dIn).data_ptr_float();
+        params = new TensorSet();
+        grads = new TensorSet();
+        adamM = new TensorSet();
+        adamV = new TensorSet();
+        wEncT = params.tensors[0];
+        bEncT = params.tensors[1];
+        wEnc = params.data[0];
+        bEnc = params.data[1];
+        wDec = params.data[2];
+        bDec = params.data[3];
+        gWEnc = grads.data[0];
+        gBEnc = grads.data[1];
+        gWDec = grads.data[2];
+        gBDec = grads.data[3];
         xcT = tensor(maxRows, dIn);
         preT = tensor(maxRows, dSae);
         xc = xcT.data_ptr_float();
@@ -179,6 +168,56 @@ final class CpuSae implements DeviceSae {
 
         void groupByLatent(int rows) {
             jsae_group_by_latent(rowStart, idx, rows, dSae, latStart, latEntry, entryRow);
+        }
+    }
+
+    /**
+     * The four parameter-shaped tensors of one kind (weights, gradients or an Adam moment), in the order
+     * encoder rows [dSae, dIn], b_enc [dSae], decoder rows [dSae, dIn], b_dec [dIn], with their data pointers.
+     */
+    private final class TensorSet {
+        final Tensor[] tensors = new Tensor[4];
+        final FloatPointer[] data = new FloatPointer[4];
+        final long[] sizes = {(long) dSae * dIn, dSae, (long) dSae * dIn, dIn};
+
+        TensorSet() {
+            long[][] shapes = {{dSae, dIn}, {dSae}, {dSae, dIn}, {dIn}};
+            for (int i = 0; i < 4; i++) {
+                tensors[i] = tensor(shapes[i]);
+                data[i] = tensors[i].data_ptr_float();
+            }
+        }
+
+        ParameterTensors read() {
+            ParameterTensors t = ParameterTensors.zeros(dIn, dSae);
+            float[][] arrays = {t.wEnc(), t.bEnc(), t.wDec(), t.bDec()};
+            for (int i = 0; i < 4; i++) {
+                data[i].get(arrays[i]);
+            }
+            return t;
+        }
+
+        void write(String name, ParameterTensors t) {
+            if (t.dIn() != dIn || t.dSae() != dSae) {
+                throw new IllegalArgumentException(name + " has shape dIn=" + t.dIn() + ", dSae=" + t.dSae()
+                        + "; the model has dIn=" + dIn + ", dSae=" + dSae);
+            }
+            float[][] arrays = {t.wEnc(), t.bEnc(), t.wDec(), t.bDec()};
+            for (int i = 0; i < 4; i++) {
+                data[i].put(arrays[i]);
+            }
+        }
+
+        void zero() {
+            try (PointerScope scope = new PointerScope()) {
+                for (Tensor t : tensors) {
+                    t.zero_();
+                }
+            }
+        }
+
+        FloatBuffer view(int i) {
+            return new FloatPointer(data[i]).capacity(sizes[i]).asBuffer();
         }
     }
 
@@ -458,15 +497,6 @@ final class CpuSae implements DeviceSae {
         exec.forRange(dIn, (lo, hi) -> jsae_bdec_grad(err, coef, rows, bdecParts, parts, dIn, gBDec, lo, hi));
     }
 
-    private void zeroGradients() {
-        try (PointerScope scope = new PointerScope()) {
-            gWEncT.zero_();
-            gBEncT.zero_();
-            gWDecT.zero_();
-            gBDecT.zero_();
-        }
-    }
-
     @Override
     public void applyOptimizerStep(double learningRate) {
         checkOpen();
@@ -485,10 +515,10 @@ final class CpuSae implements DeviceSae {
         float bc2Sqrt = (float) Math.sqrt(1 - Math.pow(config.adamBeta2(), adamStep));
         float eps = (float) config.adamEps();
         long sd = (long) dSae * dIn;
-        exec.forRange(sd, (lo, hi) -> jsae_adam(wEnc, gWEnc, mWEnc, vWEnc, b1, c1, b2, c2, stepSize, bc2Sqrt, eps, lo, hi));
-        jsae_adam(bEnc, gBEnc, mBEnc, vBEnc, b1, c1, b2, c2, stepSize, bc2Sqrt, eps, 0, dSae);
-        jsae_adam(bDec, gBDec, mBDec, vBDec, b1, c1, b2, c2, stepSize, bc2Sqrt, eps, 0, dIn);
-        exec.forRange(dSae, (lo, hi) -> jsae_adam_decoder_rows(wDec, gWDec, mWDec, vWDec, dIn, b1, c1, b2, c2,
+        exec.forRange(sd, (lo, hi) -> jsae_adam(wEnc, gWEnc, adamM.data[0], adamV.data[0], b1, c1, b2, c2, stepSize, bc2Sqrt, eps, lo, hi));
+        jsae_adam(bEnc, gBEnc, adamM.data[1], adamV.data[1], b1, c1, b2, c2, stepSize, bc2Sqrt, eps, 0, dSae);
+        jsae_adam(bDec, gBDec, adamM.data[3], adamV.data[3], b1, c1, b2, c2, stepSize, bc2Sqrt, eps, 0, dIn);
+        exec.forRange(dSae, (lo, hi) -> jsae_adam_decoder_rows(wDec, gWDec, adamM.data[2], adamV.data[2], dIn, b1, c1, b2, c2,
                 stepSize, bc2Sqrt, eps, lo, hi));
         gradientsPending = false;
 
@@ -533,44 +563,22 @@ final class CpuSae implements DeviceSae {
     @Override
     public ParameterTensors weights() {
         checkOpen();
-        return read(wEnc, bEnc, wDec, bDec);
+        return params.read();
     }
 
     @Override
     public ParameterTensors gradients() {
         checkOpen();
-        return read(gWEnc, gBEnc, gWDec, gBDec);
-    }
-
-    private ParameterTensors read(FloatPointer we, FloatPointer be, FloatPointer wd, FloatPointer bd) {
-        ParameterTensors t = ParameterTensors.zeros(dIn, dSae);
-        we.get(t.wEnc());
-        be.get(t.bEnc());
-        wd.get(t.wDec());
-        bd.get(t.bDec());
-        return t;
-    }
-
-    private static void write(ParameterTensors t, FloatPointer we, FloatPointer be, FloatPointer wd, FloatPointer bd) {
-        we.put(t.wEnc());
-        be.put(t.bEnc());
-        wd.put(t.wDec());
-        bd.put(t.bDec());
+        return grads.read();
     }
 
     @Override
     public Map<String, FloatBuffer> stateTensors() {
         checkOpen();
-        long sd = (long) dSae * dIn;
-        FloatPointer[] ptrs = {wEnc, bEnc, wDec, bDec, mWEnc, mBEnc, mWDec, mBDec, vWEnc, vBEnc, vWDec, vBDec};
         Map<String, FloatBuffer> out = new LinkedHashMap<>();
-        for (int i = 0; i < ptrs.length; i++) {
-            long n = switch (i % 4) {
-                case 0, 2 -> sd;
-                case 1 -> dSae;
-                default -> dIn;
-            };
-            out.put(STATE_TENSORS.get(i), new FloatPointer(ptrs[i]).capacity(n).asBuffer());
+        TensorSet[] sets = {params, adamM, adamV};
+        for (int i = 0; i < STATE_TENSORS.size(); i++) {
+            out.put(STATE_TENSORS.get(i), sets[i / 4].view(i % 4));
         }
         return out;
     }
@@ -619,38 +627,23 @@ final class CpuSae implements DeviceSae {
     @Override
     public TrainingState state() {
         checkOpen();
-        return new TrainingState(weights(), read(mWEnc, mBEnc, mWDec, mBDec), read(vWEnc, vBEnc, vWDec, vBDec),
-                adamStep, tokensSinceFired(), threshold);
+        return new TrainingState(params.read(), adamM.read(), adamV.read(), adamStep, tokensSinceFired(), threshold);
     }
 
     @Override
     public void setState(TrainingState state) {
         checkOpen();
-        check("weights", state.weights());
-        check("adamM", state.adamM());
-        check("adamV", state.adamV());
-        if (state.tokensSinceFired().length != dSae) {
-            throw new IllegalArgumentException("tokensSinceFired has " + state.tokensSinceFired().length
-                    + " counters, the model has dSae=" + dSae);
-        }
-        write(state.weights(), wEnc, bEnc, wDec, bDec);
-        write(state.adamM(), mWEnc, mBEnc, mWDec, mBDec);
-        write(state.adamV(), vWEnc, vBEnc, vWDec, vBDec);
+        params.write("weights", state.weights());
+        adamM.write("adamM", state.adamM());
+        adamV.write("adamV", state.adamV());
         setCounters(state.adamStep(), state.tokensSinceFired(), state.threshold());
-        zeroGradients();
-    }
-
-    private void check(String name, ParameterTensors t) {
-        if (t.dIn() != dIn || t.dSae() != dSae) {
-            throw new IllegalArgumentException(name + " has shape dIn=" + t.dIn() + ", dSae=" + t.dSae()
-                    + "; the model has dIn=" + dIn + ", dSae=" + dSae);
-        }
+        grads.zero();
     }
 
     /** Test hook: fills every scratch buffer and gradient with NaN so that an unwritten element shows. */
     void poisonForTest() {
         try (PointerScope scope = new PointerScope()) {
-            for (Tensor t : new Tensor[] {gWEncT, gBEncT, gWDecT, gBDecT, xcT, preT}) {
+            for (Tensor t : new Tensor[] {grads.tensors[0], grads.tensors[1], grads.tensors[2], grads.tensors[3], xcT, preT}) {
                 t.fill_(new org.bytedeco.pytorch.Scalar(Float.NaN));
             }
         }

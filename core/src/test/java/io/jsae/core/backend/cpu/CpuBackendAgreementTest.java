@@ -3,14 +3,12 @@ package io.jsae.core.backend.cpu;
 import io.jsae.core.Activation;
 import io.jsae.core.ParameterTensors;
 import io.jsae.core.SaeConfig;
+import io.jsae.core.TestBackends;
 import io.jsae.core.TestData;
 import io.jsae.core.backend.DeviceSae;
 import io.jsae.core.backend.StepMetrics;
 import io.jsae.core.backend.TrainingState;
 import io.jsae.core.reference.ReferenceSae;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -29,22 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class CpuBackendAgreementTest {
     private static final double TOLERANCE = 1e-5;
-    private static CpuBackend backend;
-
-    @BeforeAll
-    static void open() {
-        backend = new CpuBackend(2);
-        Assumptions.assumeTrue(backend.isAvailable(), () -> "CPU backend unavailable: " + backend.unavailableReason());
-    }
-
-    @AfterAll
-    static void close() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
-
-    static Stream<Arguments> cases() {
+static Stream<Arguments> cases() {
         return Stream.of(
                 Arguments.of("topk", Activation.topK(4), 0),
                 Arguments.of("topk+auxk", Activation.topK(4), 20),
@@ -82,7 +65,7 @@ class CpuBackendAgreementTest {
             double[] gWDecRaw = g.wDec().clone();
             ref.applyStep(f, g, 1e-3);
 
-            try (DeviceSae sae = backend.load(config, w)) {
+            try (DeviceSae sae = TestBackends.cpu().load(config, w)) {
                 sae.setState(new TrainingState(w, m, v, 5, counters, Double.NaN));
                 ((CpuSae) sae).poisonForTest();
                 StepMetrics metrics = sae.computeGradients(TestData.direct(x), rows);
