@@ -17,8 +17,11 @@ public final class SparseAutoencoder {
     private final float[] jumpThresholds;
     private final double batchTopKThreshold;
     private final double inputScale;
+    private final SaeMetadata metadata;
 
     /**
+     * A model without metadata.
+     *
      * @param config             configuration (widths, activation)
      * @param weights            weights in the internal layout (see {@link ParameterTensors})
      * @param jumpThresholds     per-latent θ for jumprelu, else null
@@ -27,6 +30,20 @@ public final class SparseAutoencoder {
      */
     public SparseAutoencoder(SaeConfig config, ParameterTensors weights, float[] jumpThresholds,
                              double batchTopKThreshold, double inputScale) {
+        this(config, weights, jumpThresholds, batchTopKThreshold, inputScale, SaeMetadata.NONE);
+    }
+
+    /**
+     * @param config             configuration (widths, activation)
+     * @param weights            weights in the internal layout (see {@link ParameterTensors})
+     * @param jumpThresholds     per-latent θ for jumprelu, else null
+     * @param batchTopKThreshold inference threshold for batchtopk (NaN: fall back to per-row top-k)
+     * @param inputScale         input normalization factor (1 when none)
+     * @param metadata           the model and hook the inputs come from ({@link SaeMetadata#NONE} when unknown)
+     */
+    public SparseAutoencoder(SaeConfig config, ParameterTensors weights, float[] jumpThresholds,
+                             double batchTopKThreshold, double inputScale, SaeMetadata metadata) {
+        this.metadata = Objects.requireNonNull(metadata, "metadata");
         this.config = Objects.requireNonNull(config, "config");
         this.weights = Objects.requireNonNull(weights, "weights");
         if (weights.dIn() != config.dIn() || weights.dSae() != config.dSae()) {
@@ -79,6 +96,19 @@ public final class SparseAutoencoder {
     /** @return input normalization factor s (1 when none) */
     public double inputScale() {
         return inputScale;
+    }
+
+    /** @return the model and hook the inputs come from; {@link SaeMetadata#NONE} when unknown */
+    public SaeMetadata metadata() {
+        return metadata;
+    }
+
+    /**
+     * @param metadata the model and hook the inputs come from
+     * @return this model with that metadata; it shares this model's weights, which neither changes
+     */
+    public SparseAutoencoder withMetadata(SaeMetadata metadata) {
+        return new SparseAutoencoder(config, weights, jumpThresholds, batchTopKThreshold, inputScale, metadata);
     }
 
     /**
