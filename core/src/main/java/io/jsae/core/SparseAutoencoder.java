@@ -2,6 +2,7 @@ package io.jsae.core;
 
 import io.jsae.core.io.ModelFormatException;
 import io.jsae.core.io.SaeLensFormat;
+import io.jsae.core.io.SparsifyFormat;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,7 +19,7 @@ import java.util.Objects;
  * is the factor s applied before the SAE ({@code x' = s·x}) and reconstructions are returned in the raw scale.
  *
  * <p>{@link #save} writes the SAELens folder layout with the scale folded into the weights; {@link #load}
- * reads it (see {@link SaeLensFormat}).
+ * reads it and sparsify's (see {@link SaeLensFormat} and {@link SparsifyFormat}).
  */
 public final class SparseAutoencoder {
     private final SaeConfig config;
@@ -136,7 +137,8 @@ public final class SparseAutoencoder {
 
     /**
      * Loads a saved SAE: a SAELens folder ({@code cfg.json} with {@code sae_weights.safetensors}, e.g. one
-     * written by {@link #save}). The model takes raw inputs (input scale 1); its configuration has the folder's widths and activation and
+     * written by {@link #save}) or a sparsify folder ({@code cfg.json} with {@code sae.safetensors}). The
+     * model takes raw inputs (input scale 1); its configuration has the folder's widths and activation and
      * default training settings.
      *
      * @param dir the folder
@@ -146,9 +148,23 @@ public final class SparseAutoencoder {
      * @throws IOException          when reading fails
      */
     public static SparseAutoencoder load(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
+        boolean lens = Files.exists(dir.resolve(SaeLensFormat.WEIGHTS_FILE));
+        boolean sparsify = Files.exists(dir.resolve(SparsifyFormat.WEIGHTS_FILE));
+        if (lens && sparsify) {
+            throw new ModelFormatException(dir, null, "holds both " + SaeLensFormat.WEIGHTS_FILE + " (SAELens) and "
+                    + SparsifyFormat.WEIGHTS_FILE + " (sparsify), so which model to load is ambiguous; move one of"
+                    + " them into its own folder with its cfg.json");
+        }
+        if (sparsify) {
+            return SparsifyFormat.read(dir);
+        }
+        if (!lens && !Files.isDirectory(dir)) {
             throw new ModelFormatException(dir, null, "is not a folder; pass the folder that holds cfg.json and the"
                     + " weights file");
+        }
+        if (!lens && Files.isRegularFile(dir.resolve(SaeLensFormat.CONFIG_FILE))) {
+            throw new ModelFormatException(dir.resolve(SaeLensFormat.WEIGHTS_FILE), null, "missing, and so is "
+                    + SparsifyFormat.WEIGHTS_FILE + "; a saved SAE folder holds cfg.json and one of these weights files");
         }
         return SaeLensFormat.read(dir); // names the missing cfg.json or weights file
     }
