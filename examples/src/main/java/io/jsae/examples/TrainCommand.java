@@ -2,6 +2,7 @@ package io.jsae.examples;
 
 import io.jsae.core.Activation;
 import io.jsae.core.SaeConfig;
+import io.jsae.core.SaeMetadata;
 import io.jsae.core.backend.Backend;
 import io.jsae.core.backend.Backends;
 import io.jsae.core.data.ActivationSource;
@@ -108,6 +109,16 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", defaultValue = "200", description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
     private long checkpointEvery;
 
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "Export the trained SAE here in the SAELens layout (cfg.json, sae_weights.safetensors).")
+    private Path exportDir;
+
+    @Option(names = "--model-name", description = "Model the activations came from, recorded in cfg.json.")
+    private String modelName;
+
+    @Option(names = "--hook-name", description = "Hook the activations came from, recorded in cfg.json.")
+    private String hookName;
+
     @Option(names = "--offer", defaultValue = "Lambda",
             description = "Provider whose on-demand A100 price meters the run (default: ${DEFAULT-VALUE}).")
     private String offerProvider;
@@ -179,6 +190,10 @@ public final class TrainCommand implements Callable<Integer> {
                 heldOut.seek(new SourcePosition(1_000_000, 0));
                 EvalMetrics eval = trainer.evaluate(heldOut);
                 out.println("held-out: " + eval);
+            }
+            if (exportDir != null) {
+                trainer.model().withMetadata(SaeMetadata.of(modelName, hookName)).save(exportDir);
+                out.println("exported the SAE (SAELens layout) to " + exportDir);
             }
             out.printf(Locale.ROOT, "%d steps, %d tokens; at %s rates this run would cost $%s so far%n", trainer.step(),
                     trainer.tokensSeen(), offer.provider(),

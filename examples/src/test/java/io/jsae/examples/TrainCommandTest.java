@@ -1,5 +1,6 @@
 package io.jsae.examples;
 
+import io.jsae.core.SparseAutoencoder;
 import io.jsae.core.train.CheckpointStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,12 +26,16 @@ class TrainCommandTest {
     }
 
     @Test
-    void trainsWithTumixCostAndCheckpointsThenResumesFinished(@TempDir Path dir) {
+    void trainsWithTumixCostAndCheckpointsThenResumesFinished(@TempDir Path dir) throws Exception {
         Path ckpt = dir.resolve("ckpt");
         String out = run("train", "--tokens-per-epoch", "30000", "--synthetic-d-in", "32", "--synthetic-features", "64",
                 "--d-sae", "128", "--k", "8", "--batch", "256", "--max-rounds", "3", "--min-explained-variance", "0.0",
-                "--checkpoints", ckpt.toString(), "--checkpoint-every", "50");
+                "--checkpoints", ckpt.toString(), "--checkpoint-every", "50", "--out", dir.resolve("sae").toString(),
+                "--model-name", "synthetic", "--hook-name", "blocks.0.hook_resid_post");
         assertTrue(out.contains("round 1:"), out);
+        SparseAutoencoder loaded = SparseAutoencoder.load(dir.resolve("sae"));
+        assertEquals(128, loaded.dSae());
+        assertEquals("blocks.0.hook_resid_post", loaded.metadata().hookName());
         assertTrue(out.contains("stop at round"), out);
         assertTrue(out.contains("held-out: tokens=20000"), out);
         assertTrue(out.contains("would cost $"), out);
