@@ -12,6 +12,9 @@
 #include <string.h>
 #include <float.h>
 
+#include <algorithm>
+#include <functional>
+
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 #define JSAE_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
@@ -67,80 +70,94 @@ static double jsae_column_variance(const float* x, int64_t rows, int64_t d_in, i
     return total;
 }
 
-// Per row, the k best entries of pre (value desc, lower index first) among latents with allowed[j] != 0
-// (allowed may be null: all). Writes k ascending indices at idx + b*k. Requires k <= allowed count.
-static void jsae_topk_rows(const float* pre, int64_t d_sae, int32_t k, const uint8_t* allowed, int32_t* idx,
-                           int64_t b0, int64_t b1) {
-    // Min-heap of (key, index) ordered so that the root is the worst kept entry.
-    uint32_t hk[4096];
-    int32_t hi[4096];
-    uint32_t* keys = hk;
-    int32_t* ids = hi;
-    uint32_t* big_keys = 0;
-    int32_t* big_ids = 0;
-    if (k > 4096) {
-        big_keys = new uint32_t[k];
-        big_ids = new int32_t[k];
-        keys = big_keys;
-        ids = big_ids;
-    }
-    for (int64_t b = b0; b < b1; b++) {
-        const float* row = pre + b * d_sae;
-        int32_t n = 0;
-        int64_t j = 0;
-        // Fill the heap with the first k allowed entries.
-        for (; j < d_sae && n < k; j++) {
-            if (allowed && !allowed[j]) continue;
-            uint32_t key = jsae_key(row[j]);
-            // sift up; worse = smaller key, or equal key and larger index
+// Bounded min-heap of the k best (key, index) pairs seen so far; the root is the worst kept entry. Offers
+// must come in increasing index order: an equal key with a later index never displaces a kept one.
+struct JsaeTopK {
+    uint32_t* keys;
+    int32_t* ids;
+    int32_t k;
+    int32_t n;
+
+    inline void offer(uint32_t key, int32_t j) {
+        if (n < k) {
             int32_t c = n++;
             while (c > 0) {
                 int32_t p = (c - 1) >> 1;
-                if (keys[p] < key || (keys[p] == key && ids[p] > (int32_t) j)) break;
+                if (keys[p] < key || (keys[p] == key && ids[p] > j)) break;
                 keys[c] = keys[p];
                 ids[c] = ids[p];
                 c = p;
             }
             keys[c] = key;
-            ids[c] = (int32_t) j;
+            ids[c] = j;
+            return;
         }
-        uint32_t worst_key = keys[0];
-        float worst = row[ids[0]];
-        for (; j < d_sae; j++) {
-            // Skip whole blocks below the worst kept value (vectorized compare): most of a row.
-            if (((j & 15) == 0) && j + 16 <= d_sae) {
-                int any = 0;
-#pragma omp simd reduction(| : any)
-                for (int t = 0; t < 16; t++) any |= row[j + t] >= worst;
-                if (!any) {
-                    j += 15;
-                    continue;
-                }
+        if (key <= keys[0]) return;
+        int32_t c = 0;
+        for (;;) {
+            int32_t l = 2 * c + 1;
+            if (l >= k) break;
+            int32_t r = l + 1;
+            int32_t m = (r < k && (keys[r] < keys[l] || (keys[r] == keys[l] && ids[r] > ids[l]))) ? r : l;
+            if (keys[m] < key || (keys[m] == key && ids[m] > j)) {
+                keys[c] = keys[m];
+                ids[c] = ids[m];
+                c = m;
+            } else {
+                break;
             }
-            // Later indices win only with a strictly larger value.
-            if (jsae_key(row[j]) <= worst_key) continue;
+        }
+        keys[c] = key;
+        ids[c] = j;
+    }
+};
+
+static inline float jsae_block_max(const float* v) {
+    float m = v[0];
+#pragma omp simd reduction(max : m)
+    for (int t = 0; t < 64; t++) m = v[t] > m ? v[t] : m;
+    return m;
+}
+
+// Per row, the k best entries of pre (value desc, lower index first) among latents with allowed[j] != 0
+// (allowed may be null: all). Writes k ascending indices at idx + b*k. Requires k <= allowed count.
+// Without a mask a first pass takes the maximum of each 64-value block: the k-th largest block maximum is a
+// lower bound of the k-th largest value (k distinct entries reach it), so only the blocks whose maximum
+// reaches it are scanned, in index order; with a mask, blocks are skipped against the running k-th value.
+static void jsae_topk_rows(const float* pre, int64_t d_sae, int32_t k, const uint8_t* allowed, int32_t* idx,
+                           int64_t b0, int64_t b1) {
+    const int64_t blocks = d_sae / 64;
+    const bool bound_first = allowed == 0 && 2 * (int64_t) k <= blocks;
+    uint32_t* keys = new uint32_t[k];
+    int32_t* ids = new int32_t[k];
+    float* block_max = new float[blocks > 0 ? blocks : 1];
+    float* scratch = new float[blocks > 0 ? blocks : 1];
+    for (int64_t b = b0; b < b1; b++) {
+        const float* row = pre + b * d_sae;
+        JsaeTopK heap = {keys, ids, k, 0};
+        float bound = -FLT_MAX;
+        if (bound_first) {
+            for (int64_t q = 0; q < blocks; q++) block_max[q] = jsae_block_max(row + q * 64);
+            memcpy(scratch, block_max, sizeof(float) * blocks);
+            std::nth_element(scratch, scratch + (k - 1), scratch + blocks, std::greater<float>());
+            bound = scratch[k - 1];
+        }
+        for (int64_t q = 0; q < blocks; q++) {
+            const float* blk = row + q * 64;
+            if (bound_first) {
+                if (block_max[q] < bound) continue;
+            } else if (heap.n == k && jsae_block_max(blk) < row[heap.ids[0]]) {
+                continue;
+            }
+            for (int32_t t = 0; t < 64; t++) {
+                int32_t j = (int32_t) (q * 64 + t);
+                if (blk[t] < bound || (allowed && !allowed[j])) continue;
+                heap.offer(jsae_key(blk[t]), j);
+            }
+        }
+        for (int64_t j = blocks * 64; j < d_sae; j++) {
             if (allowed && !allowed[j]) continue;
-            uint32_t key = jsae_key(row[j]);
-            // replace root, sift down
-            int32_t c = 0;
-            for (;;) {
-                int32_t l = 2 * c + 1;
-                if (l >= k) break;
-                int32_t r = l + 1;
-                int32_t m = l;
-                if (r < k && (keys[r] < keys[l] || (keys[r] == keys[l] && ids[r] > ids[l]))) m = r;
-                if (keys[m] < key || (keys[m] == key && ids[m] > (int32_t) j)) {
-                    keys[c] = keys[m];
-                    ids[c] = ids[m];
-                    c = m;
-                } else {
-                    break;
-                }
-            }
-            keys[c] = key;
-            ids[c] = (int32_t) j;
-            worst_key = keys[0];
-            worst = row[ids[0]];
+            heap.offer(jsae_key(row[j]), (int32_t) j);
         }
         // Emit in ascending index order (insertion sort: k is small next to d_sae).
         int32_t* out = idx + b * k;
@@ -154,8 +171,10 @@ static void jsae_topk_rows(const float* pre, int64_t d_sae, int32_t k, const uin
             out[t] = v;
         }
     }
-    delete[] big_keys;
-    delete[] big_ids;
+    delete[] keys;
+    delete[] ids;
+    delete[] block_max;
+    delete[] scratch;
 }
 
 // Histogram of the high 16 bits of the keys of pre[i0, i1) (hi_bin < 0), or of the low 16 bits of the
