@@ -243,7 +243,10 @@ public final class SparseAutoencoder {
             for (int j = 0; j < pre.length; j++) {
                 order[j] = j;
             }
-            Arrays.sort(order, (a, c) -> pre[a] != pre[c] ? Float.compare(pre[c], pre[a]) : Integer.compare(a, c));
+            Arrays.sort(order, (a, c) -> {
+                int byValue = Float.compare(pre[c], pre[a]);
+                return byValue != 0 ? byValue : Integer.compare(a, c);
+            });
             for (int i = 0; i < k; i++) {
                 if (pre[order[i]] > 0) {
                     out[count++] = order[i];

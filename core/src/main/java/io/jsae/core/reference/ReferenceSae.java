@@ -12,8 +12,8 @@ import java.util.Arrays;
  *
  * <p>Conventions fixed here and followed by every backend:
  * <ul>
- *   <li>Selection (topk, batchtopk, AuxK) ranks pre-activations by value, descending, ties by the lower
- *       index (flat index {@code b·dSae + j} for batchtopk); {@code z = relu(pre)} on the kept entries, so a
+ *   <li>Selection (topk, batchtopk, AuxK) ranks pre-activations by value, descending ({@code -0.0} below
+ *       {@code +0.0}), ties by the lower index (flat index {@code b·dSae + j} for batchtopk); {@code z = relu(pre)} on the kept entries, so a
  *       kept entry with {@code pre <= 0} contributes nothing and does not count toward L0.</li>
  *   <li>AuxK: a latent is dead when its tokens-since-fired counter, as it stood before this step, is at
  *       least {@code deadTokens}. Per row the top {@code min(kAux, #dead)} dead pre-activations reconstruct
@@ -241,7 +241,10 @@ public final class ReferenceSae {
             for (int j = 0; j < row.length; j++) {
                 order[j] = j;
             }
-            Arrays.sort(order, (a, c) -> row[a] != row[c] ? Double.compare(row[c], row[a]) : Integer.compare(a, c));
+            Arrays.sort(order, (a, c) -> {
+                int byValue = Double.compare(row[c], row[a]); // -0.0 ranks below +0.0, as in the kernels
+                return byValue != 0 ? byValue : Integer.compare(a, c);
+            });
             int[] kept = new int[k];
             int taken = 0;
             for (int i = 0; i < order.length && taken < k; i++) {
@@ -267,7 +270,8 @@ public final class ReferenceSae {
         Arrays.sort(order, (a, c) -> {
             double va = pre[a / width][a % width];
             double vc = pre[c / width][c % width];
-            return va != vc ? Double.compare(vc, va) : Integer.compare(a, c);
+            int byValue = Double.compare(vc, va);
+            return byValue != 0 ? byValue : Integer.compare(a, c);
         });
         int n = (int) Math.min(keep, order.length);
         int[] flat = new int[n];
