@@ -29,18 +29,18 @@ class CpuBackendAgreementTest {
     private static final double TOLERANCE = 1e-5;
 static Stream<Arguments> cases() {
         return Stream.of(
-                Arguments.of("topk", Activation.topK(4), 0),
-                Arguments.of("topk+auxk", Activation.topK(4), 20),
-                Arguments.of("batchtopk", Activation.batchTopK(4), 0),
-                Arguments.of("batchtopk+auxk", Activation.batchTopK(3), 64),
-                Arguments.of("relu", Activation.relu(0.05), 0));
+                Arguments.of("topk", Activation.topK(4), 0, 64),
+                Arguments.of("topk, wide (bounded selection path)", Activation.topK(4), 0, 640),
+                Arguments.of("topk+auxk", Activation.topK(4), 20, 64),
+                Arguments.of("batchtopk", Activation.batchTopK(4), 0, 64),
+                Arguments.of("batchtopk+auxk", Activation.batchTopK(3), 64, 64),
+                Arguments.of("relu", Activation.relu(0.05), 0, 64));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void agreesWithReference(String name, Activation activation, int deadLatents) {
+    void agreesWithReference(String name, Activation activation, int deadLatents, int dSae) {
         int dIn = 24;
-        int dSae = 64;
         int rows = 16;
         SplittableRandom rnd = new SplittableRandom(System.nanoTime());
         SaeConfig config = SaeConfig.builder(dIn, dSae).activation(activation).batchSize(rows).kAux(8)
