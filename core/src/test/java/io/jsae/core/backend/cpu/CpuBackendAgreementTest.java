@@ -107,11 +107,19 @@ static Stream<Arguments> cases() {
     /** Whether every selection boundary is far from a tie and every kept pre-activation far from 0. */
     private static boolean wellSeparated(ReferenceSae.Forward f, SaeConfig config) {
         double gap = 1e-3;
-        for (double[] row : f.pre()) {
-            for (double p : row) {
-                if (Math.abs(p) < gap) {
-                    return false;
+        // the relu boundary: every entry for relu, the kept ones for the top-k kinds
+        if (config.activation() instanceof Activation.Relu) {
+            for (double[] row : f.pre()) {
+                for (double p : row) {
+                    if (Math.abs(p) < gap) {
+                        return false;
+                    }
                 }
+            }
+        }
+        for (double p : f.codes().pre()) {
+            if (Math.abs(p) < gap) {
+                return false;
             }
         }
         int k = config.activation().k();
