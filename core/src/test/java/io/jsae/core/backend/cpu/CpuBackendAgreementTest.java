@@ -122,6 +122,13 @@ static Stream<Arguments> cases() {
                 return false;
             }
         }
+        if (f.auxCodes() != null) {
+            for (double p : f.auxCodes().pre()) {
+                if (Math.abs(p) < gap) {
+                    return false;
+                }
+            }
+        }
         int k = config.activation().k();
         if (config.activation() instanceof Activation.TopK) {
             for (double[] row : f.pre()) {
