@@ -26,10 +26,10 @@ import java.util.OptionalInt;
  * interruptions is M = 1/λ. A checkpoint takes C hours to write, a restart (new instance, reload of the
  * last checkpoint) R hours, and checkpoints are written every τ hours of work.
  * <ul>
- *   <li>Young's interval: τ = sqrt(2·C·M). Source: J. W. Young, "A first order approximation to the optimum
+ *   <li>Young's interval: τ = sqrt(2·C·M). Source: "A first order approximation to the optimum
  *   checkpoint interval", Communications of the ACM 17(9), 530-531, 1974.</li>
  *   <li>Daly's higher-order interval: τ = sqrt(2·C·M)·[1 + (1/3)·sqrt(C/(2M)) + (1/9)·(C/(2M))] − C when
- *   C &lt; 2M, else τ = M. Source: J. T. Daly, "A higher order estimate of the optimum checkpoint interval for
+ *   C &lt; 2M, else τ = M. Source: "A higher order estimate of the optimum checkpoint interval for
  *   restart dumps", Future Generation Computer Systems 22(3), 303-312, 2006.</li>
  *   <li>Expected wall time for W hours of work: T = M·e^(R/M)·(e^((τ+C)/M) − 1)·W/τ (Daly 2006, the
  *   wall-clock model for exponentially distributed interruptions). Without interruptions (λ = 0) it is
