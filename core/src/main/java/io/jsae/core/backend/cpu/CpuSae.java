@@ -320,31 +320,34 @@ final class CpuSae implements DeviceSae {
         exec.forRange(rows, (lo, hi) -> jsae_select_threshold(pre, dSae, tau, ties, main.rowStart, main.idx, lo, hi));
     }
 
-    private long[] lastHistogram = new long[65536];
+    /** The last key histogram (65536 bins) and the per-part histograms it was summed from. */
+    private final long[] keyHistogram = new long[65536];
+    private long[] partHistograms;
 
     /** Histograms keys (high 16 bits, or low bits within hiBin) and returns the bin holding the rank-th largest. */
     private int radixBin(long n, long rank, int hiBin) {
         int parts = (int) Math.min(exec.threads(), Math.max(1, n));
-        for (long i = 0; i < 65536L * parts; i++) {
-            hist.put(i, 0);
-        }
+        hist.fill(0);
         exec.forRange(parts, (lo, hi) -> {
             for (long p = lo; p < hi; p++) {
                 jsae_key_histogram(pre, n * p / parts, n * (p + 1) / parts, hiBin,
                         hist.getPointer(LongPointer.class, 65536L * p));
             }
         });
-        long[] h = lastHistogram;
+        if (partHistograms == null) {
+            partHistograms = new long[65536 * exec.threads()];
+        }
+        hist.get(partHistograms); // one bulk copy, not one JNI call per bin
         for (int bin = 0; bin < 65536; bin++) {
             long s = 0;
             for (int p = 0; p < parts; p++) {
-                s += hist.get(65536L * p + bin);
+                s += partHistograms[65536 * p + bin];
             }
-            h[bin] = s;
+            keyHistogram[bin] = s;
         }
         long cum = 0;
         for (int bin = 65535; bin >= 0; bin--) {
-            cum += h[bin];
+            cum += keyHistogram[bin];
             if (cum >= rank) {
                 return bin;
             }
@@ -356,7 +359,7 @@ final class CpuSae implements DeviceSae {
     private long countAbove(int bin) {
         long s = 0;
         for (int b = bin + 1; b < 65536; b++) {
-            s += lastHistogram[b];
+            s += keyHistogram[b];
         }
         return s;
     }
