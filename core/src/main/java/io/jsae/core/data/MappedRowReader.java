@@ -13,14 +13,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Decodes rows of shards into float32 through read-only memory mappings of at most {@code windowBytes}
- * each, laid on a fixed grid from each shard's data offset. A row that straddles two windows is assembled
- * in a scratch buffer. The most recently used windows are kept mapped (at most {@code maxWindows}); an
- * evicted window is unmapped at once.
+ * {@link LoaderOptions.ReadMode#MAP}: decodes rows of shards into float32 through read-only memory mappings of
+ * at most {@code windowBytes} each, laid on a fixed grid from each shard's data offset. A row that straddles
+ * two windows is assembled in a scratch buffer. The most recently used windows are kept mapped (at most
+ * {@code maxWindows}); an evicted window is unmapped at once.
  *
  * <p>Confined to one thread: the mappings are unmapped explicitly, so no other thread may use them.
  */
-final class ShardReader implements AutoCloseable {
+final class MappedRowReader implements RowReader {
 
     private final List<ShardSpec> shards;
     private final long windowBytes;
@@ -41,7 +41,7 @@ final class ShardReader implements AutoCloseable {
         }
     }
 
-    ShardReader(List<ShardSpec> shards, long windowBytes, int maxWindows) {
+    MappedRowReader(List<ShardSpec> shards, long windowBytes, int maxWindows) {
         this.shards = shards;
         this.windowBytes = windowBytes;
         this.maxWindows = Math.max(2, maxWindows);
@@ -53,13 +53,14 @@ final class ShardReader implements AutoCloseable {
         this.windows = new LinkedHashMap<>(16, 0.75f, true);
     }
 
-    /**
-     * Decodes {@code count} consecutive rows of shard {@code s}, from row {@code shardRow} on, as float32 into
-     * {@code dst} starting at float index {@code dstIndex}.
-     *
-     * @throws ActivationDataException if the file changed since it was validated or cannot be mapped
-     */
-    void readRows(int s, long shardRow, int count, FloatBuffer dst, int dstIndex) {
+    /** {@inheritDoc} Never checks values: returns false. */
+    @Override
+    public boolean read(int s, long shardRow, int count, ByteBuffer dstBytes, FloatBuffer dst, int dstIndex) {
+        readRows(s, shardRow, count, dst, dstIndex);
+        return false;
+    }
+
+    private void readRows(int s, long shardRow, int count, FloatBuffer dst, int dstIndex) {
         ShardSpec spec = shards.get(s);
         long rowBytes = spec.rowBytes();
         int dIn = spec.dIn();
