@@ -26,19 +26,23 @@ package io.jsae.core.data;
  * shuffled, a block is one shuffle span of {@link #shuffleBufferRows()} rows, read chunk by chunk in large
  * reads and then handed out in the span's permuted order, so shuffling costs one memory copy per row instead
  * of one small read per row. Every block is read, converted to float32 and checked for non-finite values in
- * pieces of about 1 MiB, straight into an off-heap block buffer; a {@link #read} then copies each row once
- * into the caller's buffer. Copies per delivered row: float32 shards 2 (file to block buffer, block buffer
- * to caller), float16/bfloat16 shards 3 (file to a 1 MiB scratch buffer, converted into the block buffer,
- * to caller).
+ * pieces of about 1 MiB, straight into an off-heap block buffer, the check right after the read while the
+ * piece is still in the CPU cache; {@link ActivationSource#read} then copies each row once into the caller's
+ * buffer. Copies per delivered row: float32 shards on a little-endian machine 2 (file to block buffer,
+ * block buffer to caller), otherwise 3 (file to a 1 MiB scratch buffer, converted into the block buffer, to
+ * the caller).
  *
  * <p>With {@link #prefetchDepth()} {@code > 0} a background thread reads blocks ahead, up to about
  * {@code prefetchDepth * batchRowsHint} rows beyond the block being consumed (at least one block), through
  * a bounded queue. A reader that finds its next block still being read helps to read its remaining pieces
  * instead of waiting, so two threads share the work when the caller only reads. Block buffers are allocated
  * when first needed; off-heap memory stays below about
- * {@code (prefetchDepth * batchRowsHint + 2 * blockRows) * dIn * 4} bytes, where {@code blockRows} is the
- * span size when shuffled (see the defaults below). With {@code 0} no thread is started, one block buffer is
- * used and rows are read on the caller's thread.
+ * {@code (prefetchDepth * batchRowsHint + 2 * blockRows) * dIn * 4} bytes, where {@code blockRows} is
+ * {@link #shuffleBufferRows()} when shuffled. With the default sizes and {@code dIn} 4096 a span takes
+ * 256 MiB and a shuffled source about 512 MiB (two spans). A smaller span takes less memory and less time to
+ * allocate; since a batch mixes {@code max(shuffleBufferRows, batch) / chunkRows} chunks, lower
+ * {@link #chunkRows()} with it to keep the mixing (reads stay large while a chunk is about a MiB or more).
+ * With {@code 0} no thread is started, one block buffer is used and rows are read on the caller's thread.
  *
  * <p>{@link #readMode()} chooses how bytes come out of the files: {@link ReadMode#READ} (the default)
  * uses positional {@code FileChannel} reads; {@link ReadMode#MAP} copies out of read-only memory mappings of

@@ -14,19 +14,18 @@ import java.util.Map;
 
 /**
  * {@link LoaderOptions.ReadMode#MAP}: decodes rows of shards into float32 through read-only memory mappings of
- * at most {@code windowBytes} each, laid on a fixed grid from each shard's data offset. A row that straddles
- * two windows is assembled in a scratch buffer. The most recently used windows are kept mapped (at most
- * {@code maxWindows}); an evicted window is unmapped at once.
+ * at most {@code windowBytes} each, laid on a fixed grid from each shard's data offset, held in a
+ * {@link Windows} that every loading thread of a source shares (a page faulted in by one thread is then
+ * mapped for all, and stays mapped for later epochs). A row that straddles two windows is assembled in this
+ * reader's scratch buffer.
  *
- * <p>Confined to one thread: the mappings are unmapped explicitly, so no other thread may use them.
+ * <p>A reader is confined to one thread; its {@link Windows} is thread-safe.
  */
 final class MappedRowReader implements RowReader {
 
     private final List<ShardSpec> shards;
-    private final long windowBytes;
-    private final int maxWindows;
+    private final Windows windows;
     private final ByteBuffer scratch;
-    private final LinkedHashMap<Long, Window> windows;
     private boolean closed;
 
     private static final class Window {
@@ -41,16 +40,91 @@ final class MappedRowReader implements RowReader {
         }
     }
 
-    MappedRowReader(List<ShardSpec> shards, long windowBytes, int maxWindows) {
+    /**
+     * The mappings of one source, shared by its loading threads. The most recently used windows stay mapped
+     * (at most {@code maxWindows}); an evicted window is dropped and left to the garbage collector, since
+     * another thread may still be copying out of it; {@link #close()}, called once no thread reads any more,
+     * unmaps the rest at once.
+     */
+    static final class Windows implements AutoCloseable {
+        private final List<ShardSpec> shards;
+        private final long windowBytes;
+        private final int maxWindows;
+        private final LinkedHashMap<Long, Window> windows = new LinkedHashMap<>(16, 0.75f, true);
+        private boolean closed;
+
+        Windows(List<ShardSpec> shards, long windowBytes, int maxWindows) {
+            this.shards = shards;
+            this.windowBytes = windowBytes;
+            this.maxWindows = Math.max(2, maxWindows);
+        }
+
+        /** The window of shard {@code s} holding byte {@code offset}, mapped now if it is not yet. */
+        synchronized Window window(int s, long offset) {
+            if (closed) {
+                throw new IllegalStateException("mappings closed");
+            }
+            ShardSpec spec = shards.get(s);
+            long k = (offset - spec.dataOffset()) / windowBytes;
+            Long key = ((long) s << 40) | k;
+            Window w = windows.get(key);
+            if (w != null) {
+                return w;
+            }
+            long start = spec.dataOffset() + k * windowBytes;
+            long end = Math.min(start + windowBytes, spec.dataEnd());
+            MappedByteBuffer mapped;
+            try (FileChannel ch = FileChannel.open(spec.file(), StandardOpenOption.READ)) {
+                long size = ch.size();
+                if (size != spec.fileSize()) {
+                    throw new ActivationDataException(spec.file() + ": file changed while in use: it was " + spec.fileSize()
+                            + " bytes when the source was opened and is " + size + " bytes now (" + spec.label()
+                            + "); do not modify shards during training, then reopen the source");
+                }
+                mapped = ch.map(FileChannel.MapMode.READ_ONLY, start, end - start);
+            } catch (IOException | RuntimeException e) {
+                if (e instanceof ActivationDataException) {
+                    throw (ActivationDataException) e;
+                }
+                throw new ActivationDataException(spec.file() + " (byte " + start + "): cannot map " + (end - start)
+                        + " bytes of " + spec.label() + ": " + e, e);
+            }
+            mapped.order(ByteOrder.LITTLE_ENDIAN);
+            w = new Window(mapped, start, end);
+            windows.put(key, w);
+            if (windows.size() > maxWindows) {
+                Iterator<Map.Entry<Long, Window>> it = windows.entrySet().iterator();
+                it.next();
+                it.remove();
+            }
+            return w;
+        }
+
+        /** Unmaps every window still held; only once no thread copies out of them any more. Idempotent. */
+        @Override
+        public synchronized void close() {
+            closed = true;
+            for (Window w : windows.values()) {
+                DirectBuffers.free(w.buffer);
+            }
+            windows.clear();
+        }
+
+        /** Drops the windows without unmapping them, for when a thread may still use them. Idempotent. */
+        synchronized void abandon() {
+            closed = true;
+            windows.clear();
+        }
+    }
+
+    MappedRowReader(List<ShardSpec> shards, Windows windows) {
         this.shards = shards;
-        this.windowBytes = windowBytes;
-        this.maxWindows = Math.max(2, maxWindows);
+        this.windows = windows;
         long maxRow = 0;
         for (ShardSpec s : shards) {
             maxRow = Math.max(maxRow, s.rowBytes());
         }
         this.scratch = ByteBuffer.allocateDirect((int) maxRow).order(ByteOrder.LITTLE_ENDIAN);
-        this.windows = new LinkedHashMap<>(16, 0.75f, true);
     }
 
     /** {@inheritDoc} Never checks values: returns false. */
@@ -68,7 +142,7 @@ final class MappedRowReader implements RowReader {
         int out = dstIndex;
         int left = count;
         while (left > 0) {
-            Window w = window(s, spec, off);
+            Window w = windows.window(s, off);
             int whole = (int) Math.min(left, (w.end - off) / rowBytes);
             if (whole > 0) {
                 spec.dtype().decode(w.buffer, (int) (off - w.start), dst, out, whole * spec.dIn());
@@ -78,7 +152,7 @@ final class MappedRowReader implements RowReader {
             } else { // the row straddles the window's end: assemble it
                 int filled = 0;
                 while (filled < rowBytes) {
-                    Window x = window(s, spec, off + filled);
+                    Window x = windows.window(s, off + filled);
                     int n = (int) Math.min(rowBytes - filled, x.end - (off + filled));
                     scratch.put(filled, x.buffer, (int) (off + filled - x.start), n);
                     filled += n;
@@ -91,54 +165,13 @@ final class MappedRowReader implements RowReader {
         }
     }
 
-    private Window window(int s, ShardSpec spec, long offset) {
-        long k = (offset - spec.dataOffset()) / windowBytes;
-        Long key = ((long) s << 40) | k;
-        Window w = windows.get(key);
-        if (w != null) {
-            return w;
-        }
-        long start = spec.dataOffset() + k * windowBytes;
-        long end = Math.min(start + windowBytes, spec.dataEnd());
-        MappedByteBuffer mapped;
-        try (FileChannel ch = FileChannel.open(spec.file(), StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size != spec.fileSize()) {
-                throw new ActivationDataException(spec.file() + ": file changed while in use: it was " + spec.fileSize()
-                        + " bytes when the source was opened and is " + size + " bytes now (" + spec.label()
-                        + "); do not modify shards during training, then reopen the source");
-            }
-            mapped = ch.map(FileChannel.MapMode.READ_ONLY, start, end - start);
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof ActivationDataException) {
-                throw (ActivationDataException) e;
-            }
-            throw new ActivationDataException(spec.file() + " (byte " + start + "): cannot map " + (end - start)
-                    + " bytes of " + spec.label() + ": " + e, e);
-        }
-        mapped.order(ByteOrder.LITTLE_ENDIAN);
-        w = new Window(mapped, start, end);
-        windows.put(key, w);
-        if (windows.size() > maxWindows) {
-            Iterator<Map.Entry<Long, Window>> it = windows.entrySet().iterator();
-            Window eldest = it.next().getValue();
-            it.remove();
-            DirectBuffers.free(eldest.buffer);
-        }
-        return w;
-    }
-
-    /** Unmaps every window and frees the scratch buffer; idempotent. */
+    /** Frees the scratch buffer; the shared windows are the source's to close. Idempotent. */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
-        for (Window w : windows.values()) {
-            DirectBuffers.free(w.buffer);
-        }
-        windows.clear();
         DirectBuffers.free(scratch);
     }
 }

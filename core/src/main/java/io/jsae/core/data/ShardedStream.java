@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * reaches a block still being read claims the remaining pieces itself instead of waiting.
  *
  * <p>Threads: one consumer calls read/seek/position; {@link #close()} may come from any thread. Each loading
- * thread owns its {@link RowReader}.
+ * thread owns its {@link RowReader}; with memory mappings they share one set of windows.
  */
 final class ShardedStream implements ActivationSource {
 
@@ -45,7 +45,7 @@ final class ShardedStream implements ActivationSource {
     static final long BLOCK_BYTES = 4L << 20;
     /** Largest direct buffer of a block; a larger shuffle span takes several. */
     static final long SEGMENT_BYTES = 1L << 30;
-    /** Address space the mappings of one {@link MappedRowReader} may hold. */
+    /** Address space the mappings of one source may hold. */
     private static final long MAPPED_BUDGET = 32L << 30;
 
     private final List<ShardSpec> shards;
@@ -58,7 +58,7 @@ final class ShardedStream implements ActivationSource {
     private final int pieceRows;
     private final int segmentRows;
     private final int maxBlocks;
-    private final int maxWindows;
+    private final MappedRowReader.Windows windows; // with ReadMode.MAP, shared by the loading threads
     private final AtomicInteger loggedSkips = new AtomicInteger();
     private final Object lock = new Object();
 
@@ -194,12 +194,14 @@ final class ShardedStream implements ActivationSource {
             long ahead = Math.max(1, ((long) options.prefetchDepth() * options.batchRowsHint() + blockRows - 1) / blockRows);
             this.maxBlocks = (int) Math.min(ahead + 1, 1 << 16);
         }
-        this.maxWindows = windowsNeeded();
+        this.windows = options.readMode() == LoaderOptions.ReadMode.MAP
+                ? new MappedRowReader.Windows(this.shards, options.mapWindowBytes(), windowsNeeded()) : null;
     }
 
     /**
-     * Windows a {@link MappedRowReader} keeps mapped: as many as the address-space budget allows (at least the
-     * ones one block touches), so that a shard set within the budget is mapped and faulted in once.
+     * Windows a source keeps mapped with {@link LoaderOptions.ReadMode#MAP}: as many as the address-space budget
+     * allows (at least the ones one block touches), so that a shard set within the budget is mapped and faulted
+     * in once, whichever thread reads it, and not again in later epochs.
      */
     private int windowsNeeded() {
         long maxRawRow = shards.stream().mapToLong(ShardSpec::rowBytes).max().orElse(1);
@@ -214,9 +216,7 @@ final class ShardedStream implements ActivationSource {
     }
 
     private RowReader newReader() {
-        return options.readMode() == LoaderOptions.ReadMode.MAP
-                ? new MappedRowReader(shards, options.mapWindowBytes(), maxWindows)
-                : new ChannelRowReader(shards);
+        return windows != null ? new MappedRowReader(shards, windows) : new ChannelRowReader(shards);
     }
 
     @Override
@@ -396,6 +396,13 @@ final class ShardedStream implements ActivationSource {
                 free.clear();
             }
             syncBlock = null;
+            if (windows != null) {
+                if (buffersReleasable) {
+                    windows.close();
+                } else {
+                    windows.abandon(); // a prefetch thread that did not stop may still copy out of them
+                }
+            }
         }
     }
 
