@@ -12,7 +12,8 @@ package io.jsae.core.data;
  * ({@link #seed()}, epoch), and (3) permutes the rows inside each consecutive span of
  * {@link #shuffleBufferRows()} rows of that chunk sequence, seeded by (seed, epoch, span). The order is a
  * pure function of (seed, epoch, shard row counts, the two sizes), so a stored {@link SourcePosition} is
- * found again directly, without replaying earlier rows, and every row appears exactly once per epoch. The
+ * found again directly, without replaying earlier rows, and every row appears exactly once per epoch. Its
+ * tables take about 30 bytes per chunk (about 50 MB for 100 million rows in chunks of 64). The
  * rows of a span are held in an off-heap buffer while it is handed out (see below). Each batch mixes rows
  * of about {@code max(shuffleBufferRows, batch) / chunkRows} chunks from anywhere in the shard set.
  *
@@ -39,9 +40,12 @@ package io.jsae.core.data;
  * when first needed; off-heap memory stays below about
  * {@code (prefetchDepth * batchRowsHint + 2 * blockRows) * dIn * 4} bytes, where {@code blockRows} is
  * {@link #shuffleBufferRows()} when shuffled. With the default sizes and {@code dIn} 4096 a span takes
- * 256 MiB and a shuffled source about 512 MiB (two spans). A smaller span takes less memory and less time to
- * allocate; since a batch mixes {@code max(shuffleBufferRows, batch) / chunkRows} chunks, lower
- * {@link #chunkRows()} with it to keep the mixing (reads stay large while a chunk is about a MiB or more).
+ * 16 MiB. Larger spans take more memory and more time to allocate, and once a span no longer fits in the CPU
+ * cache, handing its rows out in permuted order costs more CPU (on a 2-core VM, spans of 16,384 rows, 256 MiB
+ * at {@code dIn} 4096, made the first epoch of a new source about six times slower than spans of 1,024 rows,
+ * and later epochs took 7 to 30% more CPU; see docs/performance.md). A batch mixes
+ * {@code max(shuffleBufferRows, batch) / chunkRows} chunks: to mix more, lower {@link #chunkRows()} (reads
+ * stay efficient while a chunk is a few hundred KiB or more) rather than raise the span.
  * With {@code 0} no thread is started, one block buffer is used and rows are read on the caller's thread.
  *
  * <p>{@link #readMode()} chooses how bytes come out of the files: {@link ReadMode#READ} (the default)
@@ -75,10 +79,13 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
         MAP
     }
 
-    /** Default rows per shuffle span. */
-    public static final int DEFAULT_SHUFFLE_BUFFER_ROWS = 16_384;
-    /** Default rows per chunk. */
-    public static final int DEFAULT_CHUNK_ROWS = 1_024;
+    /**
+     * Default rows per shuffle span: 16 chunks, as before, in 16 MiB at {@code dIn} 4096, small enough to stay
+     * in the CPU cache while its rows are handed out in permuted order.
+     */
+    public static final int DEFAULT_SHUFFLE_BUFFER_ROWS = 1_024;
+    /** Default rows per chunk: reads of 1 MiB at {@code dIn} 4096 in float32 (512 KiB in float16). */
+    public static final int DEFAULT_CHUNK_ROWS = 64;
     /** Default prefetch depth. */
     public static final int DEFAULT_PREFETCH_DEPTH = 4;
     /** Default rows per prefetched batch. */
