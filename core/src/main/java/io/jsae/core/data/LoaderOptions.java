@@ -39,7 +39,8 @@ package io.jsae.core.data;
  * instead of waiting, so two threads share the work when the caller only reads. Block buffers are allocated
  * when first needed; off-heap memory stays below about
  * {@code (prefetchDepth * batchRowsHint + 2 * blockRows) * dIn * 4} bytes, where {@code blockRows} is
- * {@link #shuffleBufferRows()} when shuffled. With the default sizes and {@code dIn} 4096 a span takes
+ * {@link #shuffleBufferRows()} when shuffled and about 4 MiB of rows otherwise. With the default sizes and
+ * {@code dIn} 4096 a span takes
  * 16 MiB. Larger spans take more memory and more time to allocate, and once a span no longer fits in the CPU
  * cache, handing its rows out in permuted order costs more CPU (on a 2-core VM, spans of 16,384 rows, 256 MiB
  * at {@code dIn} 4096, made the first epoch of a new source about six times slower than spans of 1,024 rows,
@@ -51,10 +52,11 @@ package io.jsae.core.data;
  * <p>{@link #readMode()} chooses how bytes come out of the files: {@link ReadMode#READ} (the default)
  * uses positional {@code FileChannel} reads; {@link ReadMode#MAP} copies out of read-only memory mappings of
  * at most {@link #mapWindowBytes()} bytes each (so no mapping covers a whole large file). Both read shards
- * larger than 2 GiB. Reads are the default because copying out of fresh mappings page-faults on every page
- * of every window and, measured on a 2-core VM over a warm page cache, ran several times slower than
- * positional reads of the same bytes (see docs/performance.md); mappings can still pay off when a shard set
- * that fits in memory is read for many epochs by one source.
+ * larger than 2 GiB. Reads are the default: copying out of fresh mappings page-faults on every page of every
+ * window, and on a 2-core VM over a warm page cache the loader took about 1.7 s of CPU per 2 GiB epoch with
+ * mappings against 0.5 s with reads, in later epochs too, when every window was mapped already (see
+ * docs/performance.md). The windows of a source are shared by its threads and stay mapped across epochs
+ * within a 32 GiB address-space budget; measure before choosing them.
  *
  * @param shuffle           whether rows are shuffled
  * @param seed              shuffle seed
