@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -127,10 +128,26 @@ final class MappedRowReader implements RowReader {
         this.scratch = ByteBuffer.allocateDirect((int) maxRow).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** {@inheritDoc} Never checks values: returns false. */
+    /**
+     * {@inheritDoc} Never checks values: returns false. After copying, checks that the file still has its
+     * length: a mapping made before the file was truncated reads the cut part of its last page as zeros.
+     */
     @Override
     public boolean read(int s, long shardRow, int count, ByteBuffer dstBytes, FloatBuffer dst, int dstIndex) {
         readRows(s, shardRow, count, dst, dstIndex);
+        ShardSpec spec = shards.get(s);
+        long size;
+        try {
+            size = Files.size(spec.file());
+        } catch (IOException e) {
+            throw new ActivationDataException(spec.file() + ": cannot read the size of " + spec.label()
+                    + " after reading row " + shardRow + ": " + e, e);
+        }
+        if (size != spec.fileSize()) {
+            throw new ActivationDataException(spec.file() + ": file changed while in use: it was " + spec.fileSize()
+                    + " bytes when the source was opened and is " + size + " bytes now (" + spec.label()
+                    + "); do not modify shards during training, then reopen the source");
+        }
         return false;
     }
 
