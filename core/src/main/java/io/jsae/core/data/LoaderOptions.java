@@ -53,7 +53,7 @@ package io.jsae.core.data;
  * uses positional {@code FileChannel} reads; {@link ReadMode#MAP} copies out of read-only memory mappings of
  * at most {@link #mapWindowBytes()} bytes each (so no mapping covers a whole large file). Both read shards
  * larger than 2 GiB. Reads are the default: copying out of fresh mappings page-faults on every page of every
- * window, and on a 2-core VM over a warm page cache the loader took about 1.7 s of CPU per 2 GiB epoch with
+ * window, and on a 2-core VM over a warm page cache the loader took 1.1 to 1.7 s of CPU per 2 GiB epoch with
  * mappings against 0.5 s with reads, in later epochs too, when every window was mapped already (see
  * docs/performance.md). The windows of a source are shared by its threads and stay mapped across epochs
  * within a 32 GiB address-space budget; measure before choosing them.
