@@ -54,6 +54,16 @@ final class EpochOrder {
         return rows;
     }
 
+    /** Whether positions are permuted inside spans of {@link #bufferRows()} (shuffled with spans above one row). */
+    boolean permutesSpans() {
+        return shuffle && bufferRows > 1;
+    }
+
+    /** Rows per shuffle span. */
+    int bufferRows() {
+        return bufferRows;
+    }
+
     /** The tables of one epoch. */
     Plan plan(long epoch) {
         return new Plan(epoch);
@@ -95,31 +105,38 @@ final class EpochOrder {
          * rows of the same shard (at most {@code max}).
          */
         void locate(long p, int max, Run out) {
-            long q;
-            boolean single;
-            if (shuffle && bufferRows > 1) {
+            if (permutesSpans()) {
                 long b = p / bufferRows;
                 int o = (int) (p - b * bufferRows);
-                q = b * bufferRows + bufferPermutation(b)[o];
-                single = true;
+                locateStorage(b * bufferRows + spanPermutation(b)[o], 1, out);
             } else {
-                q = p;
-                single = false;
+                locateStorage(p, max, out);
             }
+        }
+
+        /**
+         * Finds the row at storage index {@code q}, the index into the epoch's chunk sequence before the
+         * permutation inside spans, and how many following storage indices map to the following rows of the
+         * same shard (at most {@code max}): up to the end of the chunk when shuffled, of the shard otherwise.
+         */
+        void locateStorage(long q, int max, Run out) {
             int k = chunkAt(q);
             int c = perm[k];
             long inChunk = q - prefix[k];
             out.shard = chunkShard[c];
             out.shardRow = chunkStart[c] + inChunk;
-            long run;
-            if (single) {
-                run = 1;
-            } else if (shuffle) {
-                run = chunkLen[c] - inChunk; // chunks are permuted: a run ends with its chunk
-            } else {
-                run = shardRows[out.shard] - out.shardRow; // identity order: a run ends with its shard
-            }
+            long run = shuffle ? chunkLen[c] - inChunk // chunks are permuted: a run ends with its chunk
+                    : shardRows[out.shard] - out.shardRow; // identity order: a run ends with its shard
             out.length = (int) Math.min(run, max);
+        }
+
+        /**
+         * The permutation of span {@code b} (positions {@code [b * bufferRows, ...)}): position
+         * {@code b * bufferRows + o} holds storage index {@code b * bufferRows + result[o]}. The array is reused
+         * by the next call with another span; only its first span-length entries are meaningful.
+         */
+        int[] spanPermutation(long b) {
+            return bufferPermutation(b);
         }
 
         private int chunkAt(long q) {

@@ -12,23 +12,51 @@ package io.jsae.core.data;
  * ({@link #seed()}, epoch), and (3) permutes the rows inside each consecutive span of
  * {@link #shuffleBufferRows()} rows of that chunk sequence, seeded by (seed, epoch, span). The order is a
  * pure function of (seed, epoch, shard row counts, the two sizes), so a stored {@link SourcePosition} is
- * found again directly, without replaying earlier rows, and every row appears exactly once per epoch. The
- * shuffle buffer is virtual: rows are gathered in permuted order straight from the memory-mapped shards, so
- * it costs no heap, only page cache for the span being read.
+ * found again directly, without replaying earlier rows, and every row appears exactly once per epoch. Its
+ * tables take about 30 bytes per chunk (about 50 MB for 100 million rows in chunks of 64). The
+ * rows of a span are held in an off-heap buffer while it is handed out (see below). Each batch mixes rows
+ * of about {@code max(shuffleBufferRows, batch) / chunkRows} chunks from anywhere in the shard set.
  *
  * <h2>Non-finite rows</h2>
  * By default a row holding NaN or an infinity fails the read with the file and row in the message. With
  * {@link #skipNonFinite()} such rows are skipped and counted instead; they still occupy their place in the
  * epoch's positions, so positions and seeking stay exact.
  *
- * <h2>Prefetch and memory</h2>
- * With {@link #prefetchDepth()} {@code > 0} a background thread decodes up to that many batches of
- * {@link #batchRowsHint()} rows ahead into direct (off-heap) float32 buffers, in pieces of at most 4 MiB
- * (so that the copy into the caller's buffer mostly hits the CPU cache), through a bounded queue; off-heap
- * memory is about {@code prefetchDepth * batchRowsHint * dIn * 4} bytes plus one piece. With {@code 0} no
- * thread is started and rows are decoded on the caller's thread straight into its buffer.
- * Shards are read through read-only memory mappings of at most {@link #mapWindowBytes()} bytes each, so
- * shards larger than 2 GiB work and no mapping covers a whole large file.
+ * <h2>Reading, prefetch and memory</h2>
+ * Rows are read in blocks: unshuffled, a block is a run of consecutive positions of about 4 MiB of float32;
+ * shuffled, a block is one shuffle span of {@link #shuffleBufferRows()} rows, read chunk by chunk in large
+ * reads and then handed out in the span's permuted order, so shuffling costs one memory copy per row instead
+ * of one small read per row. Every block is read, converted to float32 and checked for non-finite values in
+ * pieces of about 1 MiB, straight into an off-heap block buffer, the check right after the read while the
+ * piece is still in the CPU cache; {@link ActivationSource#read} then copies each row once into the caller's
+ * buffer. Copies per delivered row: float32 shards on a little-endian machine 2 (file to block buffer,
+ * block buffer to caller), otherwise 3 (file to a 1 MiB scratch buffer, converted into the block buffer, to
+ * the caller).
+ *
+ * <p>With {@link #prefetchDepth()} {@code > 0} a background thread reads blocks ahead, up to about
+ * {@code prefetchDepth * batchRowsHint} rows beyond the block being consumed (at least one block), through
+ * a bounded queue. A reader that finds its next block still being read helps to read its remaining pieces
+ * instead of waiting, so two threads share the work when the caller only reads. Block buffers are allocated
+ * when first needed; off-heap memory stays below about
+ * {@code (prefetchDepth * batchRowsHint + 2 * blockRows) * dIn * 4} bytes, where {@code blockRows} is
+ * {@link #shuffleBufferRows()} when shuffled and about 4 MiB of rows otherwise. With the default sizes and
+ * {@code dIn} 4096 a span takes
+ * 16 MiB. Larger spans take more memory and more time to allocate, and once a span no longer fits in the CPU
+ * cache, handing its rows out in permuted order costs more CPU (on a 2-core VM, spans of 16,384 rows, 256 MiB
+ * at {@code dIn} 4096, made the first epoch of a new source about six times slower than spans of 1,024 rows,
+ * and later epochs took 7 to 30% more CPU; see docs/performance.md). A batch mixes
+ * {@code max(shuffleBufferRows, batch) / chunkRows} chunks: to mix more, lower {@link #chunkRows()} (reads
+ * stay efficient while a chunk is a few hundred KiB or more) rather than raise the span.
+ * With {@code 0} no thread is started, one block buffer is used and rows are read on the caller's thread.
+ *
+ * <p>{@link #readMode()} chooses how bytes come out of the files: {@link ReadMode#READ} (the default)
+ * uses positional {@code FileChannel} reads; {@link ReadMode#MAP} copies out of read-only memory mappings of
+ * at most {@link #mapWindowBytes()} bytes each (so no mapping covers a whole large file). Both read shards
+ * larger than 2 GiB. Reads are the default: copying out of fresh mappings page-faults on every page of every
+ * window, and on a 2-core VM over a warm page cache the loader took 1.1 to 1.7 s of CPU per 2 GiB epoch with
+ * mappings against 0.5 s with reads, in later epochs too, when every window was mapped already (see
+ * docs/performance.md). The windows of a source are shared by its threads and stay mapped across epochs
+ * within a 32 GiB address-space budget; measure before choosing them.
  *
  * @param shuffle           whether rows are shuffled
  * @param seed              shuffle seed
@@ -37,15 +65,29 @@ package io.jsae.core.data;
  * @param skipNonFinite     skip and count rows with NaN or infinity instead of failing
  * @param prefetchDepth     batches decoded ahead by a background thread; 0 for no thread
  * @param batchRowsHint     rows per prefetched batch (use the trainer's batch size), at least 1
- * @param mapWindowBytes    largest memory mapping, at least 16 bytes and at most {@code 2^31 - 1}
+ * @param mapWindowBytes    largest memory mapping with {@link ReadMode#MAP}, at least 16 bytes and at most
+ *                          {@code 2^31 - 1}
+ * @param readMode          how bytes are read from the files
  */
 public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, int chunkRows,
-                            boolean skipNonFinite, int prefetchDepth, int batchRowsHint, long mapWindowBytes) {
+                            boolean skipNonFinite, int prefetchDepth, int batchRowsHint, long mapWindowBytes,
+                            ReadMode readMode) {
 
-    /** Default rows per shuffle span. */
-    public static final int DEFAULT_SHUFFLE_BUFFER_ROWS = 16_384;
-    /** Default rows per chunk. */
-    public static final int DEFAULT_CHUNK_ROWS = 1_024;
+    /** How a source reads bytes out of its shard files. */
+    public enum ReadMode {
+        /** Positional {@code FileChannel} reads into the block buffers (the default). */
+        READ,
+        /** Copies out of read-only memory mappings of at most {@link LoaderOptions#mapWindowBytes()} bytes. */
+        MAP
+    }
+
+    /**
+     * Default rows per shuffle span: 16 chunks, as before, in 16 MiB at {@code dIn} 4096, small enough to stay
+     * in the CPU cache while its rows are handed out in permuted order.
+     */
+    public static final int DEFAULT_SHUFFLE_BUFFER_ROWS = 1_024;
+    /** Default rows per chunk: reads of 1 MiB at {@code dIn} 4096 in float32 (512 KiB in float16). */
+    public static final int DEFAULT_CHUNK_ROWS = 64;
     /** Default prefetch depth. */
     public static final int DEFAULT_PREFETCH_DEPTH = 4;
     /** Default rows per prefetched batch. */
@@ -73,6 +115,19 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
         if (mapWindowBytes < 16 || mapWindowBytes > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("mapWindowBytes must be in [16, 2^31 - 1], was " + mapWindowBytes);
         }
+        if (readMode == null) {
+            throw new IllegalArgumentException("readMode must not be null");
+        }
+    }
+
+    /**
+     * Options read with {@link ReadMode#READ}; the constructor of the components before {@code readMode}
+     * existed.
+     */
+    public LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, int chunkRows, boolean skipNonFinite,
+                         int prefetchDepth, int batchRowsHint, long mapWindowBytes) {
+        this(shuffle, seed, shuffleBufferRows, chunkRows, skipNonFinite, prefetchDepth, batchRowsHint, mapWindowBytes,
+                ReadMode.READ);
     }
 
     /** A builder starting from the defaults. */
@@ -91,6 +146,7 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
         b.prefetchDepth = prefetchDepth;
         b.batchRowsHint = batchRowsHint;
         b.mapWindowBytes = mapWindowBytes;
+        b.readMode = readMode;
         return b;
     }
 
@@ -104,6 +160,7 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
         private int prefetchDepth = DEFAULT_PREFETCH_DEPTH;
         private int batchRowsHint = DEFAULT_BATCH_ROWS;
         private long mapWindowBytes = DEFAULT_MAP_WINDOW_BYTES;
+        private ReadMode readMode = ReadMode.READ;
 
         private Builder() {
         }
@@ -151,9 +208,18 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
             return this;
         }
 
-        /** Largest memory mapping in bytes (default 256 MiB); smaller values only cost more mappings. */
+        /**
+         * Largest memory mapping in bytes with {@link ReadMode#MAP} (default 256 MiB); smaller values only cost
+         * more mappings.
+         */
         public Builder mapWindowBytes(long bytes) {
             this.mapWindowBytes = bytes;
+            return this;
+        }
+
+        /** How bytes are read from the files (default {@link ReadMode#READ}). */
+        public Builder readMode(ReadMode mode) {
+            this.readMode = mode;
             return this;
         }
 
@@ -163,7 +229,7 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
          */
         public LoaderOptions build() {
             return new LoaderOptions(shuffle, seed, shuffleBufferRows, chunkRows, skipNonFinite, prefetchDepth,
-                    batchRowsHint, mapWindowBytes);
+                    batchRowsHint, mapWindowBytes, readMode);
         }
     }
 }

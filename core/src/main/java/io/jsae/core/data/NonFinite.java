@@ -34,6 +34,18 @@ final class NonFinite {
         return (acc & 0x8000000080000000L) != 0;
     }
 
+    /**
+     * Whether any of {@code n} floats from index {@code index} of {@code floats} is NaN or infinite, reading
+     * pairs through {@code longs}, a long view of the same memory, where the index is even.
+     */
+    static boolean anyIn(FloatBuffer floats, LongBuffer longs, int index, int n) {
+        if ((index & 1) != 0) {
+            return anyIn(floats, index, n);
+        }
+        boolean bad = anyInPairs(longs, index >> 1, n >> 1);
+        return (n & 1) != 0 ? bad || !Float.isFinite(floats.get(index + n - 1)) : bad;
+    }
+
     /** Index of the first non-finite of {@code n} floats from index {@code index}, or -1. */
     static int first(FloatBuffer b, int index, int n) {
         for (int i = 0; i < n; i++) {

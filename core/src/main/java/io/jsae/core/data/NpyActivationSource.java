@@ -31,8 +31,9 @@ import java.util.Objects;
  *
  * <p>{@link Builder#build()} reads and validates every shard's header first (magic, version, dtype, C order,
  * 2-D shape, exact file length), rejects empty shards and shards of different widths, and only then reads
- * data. Order, shuffling, non-finite rows, prefetching and memory are as {@link LoaderOptions} describes;
- * the data is read through memory mappings of bounded size, so shards larger than 2 GiB work.
+ * data. Order, shuffling, non-finite rows, prefetching, memory and how bytes are read (positional reads by
+ * default, or memory mappings of bounded size) are as {@link LoaderOptions} describes; shards larger than
+ * 2 GiB work either way.
  *
  * <p>One thread reads; {@link #close()} may be called from any thread and stops the prefetch thread.
  * {@link #read} returns fewer rows than asked only at the end of an epoch.
@@ -108,7 +109,7 @@ public final class NpyActivationSource implements ActivationSource {
         stream.seek(position);
     }
 
-    /** Stops the prefetch thread and releases mappings and buffers; idempotent. */
+    /** Stops the prefetch thread and releases files, mappings and buffers; idempotent. */
     @Override
     public void close() {
         stream.close();
@@ -141,7 +142,7 @@ public final class NpyActivationSource implements ActivationSource {
             return this;
         }
 
-        /** Order, checks, prefetching and mapping (default {@link LoaderOptions#DEFAULTS}). */
+        /** Order, checks, prefetching and reading (default {@link LoaderOptions#DEFAULTS}). */
         public Builder options(LoaderOptions options) {
             this.options = Objects.requireNonNull(options, "options");
             return this;

@@ -7,45 +7,65 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * The reading engine shared by the file-backed sources: rows of a list of validated shards, in the epoch
- * order of {@link EpochOrder}, checked for non-finite values, decoded into direct float32 batches either on
- * the caller's thread or by a prefetch thread through a bounded queue. Implements the whole
- * {@link ActivationSource} contract; the public sources delegate to it.
+ * order of {@link EpochOrder}, read in blocks (see {@link LoaderOptions}), checked for non-finite values and
+ * copied into the caller's buffer. Implements the whole {@link ActivationSource} contract; the public sources
+ * delegate to it.
  *
- * <p>Threads: one consumer calls read/seek/position; {@link #close()} may come from any thread. All
- * mappings belong to one {@link ShardReader} that only one thread (the prefetch thread, or the consumer when
- * prefetching is off) ever uses.
+ * <p>A block covers the positions {@code [start, start + rows)} of one epoch and holds their rows as float32
+ * in storage order: for a shuffle span the order of its chunk sequence, which {@link Block#perm} maps
+ * positions into; otherwise the positions' own order. A block is cut into pieces of at most
+ * {@value #PIECE_BYTES} bytes, each a run of consecutive rows of one shard; any thread may claim a piece
+ * (an atomic counter), read it, convert it and check it while it is still in the CPU cache. The prefetch
+ * thread sets blocks up in position order and publishes each one before reading it, so a consumer that
+ * reaches a block still being read claims the remaining pieces itself instead of waiting.
+ *
+ * <p>Threads: one consumer calls read/seek/position; {@link #close()} may come from any thread. Each loading
+ * thread owns its {@link RowReader}; with memory mappings they share one set of windows.
  */
 final class ShardedStream implements ActivationSource {
 
     private static final Logger LOG = LoggerFactory.getLogger(ShardedStream.class);
     private static final AtomicInteger THREAD_IDS = new AtomicInteger();
     private static final long POLL_MS = 50;
-    private static final long MAX_SPAN = 1L << 30;
     private static final int LOGGED_SKIPS = 10;
-    /** Largest prefetched piece. */
-    private static final long PIECE_BYTES = 4L << 20;
-    /** Rows are decoded and checked for non-finite values in steps of about this many bytes. */
-    private static final int CHECK_BLOCK_BYTES = 256 << 10;
-    /** Address space the mappings of one reader may hold. */
+    /** Float32 bytes read, converted and checked at once: a piece stays in the CPU cache for its check. */
+    static final long PIECE_BYTES = 1L << 20;
+    /** Float32 bytes of an unshuffled block. */
+    static final long BLOCK_BYTES = 4L << 20;
+    /** Largest direct buffer of a block; a larger shuffle span takes several. */
+    static final long SEGMENT_BYTES = 1L << 30;
+    /** Address space the mappings of one source may hold. */
     private static final long MAPPED_BUDGET = 32L << 30;
 
     private final List<ShardSpec> shards;
     private final LoaderOptions options;
     private final EpochOrder order;
     private final int dIn;
-    private final int batchRows;
-    private final int maxWindows;
-    private final ArrayBlockingQueue<Batch> free;
-    private final int poolSize;
+    private final long rowBytes; // float32 bytes of one row
+    private final boolean spans;
+    private final int blockRows;
+    private final int pieceRows;
+    private final int segmentRows;
+    private final int maxBlocks;
+    private final MappedRowReader.Windows windows; // with ReadMode.MAP, shared by the loading threads
     private final AtomicInteger loggedSkips = new AtomicInteger();
     private final Object lock = new Object();
+
+    // block pool, guarded by allocated: every block owned by this stream, and the idle ones as a stack, so
+    // that the block released last, the one most likely still in the CPU cache, is reused first
+    private final List<Block> allocated = new ArrayList<>();
+    private final ArrayDeque<Block> free = new ArrayDeque<>();
 
     private volatile boolean closed;
 
@@ -53,101 +73,150 @@ final class ShardedStream implements ActivationSource {
     private long epoch;
     private long row;
     private long skipped;
-    private Batch current;
-    private int consumed;
+    private Block current;
     private ActivationDataException sticky;
     private Producer producer;
-    private Filler syncFiller;
-    private final Batch inPlace = new Batch();
+    private RowReader consumerReader;
+    private EpochOrder.Plan consumerPlan;
+    private Block syncBlock;
     private boolean buffersReleasable = true;
 
-    /**
-     * A decoded batch: rows of one epoch covering positions [start, start + span), in {@code floats} from
-     * index 0. A pooled batch owns a direct buffer; the in-place batch of synchronous reads points into the
-     * caller's buffer.
-     */
-    static final class Batch {
-        final ByteBuffer bytes; // the owned direct buffer, or null
-        FloatBuffer floats;
-        final LongBuffer longs; // a view of the owned buffer, or null
-        int capacityRows;
-        int[] rel;
+    /** Rows of positions {@code [start, start + rows)} of one epoch, as float32, with their pieces. */
+    static final class Block {
+        final int capacity;
+        final int segmentRows;
+        final int dIn;
+        final ByteBuffer[] bytes;
+        final FloatBuffer[] floats;
+        final LongBuffer[] longs;
+        // set up by one thread before the block is published
         long epoch;
         long start;
-        long span;
         int rows;
-        boolean hasSkips;
-        ActivationDataException error; // raised after the rows, at position start + span
+        int[] perm; // position offset -> storage index; null for the identity
+        int pieces;
+        int[] pieceStart = new int[0]; // storage index of the piece's first row
+        int[] pieceShard = new int[0];
+        long[] pieceShardRow = new long[0];
+        int[] pieceRows = new int[0];
+        int[] rowPiece = new int[0]; // storage index -> piece, for permuted blocks
+        final AtomicInteger nextPiece = new AtomicInteger();
+        // written by the loading thread of a piece before it marks the piece done
+        AtomicIntegerArray pieceDone = new AtomicIntegerArray(0);
+        ActivationDataException[] pieceError = new ActivationDataException[0];
+        int[][] pieceBad = new int[0][]; // sorted storage indices of non-finite rows, or null
 
-        /** A pooled batch of {@code capacityRows} rows, or with 0 a batch that carries only an error. */
-        Batch(int capacityRows, int dIn) {
-            this.capacityRows = capacityRows;
-            if (capacityRows == 0) {
-                bytes = null;
-                longs = null;
-                rel = new int[0];
-            } else {
-                bytes = ByteBuffer.allocateDirect(capacityRows * dIn * 4).order(ByteOrder.nativeOrder());
-                floats = bytes.asFloatBuffer();
-                longs = bytes.asLongBuffer();
-                rel = new int[capacityRows];
+        Block(int capacity, int segmentRows, int dIn) {
+            this.capacity = capacity;
+            this.segmentRows = segmentRows;
+            this.dIn = dIn;
+            int segments = (capacity + segmentRows - 1) / segmentRows;
+            bytes = new ByteBuffer[segments];
+            floats = new FloatBuffer[segments];
+            longs = new LongBuffer[segments];
+            try {
+                for (int i = 0; i < segments; i++) {
+                    int n = Math.min(segmentRows, capacity - i * segmentRows);
+                    bytes[i] = ByteBuffer.allocateDirect(n * dIn * 4).order(ByteOrder.nativeOrder());
+                    floats[i] = bytes[i].asFloatBuffer();
+                    longs[i] = bytes[i].asLongBuffer();
+                }
+            } catch (OutOfMemoryError e) {
+                free();
+                throw new ActivationDataException("cannot allocate a block buffer of " + capacity + " rows of width " + dIn
+                        + " (" + e.getMessage() + "); lower LoaderOptions.prefetchDepth, batchRowsHint or"
+                        + " shuffleBufferRows, or raise -XX:MaxDirectMemorySize", e);
             }
         }
 
-        /** The in-place batch: decodes straight into {@code target} (index 0 = first row). */
-        Batch() {
-            bytes = null;
-            longs = null;
-            rel = new int[0];
+        void free() {
+            for (ByteBuffer b : bytes) {
+                DirectBuffers.free(b);
+            }
         }
 
-        void target(FloatBuffer target, int rows) {
-            floats = target;
-            capacityRows = rows;
-            if (rel.length < rows) {
-                rel = new int[rows];
+        int segment(int q) {
+            return q / segmentRows;
+        }
+
+        int floatIndex(int q) {
+            return (q % segmentRows) * dIn;
+        }
+
+        void addPiece(int storage, int shard, long shardRow, int n) {
+            if (pieces == pieceStart.length) {
+                int len = Math.max(16, pieces * 2);
+                pieceStart = Arrays.copyOf(pieceStart, len);
+                pieceShard = Arrays.copyOf(pieceShard, len);
+                pieceShardRow = Arrays.copyOf(pieceShardRow, len);
+                pieceRows = Arrays.copyOf(pieceRows, len);
             }
+            pieceStart[pieces] = storage;
+            pieceShard[pieces] = shard;
+            pieceShardRow[pieces] = shardRow;
+            pieceRows[pieces] = n;
+            pieces++;
+        }
+
+        /** The piece holding storage index {@code q}. */
+        int pieceOf(int q) {
+            if (perm != null) {
+                return rowPiece[q];
+            }
+            int k = Arrays.binarySearch(pieceStart, 0, pieces, q);
+            return k >= 0 ? k : -k - 2;
         }
     }
 
     ShardedStream(List<ShardSpec> shards, LoaderOptions options) {
+        this(shards, options, PIECE_BYTES, BLOCK_BYTES, SEGMENT_BYTES);
+    }
+
+    /** With other piece, unshuffled block and segment sizes (float32 bytes), so tests can use tiny ones. */
+    ShardedStream(List<ShardSpec> shards, LoaderOptions options, long pieceBytes, long blockBytes, long segmentBytes) {
         this.shards = List.copyOf(shards);
         this.options = options;
         this.dIn = shards.get(0).dIn();
         long[] rows = shards.stream().mapToLong(ShardSpec::rows).toArray();
         this.order = new EpochOrder(rows, options.chunkRows(), options.shuffleBufferRows(), options.seed(), options.shuffle());
-        long maxRowsPerBuffer = Integer.MAX_VALUE / ((long) dIn * 4);
-        if (maxRowsPerBuffer < 1) {
+        this.rowBytes = 4L * dIn;
+        if (Integer.MAX_VALUE / rowBytes < 1) {
             throw new ActivationDataException("rows of width " + dIn + " are too wide to decode into one buffer");
         }
-        // Prefetched pieces of at most PIECE_BYTES: a consumer copying a piece soon after it was decoded
-        // finds much of it still in the CPU cache, which 64 MiB batches would not allow.
-        int hint = (int) Math.min(Math.min(options.batchRowsHint(), maxRowsPerBuffer), order.rows());
-        this.batchRows = (int) Math.max(1, Math.min(hint, PIECE_BYTES / ((long) dIn * 4)));
-        this.maxWindows = windowsNeeded();
-        int piecesPerBatch = (hint + batchRows - 1) / batchRows;
-        int buffers = options.prefetchDepth() == 0 ? 0 : options.prefetchDepth() * piecesPerBatch + 1;
-        this.poolSize = buffers;
-        this.free = new ArrayBlockingQueue<>(Math.max(1, buffers));
-        for (int i = 0; i < buffers; i++) {
-            free.add(new Batch(batchRows, dIn));
+        this.spans = order.permutesSpans();
+        long target = spans ? order.bufferRows() : Math.max(1, blockBytes / rowBytes);
+        this.blockRows = (int) Math.min(target, order.rows());
+        this.pieceRows = (int) Math.max(1, pieceBytes / rowBytes);
+        this.segmentRows = (int) Math.max(1, segmentBytes / rowBytes);
+        if (options.prefetchDepth() == 0) {
+            this.maxBlocks = 1;
+        } else {
+            long ahead = Math.max(1, ((long) options.prefetchDepth() * options.batchRowsHint() + blockRows - 1) / blockRows);
+            this.maxBlocks = (int) Math.min(ahead + 1, 1 << 16);
         }
+        this.windows = options.readMode() == LoaderOptions.ReadMode.MAP
+                ? new MappedRowReader.Windows(this.shards, options.mapWindowBytes(), windowsNeeded()) : null;
     }
 
     /**
-     * Windows a reader keeps mapped: as many as the address-space budget allows (at least the ones one shuffle
-     * span touches), so that a shard set within the budget is mapped and faulted in once, not every epoch.
+     * Windows a source keeps mapped with {@link LoaderOptions.ReadMode#MAP}: as many as the address-space budget
+     * allows (at least the ones one block touches), so that a shard set within the budget is mapped and faulted
+     * in once, whichever thread reads it, and not again in later epochs.
      */
     private int windowsNeeded() {
-        long maxRowBytes = shards.stream().mapToLong(ShardSpec::rowBytes).max().orElse(1);
+        long maxRawRow = shards.stream().mapToLong(ShardSpec::rowBytes).max().orElse(1);
         long w = options.mapWindowBytes();
-        long chunkBytes = maxRowBytes * options.chunkRows();
+        long chunkBytes = maxRawRow * (spans ? options.chunkRows() : blockRows);
         long perChunk = (chunkBytes + w - 1) / w + 1;
-        long chunksPerSpan = options.shuffle() ? options.shuffleBufferRows() / options.chunkRows() + 2 : 1;
-        long needed = chunksPerSpan * perChunk + 2;
+        long chunksPerBlock = spans ? options.shuffleBufferRows() / options.chunkRows() + 2 : 1;
+        long needed = chunksPerBlock * perChunk + 2;
         long total = shards.stream().mapToLong(s -> (s.dataEnd() - s.dataOffset() + w - 1) / w).sum();
         long budget = Math.max(needed, MAPPED_BUDGET / w);
         return (int) Math.max(2, Math.min(Math.min(total, budget), 4096));
+    }
+
+    private RowReader newReader() {
+        return windows != null ? new MappedRowReader(shards, windows) : new ChannelRowReader(shards);
     }
 
     @Override
@@ -194,49 +263,88 @@ final class ShardedStream implements ActivationSource {
                     if (row >= order.rows()) {
                         break;
                     }
-                    current = next(dst, maxRows - total);
-                    consumed = 0;
-                    if (current.epoch != epoch || current.start != row) {
-                        throw new IllegalStateException("internal error: batch at " + current.epoch + "/" + current.start
-                                + " but the source is at " + epoch + "/" + row);
+                    current = next();
+                    if (current == null) { // the prefetch thread failed; sticky holds why
+                        return fail(sticky, total);
                     }
                 }
-                int n = Math.min(current.rows - consumed, maxRows - total);
-                if (n > 0) {
+                Block b = current;
+                long end = b.start + b.rows;
+                while (total < maxRows && row < end) {
+                    int o = (int) (row - b.start);
+                    int q = b.perm == null ? o : b.perm[o];
+                    int k = b.pieceOf(q);
+                    if (b.pieceDone.get(k) == 0) {
+                        awaitPiece(b, k);
+                    }
+                    if (b.pieceError[k] != null) {
+                        return fail(b.pieceError[k], total);
+                    }
+                    int[] bad = b.pieceBad[k];
+                    int badAt = bad == null ? -1 : Arrays.binarySearch(bad, q);
+                    if (badAt >= 0) {
+                        String what = describeNonFinite(b, k, q);
+                        ShardSpec spec = shards.get(b.pieceShard[k]);
+                        if (!options.skipNonFinite()) {
+                            return fail(new ActivationDataException(spec.file() + ": " + what + "; fix the data, or set"
+                                    + " LoaderOptions.skipNonFinite(true) to skip and count such rows"), total);
+                        }
+                        logSkip(spec, what);
+                        skipped++;
+                        row++;
+                        continue;
+                    }
+                    int n = 1;
+                    if (b.perm == null) { // consecutive rows: one copy up to the next bad row or the piece's end
+                        long limit = Math.min(Math.min(maxRows - total, end - row), b.pieceStart[k] + b.pieceRows[k] - q);
+                        if (bad != null && -badAt - 1 < bad.length) {
+                            limit = Math.min(limit, bad[-badAt - 1] - q);
+                        }
+                        n = (int) limit;
+                    }
                     int len = n * dIn;
-                    if (current != inPlace) {
-                        dst.put(dst.position(), current.floats, consumed * dIn, len);
-                    }
+                    dst.put(dst.position(), b.floats[b.segment(q)], b.floatIndex(q), len);
                     dst.position(dst.position() + len);
-                    if (current.hasSkips) {
-                        long after = current.start + current.rel[consumed + n - 1] + 1;
-                        skipped += after - row - n;
-                        row = after;
-                    } else {
-                        row += n;
-                    }
-                    consumed += n;
+                    row += n;
                     total += n;
                 }
-                if (consumed == current.rows) {
-                    Batch done = current;
+                if (row == end) {
                     current = null;
-                    long end = done.start + done.span;
-                    skipped += end - row;
-                    row = end;
-                    ActivationDataException error = done.error;
-                    recycle(done);
-                    if (error != null) {
-                        sticky = error;
-                        if (total > 0) {
-                            return total; // the error is raised by the next read, at its row
-                        }
-                        throw rethrown(error);
-                    }
+                    release(b);
                 }
             }
             return total;
         }
+    }
+
+    /** Makes {@code e} the pending error at the current position: raised now, or by the next read if rows were read. */
+    private int fail(ActivationDataException e, int total) {
+        sticky = e;
+        if (total > 0) {
+            return total;
+        }
+        throw rethrown(e);
+    }
+
+    private void logSkip(ShardSpec spec, String what) {
+        int n = loggedSkips.incrementAndGet();
+        if (n <= LOGGED_SKIPS) {
+            LOG.warn("skipping non-finite row: {}: {}{}", spec.file(), what,
+                    n == LOGGED_SKIPS ? " (further skips are logged at debug level)" : "");
+        } else {
+            LOG.debug("skipping non-finite row: {}: {}", spec.file(), what);
+        }
+    }
+
+    /** Names the shard, row, byte, column and value of the first non-finite value of storage row {@code q}. */
+    private String describeNonFinite(Block b, int k, int q) {
+        ShardSpec spec = shards.get(b.pieceShard[k]);
+        long shardRow = b.pieceShardRow[k] + (q - b.pieceStart[k]);
+        FloatBuffer f = b.floats[b.segment(q)];
+        int at = b.floatIndex(q);
+        int col = Math.max(0, NonFinite.first(f, at, dIn));
+        return spec.label() + " row " + shardRow + " (byte " + (spec.dataOffset() + shardRow * spec.rowBytes()
+                + (long) col * spec.dtype().byteSize()) + ", column " + col + ") holds " + f.get(at + col);
     }
 
     @Override
@@ -258,8 +366,9 @@ final class ShardedStream implements ActivationSource {
             }
             stopProducer();
             if (current != null) {
-                recycle(current);
+                Block b = current;
                 current = null;
+                release(b);
             }
             sticky = null;
             epoch = position.epoch();
@@ -272,18 +381,26 @@ final class ShardedStream implements ActivationSource {
         closed = true;
         synchronized (lock) {
             stopProducer();
-            if (syncFiller != null) {
-                syncFiller.close();
-                syncFiller = null;
+            current = null;
+            if (consumerReader != null) {
+                consumerReader.close();
+                consumerReader = null;
             }
-            if (current != null) {
-                recycle(current);
-                current = null;
+            synchronized (allocated) {
+                if (buffersReleasable) {
+                    for (Block b : allocated) {
+                        b.free();
+                    }
+                }
+                allocated.clear();
+                free.clear();
             }
-            if (buffersReleasable) {
-                Batch b;
-                while ((b = free.poll()) != null) {
-                    DirectBuffers.free(b.bytes);
+            syncBlock = null;
+            if (windows != null) {
+                if (buffersReleasable) {
+                    windows.close();
+                } else {
+                    windows.abandon(); // a prefetch thread that did not stop may still copy out of them
                 }
             }
         }
@@ -300,49 +417,222 @@ final class ShardedStream implements ActivationSource {
     }
 
     /**
-     * The next batch at (epoch, row): without prefetching decoded here straight into {@code dst} (at most
-     * {@code maxRows} rows), otherwise taken from the prefetch queue.
+     * The block holding position (epoch, row), every piece read: without prefetching set up and read here,
+     * otherwise taken from the prefetch queue and finished with the prefetch thread. Null, with the reason
+     * in {@link #sticky}, if the prefetch thread failed.
      */
-    private Batch next(FloatBuffer dst, int maxRows) {
-        if (options.prefetchDepth() == 0) {
-            if (syncFiller == null) {
-                syncFiller = new Filler();
-            }
-            inPlace.target(dst.slice(dst.position(), maxRows * dIn), maxRows);
-            syncFiller.fill(inPlace, epoch, row);
-            return inPlace;
+    private Block next() {
+        if (consumerReader == null) {
+            consumerReader = newReader();
         }
+        Block b;
+        if (options.prefetchDepth() == 0) {
+            if (syncBlock == null) {
+                syncBlock = obtain();
+            }
+            b = syncBlock;
+            if (consumerPlan == null || consumerPlan.epoch != epoch) {
+                consumerPlan = order.plan(epoch);
+            }
+            setUp(b, consumerPlan, epoch, row);
+        } else {
+            b = fromProducer();
+            if (b == null) {
+                return null;
+            }
+        }
+        if (b.epoch != epoch || row < b.start || row >= b.start + b.rows) {
+            throw new IllegalStateException("internal error: block at " + b.epoch + "/" + b.start + "+" + b.rows
+                    + " but the source is at " + epoch + "/" + row);
+        }
+        return b;
+    }
+
+    private Block fromProducer() {
         if (producer == null) {
             producer = new Producer(epoch, row);
             producer.thread.start();
         }
         try {
             while (true) {
-                Batch b = producer.queue.poll(POLL_MS, TimeUnit.MILLISECONDS);
+                Block b = producer.queue.poll(POLL_MS, TimeUnit.MILLISECONDS);
                 if (b != null) {
                     return b;
                 }
                 ensureOpen();
                 if (producer.finished && producer.queue.isEmpty()) {
-                    throw new IllegalStateException("internal error: the prefetch thread ended without a batch");
+                    if (producer.failure == null) {
+                        throw new IllegalStateException("internal error: the prefetch thread ended without a block");
+                    }
+                    sticky = producer.failure;
+                    return null;
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ActivationDataException("interrupted while waiting for the next batch of activations", e);
+            throw new ActivationDataException("interrupted while waiting for the next block of activations", e);
         }
     }
 
-    private void recycle(Batch b) {
-        if (b == inPlace) {
-            b.floats = null; // do not keep the caller's buffer
-        } else if (b.bytes != null) {
-            b.error = null;
-            free.offer(b);
+    /**
+     * Returns once piece {@code k} of {@code b} is read: reads the block's next unclaimed pieces meanwhile
+     * (pieces are claimed in order, so {@code k} itself if nobody has claimed it), then waits for the thread
+     * that claimed it.
+     */
+    private void awaitPiece(Block b, int k) {
+        int c;
+        while (b.pieceDone.get(k) == 0 && !closed && (c = b.nextPiece.getAndIncrement()) < b.pieces) {
+            loadPiece(b, c, consumerReader);
+        }
+        synchronized (b) {
+            while (b.pieceDone.get(k) == 0) {
+                ensureOpen();
+                try {
+                    b.wait(POLL_MS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ActivationDataException("interrupted while waiting for activations being read", e);
+                }
+            }
         }
     }
 
-    /** Stops the prefetch thread, if any, and returns its batches to the pool. */
+    /** An idle block, allocated if the pool is not yet full; null if every block is in use. */
+    private Block obtain() {
+        synchronized (allocated) {
+            Block b = free.pollFirst();
+            if (b != null) {
+                return b;
+            }
+            if (allocated.size() >= maxBlocks || closed) {
+                return null;
+            }
+            b = new Block(blockRows, segmentRows, dIn);
+            allocated.add(b);
+            return b;
+        }
+    }
+
+    /** Waits up to {@link #POLL_MS} for a block to be released, then tries {@link #obtain()} again. */
+    private Block awaitBlock() throws InterruptedException {
+        synchronized (allocated) {
+            if (free.isEmpty()) {
+                allocated.wait(POLL_MS);
+            }
+        }
+        return obtain();
+    }
+
+    private void release(Block b) {
+        if (options.prefetchDepth() > 0) {
+            synchronized (allocated) {
+                if (allocated.contains(b)) {
+                    free.addFirst(b);
+                    allocated.notifyAll();
+                }
+            }
+        }
+    }
+
+    /**
+     * Sets {@code b} up for the block holding position {@code p} of epoch {@code ep}: its span when spans are
+     * permuted, otherwise up to {@link #blockRows} positions from {@code p}; cuts it into pieces.
+     */
+    private void setUp(Block b, EpochOrder.Plan plan, long ep, long p) {
+        b.epoch = ep;
+        if (spans) {
+            long span = p / order.bufferRows();
+            b.start = span * order.bufferRows();
+            b.rows = (int) Math.min(order.bufferRows(), order.rows() - b.start);
+            if (b.perm == null || b.perm.length < b.rows) {
+                b.perm = new int[b.capacity];
+            }
+            System.arraycopy(plan.spanPermutation(span), 0, b.perm, 0, b.rows);
+        } else {
+            b.start = p;
+            b.rows = (int) Math.min(blockRows, order.rows() - p);
+            b.perm = null;
+        }
+        b.pieces = 0;
+        EpochOrder.Run run = new EpochOrder.Run();
+        for (int q = 0; q < b.rows; q += run.length) {
+            int max = Math.min(Math.min(pieceRows, b.rows - q), b.segmentRows - q % b.segmentRows);
+            plan.locateStorage(b.start + q, max, run);
+            b.addPiece(q, run.shard, run.shardRow, run.length);
+        }
+        if (b.perm != null) {
+            if (b.rowPiece.length < b.rows) {
+                b.rowPiece = new int[b.capacity];
+            }
+            for (int k = 0; k < b.pieces; k++) {
+                Arrays.fill(b.rowPiece, b.pieceStart[k], b.pieceStart[k] + b.pieceRows[k], k);
+            }
+        }
+        if (b.pieceError.length < b.pieces) {
+            b.pieceError = new ActivationDataException[b.pieceStart.length];
+            b.pieceBad = new int[b.pieceStart.length][];
+            b.pieceDone = new AtomicIntegerArray(b.pieceStart.length);
+        } else {
+            Arrays.fill(b.pieceError, 0, b.pieces, null);
+            Arrays.fill(b.pieceBad, 0, b.pieces, null);
+            for (int k = 0; k < b.pieces; k++) {
+                b.pieceDone.set(k, 0);
+            }
+        }
+        b.nextPiece.set(0);
+    }
+
+    /** Claims and reads pieces of {@code b} until none is left (or {@code p} is told to stop). */
+    private void loadPieces(Block b, RowReader reader, Producer p) {
+        int k;
+        while (!closed && (p == null || !p.stop) && (k = b.nextPiece.getAndIncrement()) < b.pieces) {
+            loadPiece(b, k, reader);
+        }
+    }
+
+    /** Reads piece {@code k} into {@code b} and records its non-finite rows or its error; never throws. */
+    private void loadPiece(Block b, int k, RowReader reader) {
+        int q = b.pieceStart[k];
+        int n = b.pieceRows[k];
+        int seg = b.segment(q);
+        int at = b.floatIndex(q);
+        ShardSpec spec = shards.get(b.pieceShard[k]);
+        long shardRow = b.pieceShardRow[k];
+        ActivationDataException error = null;
+        int[] bad = null;
+        int badCount = 0;
+        try {
+            boolean finite = reader.read(b.pieceShard[k], shardRow, n, b.bytes[seg], b.floats[seg], at);
+            if (!finite && NonFinite.anyIn(b.floats[seg], b.longs[seg], at, n * dIn)) {
+                for (int j = 0; j < n; j++) {
+                    if (NonFinite.anyIn(b.floats[seg], b.longs[seg], at + j * dIn, dIn)) {
+                        if (bad == null) {
+                            bad = new int[Math.min(n, 16)];
+                        } else if (badCount == bad.length) {
+                            bad = Arrays.copyOf(bad, Math.min(n, bad.length * 2));
+                        }
+                        bad[badCount++] = q + j;
+                    }
+                }
+            }
+        } catch (ActivationDataException e) {
+            error = e;
+        } catch (InternalError e) { // an access to a mapping of a file truncated underneath
+            error = new ActivationDataException(spec.file() + ": a shard file was truncated or failed while being read ("
+                    + spec.label() + " row " + shardRow + "): " + e.getMessage() + "; do not modify shards during training", e);
+        } catch (RuntimeException | Error e) {
+            error = new ActivationDataException(spec.file() + ": reading " + spec.label() + " row " + shardRow
+                    + " failed: " + e, e);
+        }
+        b.pieceError[k] = error;
+        b.pieceBad[k] = badCount == 0 ? null : Arrays.copyOf(bad, badCount);
+        b.pieceDone.set(k, 1); // publishes the rows, error and bad rows of the piece
+        synchronized (b) {
+            b.notifyAll();
+        }
+    }
+
+    /** Stops the prefetch thread, if any, and takes back every block. */
     private void stopProducer() {
         Producer p = producer;
         if (p == null) {
@@ -352,7 +642,7 @@ final class ShardedStream implements ActivationSource {
         p.stop = true;
         boolean stopped = false;
         try {
-            for (int i = 0; i < 600 && !stopped; i++) { // a batch normally ends in milliseconds
+            for (int i = 0; i < 600 && !stopped; i++) { // a piece normally ends in milliseconds
                 p.thread.join(100);
                 stopped = !p.thread.isAlive();
                 if (!stopped && i % 100 == 99) {
@@ -362,121 +652,29 @@ final class ShardedStream implements ActivationSource {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (!stopped) {
-            buffersReleasable = false; // it may still write into a batch buffer: leave them to the GC
-            LOG.warn("prefetch thread {} did not stop; abandoning it", p.thread.getName());
-        }
-        Batch b;
-        while ((b = p.queue.poll()) != null) {
-            recycle(b);
+        current = null;
+        synchronized (allocated) {
+            free.clear();
+            if (stopped) {
+                free.addAll(allocated);
+            } else {
+                // it may still write into a block: leave them all to it and to the GC, allocate new ones
+                buffersReleasable = false;
+                allocated.clear();
+                LOG.warn("prefetch thread {} did not stop; abandoning it", p.thread.getName());
+            }
         }
     }
 
-    /** Fills batches from one thread: owns a {@link ShardReader} and the current epoch's plan. */
-    private final class Filler implements AutoCloseable {
-        private final ShardReader reader = new ShardReader(shards, options.mapWindowBytes(), maxWindows);
-        private final EpochOrder.Run run = new EpochOrder.Run();
-        private final int checkBlockRows = Math.max(1, CHECK_BLOCK_BYTES / (dIn * 4));
-        private EpochOrder.Plan plan;
-
-        /** Fills {@code b} with up to its capacity of rows from position {@code start} of {@code ep}; never throws. */
-        void fill(Batch b, long ep, long start) {
-            b.epoch = ep;
-            b.start = start;
-            b.rows = 0;
-            b.hasSkips = false;
-            b.error = null;
-            long p = start;
-            int rowsOut = 0;
-            int capacity = b.capacityRows;
-            try {
-                if (plan == null || plan.epoch != ep) {
-                    plan = order.plan(ep);
-                }
-                long end = order.rows();
-                outer:
-                while (rowsOut < capacity && p < end && p - start < MAX_SPAN) {
-                    // at most ~256 KiB per step, so that the check below reads rows still in the cache
-                    plan.locate(p, (int) Math.min(Math.min(capacity - rowsOut, end - p), checkBlockRows), run);
-                    reader.readRows(run.shard, run.shardRow, run.length, b.floats, rowsOut * dIn);
-                    for (int j = 0; j < run.length; j++) {
-                        int at = (rowsOut + j) * dIn;
-                        boolean bad = b.longs != null && (dIn & 1) == 0
-                                ? NonFinite.anyInPairs(b.longs, at >> 1, dIn >> 1)
-                                : NonFinite.anyIn(b.floats, at, dIn);
-                        if (!bad) {
-                            continue;
-                        }
-                        keep(b, rowsOut, j, p);
-                        rowsOut += j;
-                        p += j;
-                        int col = NonFinite.first(b.floats, at, dIn);
-                        ShardSpec spec = shards.get(run.shard);
-                        long shardRow = run.shardRow + j;
-                        String what = spec.label() + " row " + shardRow + " (byte " + (spec.dataOffset()
-                                + shardRow * spec.rowBytes() + (long) col * spec.dtype().byteSize()) + ", column " + col
-                                + ") holds " + b.floats.get(at + col);
-                        if (!options.skipNonFinite()) {
-                            b.error = new ActivationDataException(spec.file() + ": " + what + "; fix the data, or set"
-                                    + " LoaderOptions.skipNonFinite(true) to skip and count such rows");
-                            break outer;
-                        }
-                        if (!b.hasSkips) {
-                            for (int i = 0; i < rowsOut; i++) {
-                                b.rel[i] = i;
-                            }
-                            b.hasSkips = true;
-                        }
-                        p++; // skip the row; the rest of the run is read again from the next position
-                        int n = loggedSkips.incrementAndGet();
-                        if (n <= LOGGED_SKIPS) {
-                            LOG.warn("skipping non-finite row: {}: {}{}", spec.file(), what,
-                                    n == LOGGED_SKIPS ? " (further skips are logged at debug level)" : "");
-                        } else {
-                            LOG.debug("skipping non-finite row: {}: {}", spec.file(), what);
-                        }
-                        continue outer;
-                    }
-                    keep(b, rowsOut, run.length, p);
-                    rowsOut += run.length;
-                    p += run.length;
-                }
-            } catch (ActivationDataException e) {
-                b.error = e;
-            } catch (InternalError e) { // an access to a mapping of a file truncated underneath
-                b.error = new ActivationDataException("a shard file was truncated or failed while being read near "
-                        + "epoch position " + p + ": " + e.getMessage() + "; do not modify shards during training", e);
-            } catch (RuntimeException | Error e) {
-                b.error = new ActivationDataException("reading activations failed near epoch position " + p + ": " + e, e);
-            }
-            b.rows = rowsOut;
-            b.span = p - start;
-        }
-
-        /** Records the relative positions of {@code n} rows appended at {@code rowsOut}, from position {@code p}. */
-        private void keep(Batch b, int rowsOut, int n, long p) {
-            if (b.hasSkips) {
-                int base = (int) (p - b.start);
-                for (int i = 0; i < n; i++) {
-                    b.rel[rowsOut + i] = base + i;
-                }
-            }
-        }
-
-        @Override
-        public void close() {
-            reader.close();
-        }
-    }
-
-    /** The prefetch thread: fills free batches from a start position on, across epochs, until stopped. */
+    /** The prefetch thread: sets blocks up from a start position on, across epochs, publishes and reads them. */
     private final class Producer implements Runnable {
-        final ArrayBlockingQueue<Batch> queue = new ArrayBlockingQueue<>(poolSize + 2);
+        final ArrayBlockingQueue<Block> queue = new ArrayBlockingQueue<>(maxBlocks + 1);
         final Thread thread;
         final long startEpoch;
         final long startRow;
         volatile boolean stop;
         volatile boolean finished;
+        volatile ActivationDataException failure;
 
         Producer(long startEpoch, long startRow) {
             this.startEpoch = startEpoch;
@@ -489,46 +687,44 @@ final class ShardedStream implements ActivationSource {
         public void run() {
             long ep = startEpoch;
             long p = startRow;
-            try (Filler filler = new Filler()) {
+            EpochOrder.Plan plan = null;
+            try (RowReader reader = newReader()) {
                 while (!stop) {
                     if (p >= order.rows()) {
                         ep++;
                         p = 0;
                     }
-                    Batch b = free.poll(POLL_MS, TimeUnit.MILLISECONDS);
+                    Block b = obtain();
                     if (b == null) {
-                        continue;
+                        b = awaitBlock();
+                        if (b == null) {
+                            continue;
+                        }
                     }
-                    filler.fill(b, ep, p);
-                    if (!offer(b)) {
-                        recycle(b);
+                    if (plan == null || plan.epoch != ep) {
+                        plan = order.plan(ep);
+                    }
+                    setUp(b, plan, ep, p);
+                    if (!offer(b)) { // stopping; the blocks are taken back by stopProducer
                         break;
                     }
-                    if (b.error != null) {
-                        break;
-                    }
-                    p += b.span;
+                    loadPieces(b, reader, this);
+                    p = b.start + b.rows;
                 }
+            } catch (ActivationDataException e) {
+                failure = e;
             } catch (Throwable t) {
-                Batch e = new Batch(0, dIn);
-                e.epoch = ep;
-                e.start = p;
-                e.error = new ActivationDataException("the prefetch thread failed: " + t, t);
-                offer(e);
+                failure = new ActivationDataException("the prefetch thread failed: " + t, t);
             } finally {
                 finished = true;
             }
         }
 
-        private boolean offer(Batch b) {
-            try {
-                while (!stop) {
-                    if (queue.offer(b, POLL_MS, TimeUnit.MILLISECONDS)) {
-                        return true;
-                    }
+        private boolean offer(Block b) throws InterruptedException {
+            while (!stop) {
+                if (queue.offer(b, POLL_MS, TimeUnit.MILLISECONDS)) {
+                    return true;
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
             return false;
         }

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -122,7 +123,8 @@ class NpyActivationSourceTest {
         List<Path> f32 = TestShards.npy(dir, 5, 7, 11); // 20-byte rows
         for (long window : new long[]{16, 24, 52, 100}) {
             for (boolean shuffle : new boolean[]{false, true}) {
-                LoaderOptions.Builder b = opts(shuffle ? 2 : 0).mapWindowBytes(window).chunkRows(3).shuffleBufferRows(4);
+                LoaderOptions.Builder b = opts(shuffle ? 2 : 0).readMode(LoaderOptions.ReadMode.MAP).mapWindowBytes(window)
+                        .chunkRows(3).shuffleBufferRows(4);
                 if (shuffle) {
                     b.shuffle(9);
                 }
@@ -139,8 +141,10 @@ class NpyActivationSourceTest {
         Path f16 = dir.resolve("h.npy"); // 10-byte rows over 16-byte windows: values split mid-element too
         float[] v = TestShards.rows(0, 9, 5);
         NpyWriter.write(f16, DType.F16, v, 9, 5);
-        try (NpyActivationSource src = open(List.of(f16), opts(0).mapWindowBytes(17).build())) {
-            assertArrayEquals(v, TestShards.readAllFloats(src, 4));
+        for (LoaderOptions.ReadMode mode : LoaderOptions.ReadMode.values()) {
+            try (NpyActivationSource src = open(List.of(f16), opts(0).readMode(mode).mapWindowBytes(17).build())) {
+                assertArrayEquals(v, TestShards.readAllFloats(src, 4), mode.toString());
+            }
         }
     }
 
@@ -205,6 +209,88 @@ class NpyActivationSourceTest {
     }
 
     @Test
+    void float16NonFiniteRowsAreFoundWhileConvertingInBothReadModes() throws IOException {
+        float[] v = TestShards.rows(0, 6, 4);
+        v[4 + 2] = Float.POSITIVE_INFINITY; // row 1, column 2
+        v[3 * 4] = Float.NaN; // row 3, column 0
+        Path f16 = dir.resolve("h.npy");
+        NpyWriter.write(f16, DType.F16, v, 6, 4);
+        for (LoaderOptions.ReadMode mode : LoaderOptions.ReadMode.values()) {
+            for (int prefetch : new int[]{0, 2}) {
+                try (NpyActivationSource src = open(List.of(f16), opts(prefetch).readMode(mode).build())) {
+                    assertEquals(List.of(0L), readRows(src, 4), "rows before the bad one");
+                    ActivationDataException e = assertThrows(ActivationDataException.class, () -> src.read(buffer(4, 4), 4));
+                    // byte = 128-byte header + row 1 * 8 bytes + column 2 * 2 bytes
+                    assertMessage(e, "h.npy", "row 1", "column 2", "(byte 140", "Infinity");
+                }
+                try (NpyActivationSource src = open(List.of(f16), opts(prefetch).readMode(mode).skipNonFinite(true).build())) {
+                    assertEquals(List.of(0L, 2L, 4L, 5L), readEpoch(src, 3), mode + ", prefetch " + prefetch);
+                    assertEquals(2, src.skippedRows());
+                }
+            }
+        }
+    }
+
+    @Test
+    void shardsLargerThan2GiBAreReadAtOffsetsBeyond2GiBInBothReadModes() throws IOException {
+        int dIn = 1024; // 4 KiB rows
+        long rows = (1L << 31) / (4L * dIn) + 64; // 2 GiB + 256 KiB of data
+        Path big = dir.resolve("big.npy");
+        byte[] header = npyHeader("<f4", rows, dIn);
+        long[] written = {(1L << 31) / (4L * dIn) - 8, rows - 8}; // rows across byte 2^31, and the last rows
+        try (RandomAccessFile f = new RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(header.length + rows * 4L * dIn); // sparse: the rows not written below read as zeros
+            f.write(header);
+            for (long first : written) {
+                int n = (int) Math.min(16, rows - first);
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(n * 4 * dIn).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(TestShards.rows(first, n, dIn));
+                f.getChannel().write(b, header.length + first * 4L * dIn);
+            }
+        }
+        for (LoaderOptions.ReadMode mode : LoaderOptions.ReadMode.values()) {
+            for (int prefetch : new int[]{0, 2}) {
+                // windows of 1 MiB + 100 bytes: rows straddle windows past 2 GiB too
+                try (NpyActivationSource src = open(List.of(big), opts(prefetch).readMode(mode)
+                        .mapWindowBytes((1 << 20) + 100).build())) {
+                    assertEquals(rows, src.rowsPerEpoch());
+                    for (long first : written) {
+                        src.seek(new SourcePosition(0, first));
+                        int n = (int) Math.min(16, rows - first);
+                        List<Long> got = readRows(src, n);
+                        List<Long> want = new ArrayList<>();
+                        for (long r = first; r < first + n; r++) {
+                            want.add(r);
+                        }
+                        assertEquals(want, got, mode + ", prefetch " + prefetch);
+                    }
+                }
+            }
+        }
+    }
+
+    /** A version 1.0 .npy header for a C-order 2-D array, padded so data starts at a multiple of 64. */
+    private static byte[] npyHeader(String descr, long rows, int cols) {
+        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + rows + ", " + cols + "), }";
+        int unpadded = 10 + dict.length() + 1;
+        int padded = (unpadded + 63) / 64 * 64;
+        byte[] text = (dict + " ".repeat(padded - unpadded) + "\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + text.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 0x93).put("NUMPY".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0)
+                .putShort((short) text.length).put(text);
+        return b.array();
+    }
+
+    @Test
+    void optionsKeepTheEightComponentConstructorAndNeedAReadMode() {
+        LoaderOptions o = new LoaderOptions(true, 3, 8, 2, false, 1, 4, 64);
+        assertEquals(LoaderOptions.ReadMode.READ, o.readMode());
+        assertEquals(LoaderOptions.ReadMode.MAP, o.toBuilder().readMode(LoaderOptions.ReadMode.MAP).build().readMode());
+        assertEquals(LoaderOptions.ReadMode.READ, LoaderOptions.DEFAULTS.readMode());
+        assertThrows(IllegalArgumentException.class, () -> LoaderOptions.builder().readMode(null).build());
+    }
+
+    @Test
     void rejectsShardsOfDifferentWidthsNamingBoth() throws IOException {
         Path a = dir.resolve("a.npy");
         Path b = dir.resolve("b.npy");
@@ -251,15 +337,17 @@ class NpyActivationSourceTest {
     @Test
     void shardTruncatedWhileOpenIsReportedNotCrashing() throws IOException {
         List<Path> files = TestShards.npy(dir, 4, 10, 10);
-        for (int prefetch : new int[]{0, 2}) {
-            try (NpyActivationSource src = open(files, opts(prefetch).mapWindowBytes(64).build())) {
-                try (FileChannel ch = FileChannel.open(files.get(1), StandardOpenOption.WRITE)) {
-                    ch.truncate(200);
+        for (LoaderOptions.ReadMode mode : LoaderOptions.ReadMode.values()) {
+            for (int prefetch : new int[]{0, 2}) {
+                try (NpyActivationSource src = open(files, opts(prefetch).readMode(mode).mapWindowBytes(64).build())) {
+                    try (FileChannel ch = FileChannel.open(files.get(1), StandardOpenOption.WRITE)) {
+                        ch.truncate(200);
+                    }
+                    ActivationDataException e = assertThrows(ActivationDataException.class, () -> readEpoch(src, 4));
+                    assertMessage(e, "shard-01.npy", "changed while in use");
                 }
-                ActivationDataException e = assertThrows(ActivationDataException.class, () -> readEpoch(src, 4));
-                assertMessage(e, "shard-01.npy", "changed while in use");
+                files = TestShards.npy(dir, 4, 10, 10);
             }
-            files = TestShards.npy(dir, 4, 10, 10);
         }
     }
 
