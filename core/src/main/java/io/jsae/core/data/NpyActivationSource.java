@@ -38,81 +38,18 @@ import java.util.Objects;
  * <p>One thread reads; {@link #close()} may be called from any thread and stops the prefetch thread.
  * {@link #read} returns fewer rows than asked only at the end of an epoch.
  */
-public final class NpyActivationSource implements ActivationSource {
+public final class NpyActivationSource extends ShardedActivationSource {
 
     private static final Logger LOG = LoggerFactory.getLogger(NpyActivationSource.class);
 
-    private final List<Path> files;
-    private final LoaderOptions options;
-    private final ShardedStream stream;
 
     private NpyActivationSource(List<Path> files, List<ShardSpec> shards, LoaderOptions options) {
-        this.files = List.copyOf(files);
-        this.options = options;
-        this.stream = new ShardedStream(shards, options);
+        super(files, shards, options);
     }
 
     /** A builder; give {@link Builder#directory} or {@link Builder#files}. */
     public static Builder builder() {
         return new Builder();
-    }
-
-    /** The shard files, in the unshuffled order. */
-    public List<Path> files() {
-        return files;
-    }
-
-    /** The options this source was built with. */
-    public LoaderOptions options() {
-        return options;
-    }
-
-    /** Rows with NaN or infinity skipped by reads so far; always 0 unless {@link LoaderOptions#skipNonFinite()}. */
-    public long skippedRows() {
-        return stream.skippedRows();
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public int dIn() {
-        return stream.dIn();
-    }
-
-    /** {@inheritDoc} Includes rows that {@link LoaderOptions#skipNonFinite()} would skip. */
-    @Override
-    public long rowsPerEpoch() {
-        return stream.rowsPerEpoch();
-    }
-
-    /**
-     * {@inheritDoc}
-     *
-     * @throws ActivationDataException naming the file and row for a non-finite value (unless skipped), or
-     *                                 the file and offset for a file that changed or cannot be read; the
-     *                                 error repeats on later reads until {@link #seek}
-     * @throws IllegalStateException   if the source is closed
-     */
-    @Override
-    public int read(FloatBuffer dst, int maxRows) {
-        return stream.read(dst, maxRows);
-    }
-
-    /** {@inheritDoc} Skipped non-finite rows count as read. */
-    @Override
-    public SourcePosition position() {
-        return stream.position();
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public void seek(SourcePosition position) {
-        stream.seek(position);
-    }
-
-    /** Stops the prefetch thread and releases files, mappings and buffers; idempotent. */
-    @Override
-    public void close() {
-        stream.close();
     }
 
     /** Builds an {@link NpyActivationSource}. */

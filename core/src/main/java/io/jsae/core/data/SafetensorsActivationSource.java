@@ -7,7 +7,6 @@ import io.jsae.core.io.TensorInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,20 +36,15 @@ import java.util.Objects;
  * <p>One thread reads; {@link #close()} may be called from any thread and stops the prefetch thread.
  * {@link #read} returns fewer rows than asked only at the end of an epoch.
  */
-public final class SafetensorsActivationSource implements ActivationSource {
+public final class SafetensorsActivationSource extends ShardedActivationSource {
 
     private static final Logger LOG = LoggerFactory.getLogger(SafetensorsActivationSource.class);
 
-    private final List<Path> files;
     private final String tensor;
-    private final LoaderOptions options;
-    private final ShardedStream stream;
 
     private SafetensorsActivationSource(List<Path> files, String tensor, List<ShardSpec> shards, LoaderOptions options) {
-        this.files = List.copyOf(files);
+        super(files, shards, options);
         this.tensor = tensor;
-        this.options = options;
-        this.stream = new ShardedStream(shards, options);
     }
 
     /** A builder; give {@link Builder#tensor} and {@link Builder#directory} or {@link Builder#files}. */
@@ -58,67 +52,9 @@ public final class SafetensorsActivationSource implements ActivationSource {
         return new Builder();
     }
 
-    /** The shard files, in the unshuffled order. */
-    public List<Path> files() {
-        return files;
-    }
-
     /** The name of the tensor read from each shard. */
     public String tensor() {
         return tensor;
-    }
-
-    /** The options this source was built with. */
-    public LoaderOptions options() {
-        return options;
-    }
-
-    /** Rows with NaN or infinity skipped by reads so far; always 0 unless {@link LoaderOptions#skipNonFinite()}. */
-    public long skippedRows() {
-        return stream.skippedRows();
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public int dIn() {
-        return stream.dIn();
-    }
-
-    /** {@inheritDoc} Includes rows that {@link LoaderOptions#skipNonFinite()} would skip. */
-    @Override
-    public long rowsPerEpoch() {
-        return stream.rowsPerEpoch();
-    }
-
-    /**
-     * {@inheritDoc}
-     *
-     * @throws ActivationDataException naming the file and row for a non-finite value (unless skipped), or
-     *                                 the file and offset for a file that changed or cannot be read; the
-     *                                 error repeats on later reads until {@link #seek}
-     * @throws IllegalStateException   if the source is closed
-     */
-    @Override
-    public int read(FloatBuffer dst, int maxRows) {
-        return stream.read(dst, maxRows);
-    }
-
-    /** {@inheritDoc} Skipped non-finite rows count as read. */
-    @Override
-    public SourcePosition position() {
-        return stream.position();
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public void seek(SourcePosition position) {
-        stream.seek(position);
-    }
-
-    /** Stops the prefetch thread and releases files, mappings and buffers; idempotent. */
-    @Override
-    public void close() {
-        stream.close();
     }
 
     /** Builds a {@link SafetensorsActivationSource}. */
