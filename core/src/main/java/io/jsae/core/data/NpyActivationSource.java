@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Activations stored as one or many {@code .npy} shards, each a 2-D array {@code [tokens, d_in]} of
@@ -53,36 +52,10 @@ public final class NpyActivationSource extends ShardedActivationSource {
     }
 
     /** Builds an {@link NpyActivationSource}. */
-    public static final class Builder {
-        private Path directory;
-        private final List<Path> files = new ArrayList<>();
-        private LoaderOptions options = LoaderOptions.DEFAULTS;
+    public static final class Builder extends ShardedActivationSource.Builder<Builder> {
 
         private Builder() {
-        }
-
-        /** Reads every {@code *.npy} file of this directory (hidden files excluded), sorted by file name. */
-        public Builder directory(Path directory) {
-            this.directory = Objects.requireNonNull(directory, "directory");
-            return this;
-        }
-
-        /** Reads these files, in this order (appends to earlier calls). */
-        public Builder files(List<Path> files) {
-            files.forEach(f -> this.files.add(Objects.requireNonNull(f, "file")));
-            return this;
-        }
-
-        /** Reads this file (appends to earlier calls). */
-        public Builder file(Path file) {
-            this.files.add(Objects.requireNonNull(file, "file"));
-            return this;
-        }
-
-        /** Order, checks, prefetching and reading (default {@link LoaderOptions#DEFAULTS}). */
-        public Builder options(LoaderOptions options) {
-            this.options = Objects.requireNonNull(options, "options");
-            return this;
+            super(".npy");
         }
 
         /**
@@ -92,7 +65,7 @@ public final class NpyActivationSource extends ShardedActivationSource {
          *                                 missing or malformed shard, an empty shard, or widths that differ
          */
         public NpyActivationSource build() {
-            List<Path> paths = ShardFiles.resolve(directory, files, ".npy");
+            List<Path> paths = resolveFiles();
             List<ShardSpec> shards = new ArrayList<>(paths.size());
             for (Path p : paths) {
                 NpyHeader h = NpyFile.readHeader(p);

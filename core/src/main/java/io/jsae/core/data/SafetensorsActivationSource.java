@@ -58,42 +58,16 @@ public final class SafetensorsActivationSource extends ShardedActivationSource {
     }
 
     /** Builds a {@link SafetensorsActivationSource}. */
-    public static final class Builder {
-        private Path directory;
-        private final List<Path> files = new ArrayList<>();
+    public static final class Builder extends ShardedActivationSource.Builder<Builder> {
         private String tensor;
-        private LoaderOptions options = LoaderOptions.DEFAULTS;
 
         private Builder() {
+            super(".safetensors");
         }
 
         /** The tensor to read from every shard (required). */
         public Builder tensor(String name) {
             this.tensor = Objects.requireNonNull(name, "name");
-            return this;
-        }
-
-        /** Reads every {@code *.safetensors} file of this directory (hidden files excluded), sorted by file name. */
-        public Builder directory(Path directory) {
-            this.directory = Objects.requireNonNull(directory, "directory");
-            return this;
-        }
-
-        /** Reads these files, in this order (appends to earlier calls). */
-        public Builder files(List<Path> files) {
-            files.forEach(f -> this.files.add(Objects.requireNonNull(f, "file")));
-            return this;
-        }
-
-        /** Reads this file (appends to earlier calls). */
-        public Builder file(Path file) {
-            this.files.add(Objects.requireNonNull(file, "file"));
-            return this;
-        }
-
-        /** Order, checks, prefetching and reading (default {@link LoaderOptions#DEFAULTS}). */
-        public Builder options(LoaderOptions options) {
-            this.options = Objects.requireNonNull(options, "options");
             return this;
         }
 
@@ -109,7 +83,7 @@ public final class SafetensorsActivationSource extends ShardedActivationSource {
             if (tensor == null) {
                 throw new IllegalStateException("no tensor name given: call tensor(...)");
             }
-            List<Path> paths = ShardFiles.resolve(directory, files, ".safetensors");
+            List<Path> paths = resolveFiles();
             List<ShardSpec> shards = new ArrayList<>(paths.size());
             for (Path p : paths) {
                 try (SafetensorsFile f = SafetensorsFile.open(p)) {

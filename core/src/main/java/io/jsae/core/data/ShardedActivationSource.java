@@ -2,7 +2,9 @@ package io.jsae.core.data;
 
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * What the file-backed sources share: a {@link ShardedStream} over validated shards, and the accessors and
@@ -77,5 +79,76 @@ public abstract sealed class ShardedActivationSource implements ActivationSource
     @Override
     public void close() {
         stream.close();
+    }
+
+    /**
+     * What the sources' builders share: where the shards are and the loader options.
+     *
+     * @param <B> the concrete builder
+     */
+    public abstract static class Builder<B extends Builder<B>> {
+        private final String extension;
+        private Path directory;
+        private final List<Path> files = new ArrayList<>();
+        LoaderOptions options = LoaderOptions.DEFAULTS;
+
+        Builder(String extension) {
+            this.extension = extension;
+        }
+
+        @SuppressWarnings("unchecked")
+        private B self() {
+            return (B) this;
+        }
+
+        /**
+         * Reads every shard file of this directory with the source's extension (hidden files excluded),
+         * sorted by file name.
+         *
+         * @param directory folder of shards
+         * @return this builder
+         */
+        public B directory(Path directory) {
+            this.directory = Objects.requireNonNull(directory, "directory");
+            return self();
+        }
+
+        /**
+         * Reads these files, in this order (appends to earlier calls).
+         *
+         * @param files shard files
+         * @return this builder
+         */
+        public B files(List<Path> files) {
+            files.forEach(f -> this.files.add(Objects.requireNonNull(f, "file")));
+            return self();
+        }
+
+        /**
+         * Reads this file (appends to earlier calls).
+         *
+         * @param file shard file
+         * @return this builder
+         */
+        public B file(Path file) {
+            this.files.add(Objects.requireNonNull(file, "file"));
+            return self();
+        }
+
+        /**
+         * Order, checks, prefetching and reading (default {@link LoaderOptions#DEFAULTS}).
+         *
+         * @param options loader options
+         * @return this builder
+         */
+        public B options(LoaderOptions options) {
+            this.options = Objects.requireNonNull(options, "options");
+            return self();
+        }
+
+        /** @return the shard files given, or found in the directory, validated to exist */
+        List<Path> resolveFiles() {
+            return ShardFiles.resolve(directory, files, extension);
+        }
     }
 }
