@@ -35,16 +35,27 @@ static inline float jsae_dot(const float* a, const float* b, int64_t n) {
     return s;
 }
 
-// xc = x - b_dec for rows [b0, b1); returns the first row holding NaN or Inf, or -1.
-JSAE_HOT static int64_t jsae_center(const float* x, const float* b_dec, float* xc, int64_t d_in, int64_t b0, int64_t b1) {
+// x *= scale (in place, when scale != 1), xc = x - b_dec for rows [b0, b1); returns the first row holding NaN
+// or Inf after scaling, or -1.
+JSAE_HOT static int64_t jsae_center(float* x, float scale, const float* b_dec, float* xc, int64_t d_in, int64_t b0,
+                                    int64_t b1) {
     int64_t bad = -1;
     for (int64_t b = b0; b < b1; b++) {
-        const float* xr = x + b * d_in;
+        float* xr = x + b * d_in;
         float* out = xc + b * d_in;
         float check = 0;
-        for (int64_t d = 0; d < d_in; d++) {
-            check += xr[d] * 0.0f;  // stays 0 unless some element is NaN or Inf
-            out[d] = xr[d] - b_dec[d];
+        if (scale != 1.0f) {
+            for (int64_t d = 0; d < d_in; d++) {
+                float v = xr[d] * scale;
+                xr[d] = v;  // the batch buffer is the backend's own: later passes read the scaled rows
+                check += v * 0.0f;  // stays 0 unless some element is NaN or Inf
+                out[d] = v - b_dec[d];
+            }
+        } else {
+            for (int64_t d = 0; d < d_in; d++) {
+                check += xr[d] * 0.0f;
+                out[d] = xr[d] - b_dec[d];
+            }
         }
         if (check != 0 || check != check) {
             if (bad < 0) bad = b;

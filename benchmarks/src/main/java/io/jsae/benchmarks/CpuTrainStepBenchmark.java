@@ -4,6 +4,7 @@ import io.jsae.core.Activation;
 import io.jsae.core.ParameterTensors;
 import io.jsae.core.SaeConfig;
 import io.jsae.core.backend.DeviceSae;
+import io.jsae.core.train.TrainingPolicy;
 import io.jsae.core.backend.cpu.CpuBackend;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Adam;
@@ -67,21 +68,25 @@ public final class CpuTrainStepBenchmark {
         double oursMs;
         long rssAt100 = -1;
         long rssAtEnd = -1;
-        try (CpuBackend backend = new CpuBackend(threads); DeviceSae sae = backend.load(config, w)) {
+        try (CpuBackend backend = new CpuBackend(threads); DeviceSae sae = backend.create(config)) {
+            writeWeights(sae, w);
+            TrainingPolicy policy = new TrainingPolicy(config);
             FloatBuffer[] bufs = new FloatBuffer[xs.length];
             for (int i = 0; i < xs.length; i++) {
                 bufs[i] = xs[i].data_ptr_float().capacity((long) batch * dIn).asBuffer();
             }
+            // Each step copies its batch into the SAE's input buffer, as the trainer's loader does.
+            long step = 0;
             for (int i = 0; i < 3; i++) {
-                sae.trainStep(bufs[i % bufs.length], batch, 1e-4);
+                step(sae, policy, bufs[i % bufs.length], batch, step++);
             }
             long t0 = System.nanoTime();
             for (int i = 0; i < steps; i++) {
-                sae.trainStep(bufs[i % bufs.length], batch, 1e-4);
+                step(sae, policy, bufs[i % bufs.length], batch, step++);
             }
             oursMs = (System.nanoTime() - t0) / 1e6 / steps;
             for (int i = 0; i < leakSteps; i++) {
-                sae.trainStep(bufs[i % bufs.length], batch, 1e-4);
+                step(sae, policy, bufs[i % bufs.length], batch, step++);
                 if (i == 99) {
                     rssAt100 = residentKb();
                 }
@@ -111,6 +116,16 @@ public final class CpuTrainStepBenchmark {
             row("resident memory after 100 / " + leakSteps + " more steps",
                     String.format(Locale.ROOT, "%d MB / %d MB", rssAt100 / 1024, rssAtEnd / 1024));
         }
+    }
+
+    private static void step(DeviceSae sae, TrainingPolicy policy, FloatBuffer x, int rows, long step) {
+        sae.inputBuffer().put(x.duplicate());
+        policy.after(sae.trainStep(rows, policy.next(step)), "benchmark step " + step);
+    }
+
+    private static void writeWeights(DeviceSae sae, ParameterTensors w) {
+        sae.stateTensor("encoder_rows").write(0, FloatBuffer.wrap(w.wEnc()));
+        sae.stateTensor("decoder_rows").write(0, FloatBuffer.wrap(w.wDec()));
     }
 
     private static void row(String what, String value) {

@@ -23,11 +23,12 @@ import java.util.Objects;
  * @param normalizeInput  scale inputs so that E‖x‖² = dIn (factor saved with the model, folded out at export)
  * @param bDecInit        how {@code b_dec} is initialised from a sample of inputs
  * @param seed            seed of every random choice (initial weights)
+ * @param precision       operand precision of the encoder GEMM (default FP32)
  */
 public record SaeConfig(int dIn, int dSae, Activation activation, double learningRate, double adamBeta1,
                         double adamBeta2, double adamEps, int batchSize, long warmupSteps, double decayFraction,
                         long totalSteps, int kAux, long deadTokens, double auxCoefficient, boolean normalizeInput,
-                        BDecInit bDecInit, long seed) {
+                        BDecInit bDecInit, long seed, Precision precision) {
 
     /** How the decoder bias is initialised. */
     public enum BDecInit {
@@ -43,6 +44,7 @@ public record SaeConfig(int dIn, int dSae, Activation activation, double learnin
     public SaeConfig {
         Objects.requireNonNull(activation, "activation");
         Objects.requireNonNull(bDecInit, "bDecInit");
+        Objects.requireNonNull(precision, "precision");
         positive("dIn", dIn);
         positive("dSae", dSae);
         positive("batchSize", batchSize);
@@ -139,6 +141,7 @@ public record SaeConfig(int dIn, int dSae, Activation activation, double learnin
         b.normalizeInput = normalizeInput;
         b.bDecInit = bDecInit;
         b.seed = seed;
+        b.precision = precision;
         return b;
     }
 
@@ -161,6 +164,7 @@ public record SaeConfig(int dIn, int dSae, Activation activation, double learnin
         private boolean normalizeInput = false;
         private BDecInit bDecInit = BDecInit.GEOMETRIC_MEDIAN;
         private long seed = 0;
+        private Precision precision = Precision.FP32;
 
         private Builder(int dIn, int dSae) {
             this.dIn = dIn;
@@ -195,13 +199,15 @@ public record SaeConfig(int dIn, int dSae, Activation activation, double learnin
         public Builder bDecInit(BDecInit v) { bDecInit = v; return this; }
         /** @param v seed @return this */
         public Builder seed(long v) { seed = v; return this; }
+        /** @param v operand precision of the encoder GEMM @return this */
+        public Builder precision(Precision v) { precision = v; return this; }
 
         /** @return the validated configuration */
         public SaeConfig build() {
             int aux = kAux != null ? kAux : Math.max(1, Math.min(dSae, dIn / 2));
             return new SaeConfig(dIn, dSae, activation, learningRate, adamBeta1, adamBeta2, adamEps, batchSize,
                     warmupSteps, decayFraction, totalSteps, aux, deadTokens, auxCoefficient, normalizeInput,
-                    bDecInit, seed);
+                    bDecInit, seed, precision);
         }
     }
 }

@@ -1,8 +1,14 @@
 package io.jsae.core;
 
+import io.jsae.core.backend.DeviceSae;
+import io.jsae.core.backend.StateTensor;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /** Random inputs for tests: weights, batches, Adam state. */
@@ -105,5 +111,81 @@ public final class TestData {
             e[i] = expected[i];
         }
         return relativeError(actual, e);
+    }
+
+    /** A small device SAE's whole state on the heap: name → values, in the SAE's order, plus its counters. */
+    public static Map<String, float[]> state(DeviceSae sae) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        for (StateTensor t : sae.stateTensors()) {
+            out.put(t.name(), read(t));
+        }
+        long[] counters = sae.tokensSinceFired();
+        float[] c = new float[2 * counters.length];
+        for (int i = 0; i < counters.length; i++) {
+            // each long as two float bit patterns: the snapshot is compared bitwise, never as numbers
+            c[2 * i] = Float.intBitsToFloat((int) counters[i]);
+            c[2 * i + 1] = Float.intBitsToFloat((int) (counters[i] >>> 32));
+        }
+        out.put("tokens_since_fired", c);
+        return out;
+    }
+
+    /** @return whether two {@link #state} snapshots are bitwise equal */
+    public static boolean bitwiseEqual(Map<String, float[]> a, Map<String, float[]> b) {
+        if (!a.keySet().equals(b.keySet())) {
+            return false;
+        }
+        for (String k : a.keySet()) {
+            float[] x = a.get(k);
+            float[] y = b.get(k);
+            if (x.length != y.length) {
+                return false;
+            }
+            for (int i = 0; i < x.length; i++) {
+                if (Float.floatToRawIntBits(x[i]) != Float.floatToRawIntBits(y[i])) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Reads a small state tensor whole. */
+    public static float[] read(StateTensor t) {
+        float[] v = new float[Math.toIntExact(t.size())];
+        t.read(0, FloatBuffer.wrap(v));
+        return v;
+    }
+
+    /** Writes weights into a device SAE's parameter tensors. */
+    public static void writeWeights(DeviceSae sae, String prefix, ParameterTensors w) {
+        List<float[]> arrays = List.of(w.wEnc(), w.bEnc(), w.wDec(), w.bDec());
+        List<String> names = List.of("encoder_rows", "b_enc", "decoder_rows", "b_dec");
+        for (int i = 0; i < 4; i++) {
+            sae.stateTensor(prefix + names.get(i)).write(0, FloatBuffer.wrap(arrays.get(i)));
+        }
+    }
+
+    /** Reads a device SAE's parameter-shaped tensors with the given prefix ("", "adam_m.", "grad.") to the heap. */
+    public static ParameterTensors readWeights(List<StateTensor> tensors, String prefix, int dIn, int dSae) {
+        ParameterTensors w = ParameterTensors.zeros(dIn, dSae);
+        List<float[]> arrays = List.of(w.wEnc(), w.bEnc(), w.wDec(), w.bDec());
+        List<String> names = List.of("encoder_rows", "b_enc", "decoder_rows", "b_dec");
+        for (int i = 0; i < 4; i++) {
+            for (StateTensor t : tensors) {
+                if (t.name().equals(prefix + names.get(i))) {
+                    t.read(0, FloatBuffer.wrap(arrays.get(i)));
+                }
+            }
+        }
+        return w;
+    }
+
+    /** Copies rows into a device SAE's input buffer. */
+    public static void fill(DeviceSae sae, float[][] x) {
+        FloatBuffer in = sae.inputBuffer();
+        for (float[] r : x) {
+            in.put(r);
+        }
     }
 }

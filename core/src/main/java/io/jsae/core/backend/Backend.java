@@ -1,35 +1,46 @@
 package io.jsae.core.backend;
 
-import io.jsae.core.ParameterTensors;
+import io.jsae.core.Precision;
 import io.jsae.core.SaeConfig;
 
+import java.util.Set;
+
 /**
- * A compute backend (CPU on libtorch, CUDA). A backend that cannot run here is still constructible: it
- * answers {@link #isAvailable()} false and says why in {@link #unavailableReason()}, and never throws from
- * loading.
+ * An opened compute backend (the CPU, one GPU): it makes device SAEs and owns them. A backend implements
+ * kernels and memory only; the training policy (learning rate, Adam's scalars, AuxK weighting, the batchtopk
+ * threshold, input scaling, the NaN/Inf rule) is decided in core and reaches it as {@link StepParameters}.
+ *
+ * <p>Lifetime: {@link #close()} closes every {@link DeviceSae} this backend made and still open, then releases
+ * the backend's threads and device; a device SAE used after that throws {@link IllegalStateException}.
+ * Obtain backends from {@link Backends}.
  */
 public interface Backend extends AutoCloseable {
 
-    /** @return short name ("cpu", "cuda") */
+    /** @return the provider's name ("cpu", "cuda", ...) */
     String name();
 
-    /** @return whether {@link #load} can be called */
-    boolean isAvailable();
+    /** @return the device this backend runs on (0 for the CPU) */
+    int deviceIndex();
 
-    /** @return why the backend is unavailable, or null when it is available */
-    String unavailableReason();
+    /** @return a one-line description for logs: device name, threads or memory */
+    String description();
+
+    /** @return the operand precisions {@link #create} accepts */
+    Set<Precision> precisions();
 
     /**
-     * Places an SAE on this backend's device: weights, gradients and Adam state stay there across steps.
+     * Allocates an SAE on the device with every state tensor zero (weights, moments, counters). Fill it through
+     * {@link DeviceSae#stateTensors()} (initialization, a checkpoint) before training.
      *
-     * @param config  the configuration (its batch size bounds the rows of one call)
-     * @param weights initial weights; Adam state starts at zero
-     * @return the device-resident SAE, to be closed by the caller
-     * @throws IllegalStateException if the backend is unavailable (the message carries the reason)
+     * @param config the configuration; its batch size bounds the rows of one call
+     * @return the device SAE, owned by this backend and closable on its own
+     * @throws IllegalArgumentException if the configuration asks for what this backend cannot do (a precision,
+     *                                  training a jumprelu SAE)
+     * @throws IllegalStateException    if the backend was closed
      */
-    DeviceSae load(SaeConfig config, ParameterTensors weights);
+    DeviceSae create(SaeConfig config);
 
-    /** Releases the backend's threads and native resources. */
+    /** Closes every device SAE made by this backend and releases its threads and device; idempotent. */
     @Override
     void close();
 }

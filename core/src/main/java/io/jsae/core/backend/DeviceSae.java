@@ -1,20 +1,27 @@
 package io.jsae.core.backend;
 
-import io.jsae.core.ParameterTensors;
 import io.jsae.core.SaeConfig;
 
 import java.nio.FloatBuffer;
 import java.util.List;
-import java.util.Map;
 
 /**
- * An SAE whose weights, gradients and Adam state live on a backend's device. Batches arrive as direct
- * float buffers of {@code rows × dIn} row-major floats; only scalars come back per step. The copies to and
- * from the heap ({@link #weights()}, {@link #setState}) are for checkpoints, export and tests.
+ * An SAE whose weights, Adam moments, counters and scratch live on a backend's device. The backend hands out
+ * the buffer a batch goes into ({@link #inputBuffer()}: pinned host memory on a GPU); a step returns only
+ * scalars. State enters and leaves in chunks through {@link #stateTensors()}.
  *
- * <p>Not thread-safe: one caller drives it.
+ * <p>Kernels and memory only: every number of the training policy arrives in {@link StepParameters}. A batch
+ * holding NaN or Inf is reported in {@link StepMetrics#nonFiniteRow()} and leaves the model unchanged; the
+ * trainer turns it into an {@link InvalidBatchException}.
+ *
+ * <p>Not thread-safe: one caller drives it. Closed by its own {@link #close()} or by its backend's.
  */
 public interface DeviceSae extends AutoCloseable {
+
+    /** Names of the state tensors, in checkpoint order: parameters first, then Adam moments. */
+    List<String> STATE_TENSORS = List.of("encoder_rows", "b_enc", "decoder_rows", "b_dec",
+            "adam_m.encoder_rows", "adam_m.b_enc", "adam_m.decoder_rows", "adam_m.b_dec",
+            "adam_v.encoder_rows", "adam_v.b_enc", "adam_v.decoder_rows", "adam_v.b_dec");
 
     /** @return the configuration */
     SaeConfig config();
@@ -23,47 +30,34 @@ public interface DeviceSae extends AutoCloseable {
     int maxRows();
 
     /**
-     * Forward and backward pass; the gradients stay on the device for {@link #applyOptimizerStep}.
+     * The buffer the next {@link #trainStep} or {@link #evaluate} reads: {@code maxRows × dIn} floats, row-major,
+     * rows from index 0 (position and limit are ignored). Valid until that call; ask again after it (a GPU
+     * backend alternates two buffers so that one is copied while the other is filled). The step may overwrite
+     * it (the input scaling is applied in place).
      *
-     * @param x    direct buffer with {@code rows × dIn} floats from its position
-     * @param rows rows in the batch, 1..maxRows
-     * @return the batch's loss parts and statistics
-     * @throws InvalidBatchException if a row holds NaN or Inf (nothing of the model is changed)
+     * @return a direct buffer owned by this SAE
      */
-    StepMetrics computeGradients(FloatBuffer x, int rows);
+    FloatBuffer inputBuffer();
 
     /**
-     * Applies the decoder-gradient projection, one Adam step at the given rate and the decoder
-     * renormalization; then updates the dead-latent counters (and the batchtopk threshold) from the batch
-     * of the last {@link #computeGradients} call.
+     * One training step on the first {@code rows} rows of the input buffer: scale, reject a non-finite batch,
+     * forward, AuxK, backward, decoder-gradient projection, Adam, decoder renormalization, dead-latent counters.
      *
-     * @param learningRate rate of this step
+     * @param rows   rows in the batch, 1..maxRows
+     * @param params the step's parameters from the training policy
+     * @return the batch's metrics (losses before the update); {@link StepMetrics#rejected()} when a value was not finite
+     * @throws IllegalArgumentException if rows is out of range
      */
-    void applyOptimizerStep(double learningRate);
+    StepMetrics trainStep(int rows, StepParameters params);
 
     /**
-     * {@link #computeGradients} then {@link #applyOptimizerStep}.
+     * Forward pass only: reconstruction statistics, and per-latent firing counts added to {@link #fireCounts()}.
      *
-     * @param x            batch
-     * @param rows         rows in the batch
-     * @param learningRate rate of this step
-     * @return the batch's metrics (computed before the update)
-     */
-    default StepMetrics trainStep(FloatBuffer x, int rows, double learningRate) {
-        StepMetrics m = computeGradients(x, rows);
-        applyOptimizerStep(learningRate);
-        return m;
-    }
-
-    /**
-     * Forward pass only: reconstruction statistics, and per-latent firing counts added to
-     * {@link #fireCounts()}. BatchTopK uses its learned threshold once it has one.
-     *
-     * @param x    batch
-     * @param rows rows in the batch
+     * @param rows   rows in the batch, 1..maxRows
+     * @param params input scale and batchtopk threshold
      * @return metrics without losses that need gradients (auxLoss 0)
      */
-    StepMetrics evaluate(FloatBuffer x, int rows);
+    StepMetrics evaluate(int rows, EvalParameters params);
 
     /** @return per-latent counts of rows with z > 0 accumulated by {@link #evaluate} since the last reset */
     long[] fireCounts();
@@ -71,60 +65,46 @@ public interface DeviceSae extends AutoCloseable {
     /** Resets {@link #fireCounts()} to zero. */
     void resetFireCounts();
 
-    /** @return the current weights, copied to the heap */
-    ParameterTensors weights();
-
-    /** @return the gradients of the last {@link #computeGradients}, copied to the heap */
-    ParameterTensors gradients();
-
-    /** @return a copy of the whole training state (weights, Adam moments and step, counters, threshold) */
-    TrainingState state();
+    /**
+     * The state tensors, in {@link #STATE_TENSORS} order, with the shapes this SAE publishes
+     * ({@code encoder_rows}, {@code decoder_rows}: {@code [dSae, dIn]}; {@code b_enc}: {@code [dSae]};
+     * {@code b_dec}: {@code [dIn]}; moments like their parameter). The list and its tensors stay valid until close.
+     *
+     * @return the state tensors
+     */
+    List<StateTensor> stateTensors();
 
     /**
-     * Replaces the whole training state (resume from a checkpoint, or tests).
-     *
-     * @param state state to load; shapes must match the configuration
+     * @param name a name of {@link #STATE_TENSORS}
+     * @return that state tensor
+     * @throws IllegalArgumentException if there is none of that name
      */
-    void setState(TrainingState state);
-
-    /** Names of the state tensors, in checkpoint order: parameters first, then Adam moments. */
-    List<String> STATE_TENSORS = List.of("encoder_rows", "b_enc", "decoder_rows", "b_dec",
-            "adam_m.encoder_rows", "adam_m.b_enc", "adam_m.decoder_rows", "adam_m.b_dec",
-            "adam_v.encoder_rows", "adam_v.b_enc", "adam_v.decoder_rows", "adam_v.b_dec");
-
-    /**
-     * The state tensors by the names of {@link #STATE_TENSORS} ({@code encoder_rows} and {@code decoder_rows}
-     * are {@code [dSae, dIn]}), as float buffers for checkpoints: on the CPU backend, writable views of the
-     * live tensors (no copy through the heap); on a device backend, host copies whose changes take effect at
-     * {@link #commitStateTensors()}. Valid until the next step.
-     *
-     * @return name → buffer, in {@link #STATE_TENSORS} order
-     */
-    Map<String, FloatBuffer> stateTensors();
-
-    /** Applies changes made to the buffers of {@link #stateTensors()} (a no-op where they are live views). */
-    default void commitStateTensors() {
+    default StateTensor stateTensor(String name) {
+        for (StateTensor t : stateTensors()) {
+            if (t.name().equals(name)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("no state tensor '" + name + "'; the names are " + STATE_TENSORS);
     }
 
-    /** @return Adam steps taken */
-    long adamStep();
-
-    /** @return per-latent tokens since each latent last fired (a copy) */
+    /** @return per-latent tokens since each latent last fired (a copy; dSae longs) */
     long[] tokensSinceFired();
 
-    /** @return the batchtopk inference threshold, NaN when none */
-    double threshold();
-
     /**
-     * Sets the non-tensor state: Adam step count, per-latent tokens since firing, batchtopk threshold.
+     * Replaces the per-latent tokens-since-fired counters (resume, tests).
      *
-     * @param adamStep         Adam steps taken
-     * @param tokensSinceFired one counter per latent
-     * @param threshold        batchtopk inference threshold, NaN when none
+     * @param counters one counter per latent, each ≥ 0
      */
-    void setCounters(long adamStep, long[] tokensSinceFired, double threshold);
+    void setTokensSinceFired(long[] counters);
 
-    /** Releases device memory. */
+    /** @return the test probe of this SAE (conformance kit only) */
+    ConformanceProbe conformanceProbe();
+
+    /** @return whether {@link #close()} was called, directly or by the backend */
+    boolean isClosed();
+
+    /** Releases the device memory; idempotent. */
     @Override
     void close();
 }

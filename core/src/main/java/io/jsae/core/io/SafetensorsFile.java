@@ -199,7 +199,7 @@ public final class SafetensorsFile implements AutoCloseable {
         TensorInfo t = tensor(name);
         int count = checkReadable(t);
         float[] out = new float[count];
-        readInto(t, out, null);
+        readInto(t, out, null, 0, count);
         return out;
     }
 
@@ -217,7 +217,30 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new IllegalArgumentException("tensor '" + name + "' has " + count + " elements but the buffer has room for "
                     + dst.remaining());
         }
-        readInto(t, null, dst);
+        readInto(t, null, dst, 0, count);
+    }
+
+    /**
+     * Reads {@code dst.remaining()} elements of a tensor as float32, starting at element {@code offset}, into
+     * {@code dst}, advancing its position: reads any tensor in chunks, however large.
+     *
+     * @param name   tensor name
+     * @param offset first element to read
+     * @param dst    destination
+     * @throws TensorFileException       if there is no such tensor, its dtype cannot be read as float, or reading fails
+     * @throws IndexOutOfBoundsException if the range is not inside the tensor
+     */
+    public void readFloats(String name, long offset, FloatBuffer dst) {
+        TensorInfo t = tensor(name);
+        if (!t.dtype().decodable()) {
+            checkReadable(t);
+        }
+        long count = dst.remaining();
+        if (offset < 0 || offset > t.elementCount() - count) {
+            throw new IndexOutOfBoundsException("elements [" + offset + ", " + offset + " + " + count
+                    + ") are outside tensor '" + name + "' of " + t.elementCount() + " elements in " + path);
+        }
+        readInto(t, null, dst, offset, count);
     }
 
     /**
@@ -275,18 +298,18 @@ public final class SafetensorsFile implements AutoCloseable {
         return (int) count;
     }
 
-    private void readInto(TensorInfo t, float[] outArray, FloatBuffer outBuffer) {
+    /** Decodes elements [first, first + total) of the tensor into the array (from 0) or the buffer. */
+    private void readInto(TensorInfo t, float[] outArray, FloatBuffer outBuffer, long first, long total) {
         int es = t.dtype().byteSize();
         int chunkElems = READ_CHUNK_BYTES / es;
-        long total = t.elementCount();
-        ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.min((long) chunkElems * es, Math.max(es, t.byteSize())))
+        ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.max(es, Math.min((long) chunkElems * es, total * es)))
                 .order(ByteOrder.LITTLE_ENDIAN);
-        float[] tmp = outBuffer != null ? new float[(int) Math.min(chunkElems, total)] : null;
+        float[] tmp = outBuffer != null ? new float[(int) Math.max(1, Math.min(chunkElems, total))] : null;
         long done = 0;
         while (done < total) {
             int n = (int) Math.min(chunkElems, total - done);
             buf.clear().limit(n * es);
-            long pos = t.fileOffset() + done * es;
+            long pos = t.fileOffset() + (first + done) * es;
             try {
                 readFully(path, channel, buf, pos);
             } catch (IOException e) {

@@ -46,21 +46,38 @@ public final class SafetensorsWriter {
     private final List<Pending> tensors = new ArrayList<>();
     private final Set<String> names = new HashSet<>();
 
+    /**
+     * A tensor's values read in chunks when the file is written, for tensors that never sit whole in one buffer
+     * (a device SAE's state, read through its state tensors).
+     */
+    @FunctionalInterface
+    public interface ChunkSource {
+        /**
+         * Copies {@code dst.remaining()} elements starting at element {@code offset} into {@code dst}.
+         *
+         * @param offset first element
+         * @param dst    destination; its position advances by the elements copied
+         */
+        void read(long offset, FloatBuffer dst);
+    }
+
     private static final class Pending {
         final String name;
         final DType dtype;
         final long[] shape;
-        final FloatBuffer data; // index 0 is the first element
+        final long count;
+        final ChunkSource source;
 
-        Pending(String name, DType dtype, long[] shape, FloatBuffer data) {
+        Pending(String name, DType dtype, long[] shape, long count, ChunkSource source) {
             this.name = name;
             this.dtype = dtype;
             this.shape = shape;
-            this.data = data;
+            this.count = count;
+            this.source = source;
         }
 
         long bytes() {
-            return (long) data.capacity() * dtype.byteSize();
+            return count * dtype.byteSize();
         }
     }
 
@@ -127,7 +144,25 @@ public final class SafetensorsWriter {
      *                                  does not match the data, or a dtype that cannot be written
      */
     public SafetensorsWriter add(String name, DType dtype, long[] shape, FloatBuffer data) {
+        FloatBuffer values = data.slice();
+        return add(name, dtype, shape, values.remaining(),
+                (offset, dst) -> dst.put(values.slice((int) offset, dst.remaining())));
+    }
+
+    /**
+     * Adds a tensor whose values are read from {@code source} in chunks while the file is written.
+     *
+     * @param name   unique tensor name, not {@code "__metadata__"}
+     * @param dtype  element type in the file ({@code F32}, {@code F16} or {@code BF16})
+     * @param shape  dimensions, outermost first; their product must equal {@code count}
+     * @param count  element count
+     * @param source the values, read when {@link #write} runs
+     * @return this writer
+     * @throws IllegalArgumentException as {@link #add(String, DType, long[], FloatBuffer)}
+     */
+    public SafetensorsWriter add(String name, DType dtype, long[] shape, long count, ChunkSource source) {
         Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(source, "source");
         Objects.requireNonNull(dtype, "dtype");
         if (name.equals("__metadata__")) {
             throw new IllegalArgumentException("'__metadata__' is reserved for metadata and cannot name a tensor");
@@ -142,14 +177,14 @@ public final class SafetensorsWriter {
             }
             elements = Math.multiplyExact(elements, d);
         }
-        if (elements != data.remaining()) {
+        if (elements != count) {
             throw new IllegalArgumentException("tensor '" + name + "' shape " + Arrays.toString(shape) + " holds "
-                    + elements + " elements but " + data.remaining() + " values were given");
+                    + elements + " elements but " + count + " values were given");
         }
         if (!names.add(name)) {
             throw new IllegalArgumentException("tensor name '" + name + "' was already added; names must be unique");
         }
-        tensors.add(new Pending(name, dtype, shape.clone(), data.slice()));
+        tensors.add(new Pending(name, dtype, shape.clone(), count, source));
         return this;
     }
 
@@ -189,14 +224,20 @@ public final class SafetensorsWriter {
         writeFully(ch, len);
         writeFully(ch, ByteBuffer.wrap(header));
         ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        FloatBuffer values = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
         for (Pending p : order) {
             int es = p.dtype.byteSize();
-            int perChunk = CHUNK_BYTES / es;
-            int total = p.data.capacity();
-            for (int done = 0; done < total; ) {
-                int n = Math.min(perChunk, total - done);
+            int perChunk = CHUNK_BYTES / Float.BYTES;
+            for (long done = 0; done < p.count; ) {
+                int n = (int) Math.min(perChunk, p.count - done);
+                values.clear().limit(n);
+                p.source.read(done, values);
+                if (values.hasRemaining()) {
+                    throw new IllegalStateException("the source of tensor '" + p.name + "' delivered "
+                            + values.position() + " of " + n + " elements at element " + done);
+                }
                 chunk.clear();
-                p.dtype.encode(p.data, done, chunk, 0, n);
+                p.dtype.encode(values, 0, chunk, 0, n);
                 chunk.limit(n * es);
                 writeFully(ch, chunk);
                 done += n;

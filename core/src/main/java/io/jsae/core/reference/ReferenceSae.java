@@ -23,14 +23,12 @@ import java.util.Arrays;
  *       latents with {@code z > 0} somewhere in the batch reset to 0.</li>
  *   <li>Adam (PyTorch's form): {@code p -= lr/(1-β1ᵗ) · m / (sqrt(v)/sqrt(1-β2ᵗ) + ε)}. Before it each decoder
  *       row's gradient loses its component along the row; after it each decoder row is renormalized.</li>
- *   <li>BatchTopK keeps an inference threshold: the first step sets it to the smallest positive kept value,
- *       later steps move it by {@code 0.01 ·} (that value − threshold).</li>
+ *   <li>The smallest positive kept value of a batch ({@link Forward#minPositiveKept()}) is what the training
+ *       policy's batchtopk inference threshold tracks; the rule itself is policy, not math, and lives in
+ *       {@code io.jsae.core.train.TrainingPolicy}.</li>
  * </ul>
  */
 public final class ReferenceSae {
-    /** EMA rate of the batchtopk inference threshold. */
-    public static final double THRESHOLD_EMA_RATE = 0.01;
-
     private final SaeConfig config;
     private final int dIn;
     private final int dSae;
@@ -41,7 +39,6 @@ public final class ReferenceSae {
     final double[] mWEnc, mBEnc, mWDec, mBDec, vWEnc, vBEnc, vWDec, vBDec;
     final long[] tokensSinceFired;
     long adamStep;
-    double threshold = Double.NaN;
 
     /**
      * @param config  configuration (activation, Adam and AuxK settings)
@@ -95,11 +92,6 @@ public final class ReferenceSae {
         return tokensSinceFired.clone();
     }
 
-    /** @return the batchtopk inference threshold (NaN before the first step) */
-    public double threshold() {
-        return threshold;
-    }
-
     /** Sparse codes of a batch in CSR form: row b's entries are {@code [rowStart[b], rowStart[b+1])}. */
     public record Codes(int[] rowStart, int[] index, double[] pre, double[] value) {
         /** @return entries held */
@@ -115,6 +107,17 @@ public final class ReferenceSae {
         /** @return the total loss (mse + aux + l1) */
         public double loss() {
             return mse + auxLoss + l1;
+        }
+
+        /** @return the smallest z > 0 kept in the batch, +Inf when none */
+        public double minPositiveKept() {
+            double min = Double.POSITIVE_INFINITY;
+            for (double v : codes.value()) {
+                if (v > 0) {
+                    min = Math.min(min, v);
+                }
+            }
+            return min;
         }
     }
 
@@ -404,7 +407,7 @@ public final class ReferenceSae {
 
     /**
      * Applies the optimizer step: decoder-gradient projection, Adam at the given rate, decoder renormalization,
-     * then the dead-latent counters and the batchtopk threshold.
+     * then the dead-latent counters.
      *
      * @param f            the forward state the gradients came from
      * @param g            gradients (the decoder gradient is projected in place)
@@ -457,18 +460,13 @@ public final class ReferenceSae {
     private void updateCounters(Forward f) {
         int rows = f.x().length;
         boolean[] fired = new boolean[dSae];
-        double minKept = Double.POSITIVE_INFINITY;
         for (int e = 0; e < f.codes().size(); e++) {
             if (f.codes().value()[e] > 0) {
                 fired[f.codes().index()[e]] = true;
-                minKept = Math.min(minKept, f.codes().value()[e]);
             }
         }
         for (int j = 0; j < dSae; j++) {
             tokensSinceFired[j] = fired[j] ? 0 : tokensSinceFired[j] + rows;
-        }
-        if (config.activation() instanceof Activation.BatchTopK && minKept < Double.POSITIVE_INFINITY) {
-            threshold = Double.isNaN(threshold) ? minKept : threshold + THRESHOLD_EMA_RATE * (minKept - threshold);
         }
     }
 

@@ -6,14 +6,18 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.jsae.core.backend.DeviceSae;
+import io.jsae.core.backend.StateTensor;
+import io.jsae.core.io.DType;
 import io.jsae.core.io.SafetensorsFile;
 import io.jsae.core.io.SafetensorsWriter;
+import io.jsae.core.io.TensorInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -26,6 +30,7 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -51,6 +56,8 @@ import java.util.regex.Pattern;
 public final class CheckpointStore {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
     private static final Pattern NAME = Pattern.compile("step-(\\d{12})");
+    /** Floats per chunk when a checkpoint is read into a device SAE (4 MiB). */
+    private static final int RESTORE_CHUNK_FLOATS = 1 << 20;
     private static final String MODEL = "model.safetensors";
     private static final String OPTIMIZER = "optimizer.safetensors";
     private static final String TRAINER = "trainer.json";
@@ -80,7 +87,7 @@ public final class CheckpointStore {
         try {
             Files.createDirectories(directory);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the checkpoint directory " + directory + ": " + e.getMessage(), e);
+            throw new CheckpointException("cannot create the checkpoint directory " + directory + ": " + e.getMessage(), e);
         }
     }
 
@@ -99,23 +106,17 @@ public final class CheckpointStore {
      * @param sae   the device SAE (its state tensors are streamed to disk without a heap copy on the CPU)
      * @param state the trainer state
      * @return the written checkpoint
-     * @throws UncheckedIOException if writing fails (older checkpoints are untouched)
+     * @throws CheckpointException if writing fails (older checkpoints are untouched)
      */
     public Checkpoint save(DeviceSae sae, TrainerState state) {
         Path target = directory.resolve(String.format("step-%012d", state.step()));
         Path tmp = directory.resolve(".tmp-" + target.getFileName() + "-" + System.nanoTime());
         try {
             Files.createDirectory(tmp);
-            Map<String, FloatBuffer> tensors = sae.stateTensors();
             SafetensorsWriter model = new SafetensorsWriter().metadata("format", "jsae-checkpoint");
             SafetensorsWriter optimizer = new SafetensorsWriter().metadata("format", "jsae-checkpoint");
-            int dIn = state.dIn();
-            int dSae = state.dSae();
-            for (Map.Entry<String, FloatBuffer> t : tensors.entrySet()) {
-                String name = t.getKey();
-                long[] shape = name.endsWith("_rows") ? new long[] {dSae, dIn}
-                        : name.endsWith("b_enc") ? new long[] {dSae} : new long[] {dIn};
-                (name.startsWith("adam_") ? optimizer : model).add(name, io.jsae.core.io.DType.F32, shape, t.getValue());
+            for (StateTensor t : sae.stateTensors()) {
+                (t.name().startsWith("adam_") ? optimizer : model).add(t.name(), DType.F32, t.shape(), t.size(), t::read);
             }
             model.write(tmp.resolve(MODEL));
             afterFileWritten.accept(tmp.resolve(MODEL));
@@ -146,7 +147,8 @@ public final class CheckpointStore {
             } catch (IOException ignored) {
                 // the next save removes stale temporary folders
             }
-            throw new UncheckedIOException("cannot write checkpoint " + target + ": " + e.getMessage(), e);
+            throw new CheckpointException("cannot write checkpoint " + target + ": " + e.getMessage()
+                    + "; older checkpoints are untouched (check free space and permissions)", e);
         }
         retain();
         return new Checkpoint(target, state);
@@ -187,7 +189,7 @@ public final class CheckpointStore {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list checkpoints in " + directory + ": " + e.getMessage(), e);
+            throw new CheckpointException("cannot list checkpoints in " + directory + ": " + e.getMessage(), e);
         }
         out.sort(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed());
         return out;
@@ -235,27 +237,36 @@ public final class CheckpointStore {
      *
      * @param checkpoint a checkpoint from {@link #latest()}
      * @param sae        the device SAE to overwrite
+     * @throws CheckpointException if a tensor is missing or has another shape than the model's
      */
     public static void restore(Checkpoint checkpoint, DeviceSae sae) {
-        Map<String, FloatBuffer> tensors = sae.stateTensors();
+        FloatBuffer chunk = ByteBuffer.allocateDirect(RESTORE_CHUNK_FLOATS * Float.BYTES).order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
         for (String file : List.of(MODEL, OPTIMIZER)) {
-            try (SafetensorsFile f = SafetensorsFile.open(checkpoint.directory().resolve(file))) {
-                for (Map.Entry<String, FloatBuffer> t : tensors.entrySet()) {
-                    if (t.getKey().startsWith("adam_") == file.equals(OPTIMIZER)) {
-                        FloatBuffer dst = t.getValue().duplicate();
-                        if (f.tensor(t.getKey()).elementCount() != dst.remaining()) {
-                            throw new IllegalArgumentException(checkpoint.directory().resolve(file) + ": tensor '"
-                                    + t.getKey() + "' has " + f.tensor(t.getKey()).elementCount()
-                                    + " elements, the model needs " + dst.remaining());
-                        }
-                        f.readFloats(t.getKey(), dst);
+            Path path = checkpoint.directory().resolve(file);
+            try (SafetensorsFile f = SafetensorsFile.open(path)) {
+                for (StateTensor t : sae.stateTensors()) {
+                    if (t.name().startsWith("adam_") != file.equals(OPTIMIZER)) {
+                        continue;
+                    }
+                    TensorInfo info = f.find(t.name()).orElseThrow(() -> new CheckpointException(path
+                            + " has no tensor '" + t.name() + "'; the checkpoint is not of this model"));
+                    if (!Arrays.equals(info.shape(), t.shape())) {
+                        throw new CheckpointException(path + ": tensor '" + t.name() + "' has shape "
+                                + Arrays.toString(info.shape()) + ", the model needs " + Arrays.toString(t.shape()));
+                    }
+                    for (long done = 0; done < t.size(); ) {
+                        int n = (int) Math.min(RESTORE_CHUNK_FLOATS, t.size() - done);
+                        chunk.clear().limit(n);
+                        f.readFloats(t.name(), done, chunk);
+                        chunk.flip();
+                        t.write(done, chunk);
+                        done += n;
                     }
                 }
             }
         }
-        sae.commitStateTensors();
-        TrainerState s = checkpoint.state();
-        sae.setCounters(s.adamStep(), s.tokensSinceFired(), s.threshold() == null ? Double.NaN : s.threshold());
+        sae.setTokensSinceFired(checkpoint.state().tokensSinceFired());
     }
 
     /** Keeps the newest {@code keepLast} checkpoints and the best-scored one; removes stale temporaries. */

@@ -1,16 +1,22 @@
 package io.jsae.core.train;
 
-import io.jsae.core.ParameterTensors;
 import io.jsae.core.SaeConfig;
+import io.jsae.core.backend.DeviceSae;
+import io.jsae.core.backend.StateTensor;
 
+import java.nio.FloatBuffer;
 import java.util.SplittableRandom;
 
 /**
- * The design's initialization: decoder rows random unit vectors (seeded), {@code W_enc = W_decᵀ}, b_enc = 0,
- * b_dec the geometric median (or mean) of a sample of (normalized) inputs; and the input-normalization factor
+ * The design's initialization, written straight into a device SAE's state tensors in chunks (no model-sized
+ * heap copy): decoder rows random unit vectors (seeded), {@code W_enc = W_decᵀ}, b_enc = 0, b_dec the geometric
+ * median (or mean) of a sample of (normalized) inputs; and the input-normalization factor
  * {@code s = sqrt(dIn / mean‖x‖²)}.
  */
 final class Initialization {
+    /** Decoder rows generated and written per chunk. */
+    private static final int ROWS_PER_CHUNK = 256;
+
     private Initialization() {
     }
 
@@ -32,33 +38,53 @@ final class Initialization {
         return Math.sqrt(config.dIn() / meanSq);
     }
 
-    static ParameterTensors weights(SaeConfig config, float[][] scaledSample) {
+    /**
+     * Writes the initial weights into a fresh device SAE (whose state is all zero: b_enc and the moments stay so).
+     *
+     * @param config       configuration (seed, b_dec rule)
+     * @param scaledSample sample of inputs, already multiplied by the input scale
+     * @param sae          the device SAE to fill
+     */
+    static void initialize(SaeConfig config, float[][] scaledSample, DeviceSae sae) {
         int dIn = config.dIn();
         int dSae = config.dSae();
-        ParameterTensors w = ParameterTensors.zeros(dIn, dSae);
+        StateTensor enc = sae.stateTensor("encoder_rows");
+        StateTensor dec = sae.stateTensor("decoder_rows");
         SplittableRandom rnd = new SplittableRandom(config.seed());
-        for (int j = 0; j < dSae; j++) {
-            double norm = 0;
-            for (int d = 0; d < dIn; d++) {
-                double g = Math.sqrt(-2 * Math.log(1 - rnd.nextDouble())) * Math.cos(2 * Math.PI * rnd.nextDouble());
-                w.wDec()[j * dIn + d] = (float) g;
-                norm += g * g;
+        float[] rows = new float[ROWS_PER_CHUNK * dIn];
+        for (int j0 = 0; j0 < dSae; j0 += ROWS_PER_CHUNK) {
+            int n = Math.min(ROWS_PER_CHUNK, dSae - j0);
+            for (int r = 0; r < n; r++) {
+                unitGaussianRow(rnd, rows, r * dIn, dIn);
             }
-            float inv = (float) (1 / Math.sqrt(norm));
-            for (int d = 0; d < dIn; d++) {
-                w.wDec()[j * dIn + d] *= inv;
-            }
+            long offset = (long) j0 * dIn;
+            dec.write(offset, FloatBuffer.wrap(rows, 0, n * dIn));
+            enc.write(offset, FloatBuffer.wrap(rows, 0, n * dIn));
         }
-        System.arraycopy(w.wDec(), 0, w.wEnc(), 0, w.wDec().length);
         double[] b = switch (config.bDecInit()) {
             case ZERO -> new double[dIn];
             case MEAN -> mean(scaledSample, dIn);
             case GEOMETRIC_MEDIAN -> geometricMedian(scaledSample, dIn);
         };
+        float[] bDec = new float[dIn];
         for (int d = 0; d < dIn; d++) {
-            w.bDec()[d] = (float) b[d];
+            bDec[d] = (float) b[d];
         }
-        return w;
+        sae.stateTensor("b_dec").write(0, FloatBuffer.wrap(bDec));
+    }
+
+    /** Fills {@code out[at, at + dIn)} with a Gaussian vector scaled to unit norm (Box–Muller). */
+    private static void unitGaussianRow(SplittableRandom rnd, float[] out, int at, int dIn) {
+        double norm = 0;
+        for (int d = 0; d < dIn; d++) {
+            double g = Math.sqrt(-2 * Math.log(1 - rnd.nextDouble())) * Math.cos(2 * Math.PI * rnd.nextDouble());
+            out[at + d] = (float) g;
+            norm += g * g;
+        }
+        float inv = (float) (1 / Math.sqrt(norm));
+        for (int d = 0; d < dIn; d++) {
+            out[at + d] *= inv;
+        }
     }
 
     static double[] mean(float[][] sample, int dIn) {

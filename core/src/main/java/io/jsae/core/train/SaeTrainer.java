@@ -6,10 +6,14 @@ import io.jsae.core.SparseAutoencoder;
 import io.jsae.core.backend.Backend;
 import io.jsae.core.backend.DeviceSae;
 import io.jsae.core.backend.InvalidBatchException;
+import io.jsae.core.backend.StateTensor;
 import io.jsae.core.backend.StepMetrics;
+import io.jsae.core.backend.StepParameters;
 import io.jsae.core.data.ActivationSource;
 import io.jsae.core.data.SourcePosition;
 import io.jsae.core.eval.EvalMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -22,64 +26,54 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Trains an SAE on a backend: reads batches from an {@link ActivationSource} into one reused off-heap
- * buffer, steps the device SAE, and reports each step and round to {@link TrainingListener}s.
+ * Trains an SAE on a backend: reads batches from an {@link ActivationSource} straight into the device SAE's
+ * own input buffer, takes each step with the parameters of the {@link TrainingPolicy}, and reports each step and
+ * round to {@link TrainingListener}s.
  *
  * <p>On first use it initializes from a sample of the source (input scale, b_dec), read at the source's
- * position and then seeked back, so the training stream is the same with or without initialization.
- * The learning rate follows {@link SaeConfig#learningRateAt(long)} over the global step count.
+ * position and then seeked back, so the training stream is the same with or without initialization. The
+ * weights are written into the device SAE in chunks: no model-sized copy lands on the heap.
  *
  * <p>Checkpoints: {@link #checkpointTo} saves every N steps and/or minutes into a {@link CheckpointStore};
  * {@link #resume} continues from the newest intact checkpoint with the same weights, optimizer state,
- * counters, schedule position and data position, so that the resumed run ends bitwise equal to an
- * uninterrupted one (CPU backend, same thread count); {@link #checkpointOnSigterm} writes one when the JVM
+ * counters, policy state, schedule position and data position, so that the resumed run ends bitwise equal to
+ * an uninterrupted one (same backend and thread count); {@link #checkpointOnSigterm} writes one when the JVM
  * is asked to terminate (a spot interruption) and lets it exit.
  */
 public final class SaeTrainer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SaeTrainer.class);
+
     /** Rows read to initialize b_dec and the input scale. */
     public static final int INIT_SAMPLE_ROWS = 4096;
 
     private final SaeConfig config;
     private final Backend backend;
+    private final TrainingPolicy policy;
+    private final Checkpointing checkpointing = new Checkpointing();
     private final List<TrainingListener> listeners = new ArrayList<>();
-    private final FloatBuffer batch;
+    private final List<Map<String, Double>> history = new ArrayList<>();
+    private final ReentrantLock stepLock = new ReentrantLock();
     private DeviceSae sae;
-    private double inputScale = 1.0;
     private long step;
     private long tokensSeen;
     private long rounds;
-    private volatile boolean stopRequested;
     private TrainerState.RoundProgress round;
-    private final List<Map<String, Double>> history = new ArrayList<>();
     private Double lastRoundLoss;
-    private CheckpointStore store;
-    private long checkpointEverySteps;
-    private Duration checkpointEvery;
-    private long lastCheckpointNanos = System.nanoTime();
-    private long lastCheckpointStep = -1;
-    private final ReentrantLock stepLock = new ReentrantLock();
-    private volatile boolean terminating;
+    private volatile boolean stopRequested;
     private volatile boolean training;
     private volatile ActivationSource currentSource;
-    private final CountDownLatch terminationCheckpoint = new CountDownLatch(1);
 
     /**
      * @param config  configuration
-     * @param backend an available backend (not closed by the trainer)
+     * @param backend an open backend (not closed by the trainer)
      */
     public SaeTrainer(SaeConfig config, Backend backend) {
         this.config = Objects.requireNonNull(config, "config");
         this.backend = Objects.requireNonNull(backend, "backend");
-        if (!backend.isAvailable()) {
-            throw new IllegalStateException("backend " + backend.name() + " is unavailable: " + backend.unavailableReason());
-        }
-        this.batch = ByteBuffer.allocateDirect(config.batchSize() * config.dIn() * Float.BYTES)
-                .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        this.policy = new TrainingPolicy(config);
     }
 
     /**
@@ -96,6 +90,11 @@ public final class SaeTrainer implements AutoCloseable {
         return config;
     }
 
+    /** @return the training policy (Adam steps, dead latents, batchtopk threshold, input scale) */
+    public TrainingPolicy policy() {
+        return policy;
+    }
+
     /** @return steps taken */
     public long step() {
         return step;
@@ -108,7 +107,7 @@ public final class SaeTrainer implements AutoCloseable {
 
     /** @return input normalization factor (1 when off or before initialization) */
     public double inputScale() {
-        return inputScale;
+        return policy.inputScale();
     }
 
     /** Asks the trainer to stop after the current step; thread-safe. */
@@ -126,8 +125,17 @@ public final class SaeTrainer implements AutoCloseable {
         if (sae != null) {
             throw new IllegalStateException("the trainer is already initialized");
         }
-        this.inputScale = inputScale;
-        this.sae = backend.load(config, weights);
+        if (weights.dIn() != config.dIn() || weights.dSae() != config.dSae()) {
+            throw new IllegalArgumentException("weights have dIn=" + weights.dIn() + ", dSae=" + weights.dSae()
+                    + " but the config says dIn=" + config.dIn() + ", dSae=" + config.dSae());
+        }
+        policy.setInputScale(inputScale);
+        DeviceSae s = backend.create(config);
+        s.stateTensor("encoder_rows").write(0, FloatBuffer.wrap(weights.wEnc()));
+        s.stateTensor("b_enc").write(0, FloatBuffer.wrap(weights.bEnc()));
+        s.stateTensor("decoder_rows").write(0, FloatBuffer.wrap(weights.wDec()));
+        s.stateTensor("b_dec").write(0, FloatBuffer.wrap(weights.bDec()));
+        sae = s;
     }
 
     private void ensureInitialized(ActivationSource source) {
@@ -161,15 +169,23 @@ public final class SaeTrainer implements AutoCloseable {
                 }
             }
         }
-        inputScale = Initialization.inputScale(config, sample);
-        if (inputScale != 1.0) {
+        double scale = Initialization.inputScale(config, sample);
+        policy.setInputScale(scale);
+        if (scale != 1.0) {
             for (float[] r : sample) {
                 for (int d = 0; d < r.length; d++) {
-                    r[d] = (float) (r[d] * inputScale);
+                    r[d] = (float) (r[d] * scale);
                 }
             }
         }
-        sae = backend.load(config, Initialization.weights(config, sample));
+        DeviceSae s = backend.create(config);
+        try {
+            Initialization.initialize(config, sample, s);
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        sae = s;
     }
 
     private void checkSource(ActivationSource source) {
@@ -204,13 +220,13 @@ public final class SaeTrainer implements AutoCloseable {
         checkSource(source);
         ensureInitialized(source);
         currentSource = source;
-        stopRequested = terminating;
+        stopRequested = checkpointing.terminating();
         training = true;
         try {
             return trainRound(source, maxTokens);
         } finally {
             training = false;
-            if (terminating) {
+            if (checkpointing.terminating()) {
                 checkpointForTermination(source);
             }
         }
@@ -226,35 +242,32 @@ public final class SaeTrainer implements AutoCloseable {
         // The budget counts the whole round, including tokens trained before a resume.
         while (round.tokens() < maxTokens && !stopRequested) {
             int want = (int) Math.min(config.batchSize(), maxTokens - round.tokens());
-            batch.clear();
+            FloatBuffer batch = sae.inputBuffer();
             int rows = source.read(batch, want);
             if (rows == 0) {
                 epochEnded = true;
                 break;
             }
-            batch.flip();
-            scale(rows);
-            double lr = config.learningRateAt(step);
+            StepParameters p = policy.next(step);
             StepMetrics m;
             stepLock.lock();
             try {
-                m = sae.trainStep(batch, rows, lr);
+                m = sae.trainStep(rows, p);
+                policy.after(m, "step " + step + " (" + tokensSeen + " tokens trained, batch read ending at "
+                        + source.position() + ")");
                 step++;
                 tokensSeen += rows;
                 round = round.plus(rows, m, secondsBefore + (System.nanoTime() - t0) / 1e9);
-            } catch (InvalidBatchException e) {
-                throw new InvalidBatchException("step " + step + " (" + tokensSeen + " tokens trained, batch read ending at "
-                        + source.position() + "): " + e.getMessage());
             } finally {
                 stepLock.unlock();
             }
-            StepReport report = new StepReport(step - 1, tokensSeen, lr, m, config.dSae());
+            StepReport report = new StepReport(step - 1, tokensSeen, p.learningRate(), m, config.dSae());
             for (TrainingListener l : listeners) {
                 if (l.onStep(report) == TrainingListener.Action.STOP) {
                     stopRequested = true;
                 }
             }
-            if (store != null && !terminating && checkpointDue()) {
+            if (checkpointing.due(step)) {
                 saveCheckpoint(source);
             }
         }
@@ -262,7 +275,7 @@ public final class SaeTrainer implements AutoCloseable {
             epochEnded = true;
         }
         TrainerState.RoundProgress r = round;
-        if (terminating && !epochEnded) {
+        if (checkpointing.terminating() && !epochEnded) {
             // Interrupted, not finished: the round stays open in the checkpoint and continues after resume.
             return r.summary(rounds, config.dSae(), true);
         }
@@ -280,18 +293,6 @@ public final class SaeTrainer implements AutoCloseable {
         return summary;
     }
 
-    /** Applies the input scale to the batch in place (the buffer is the trainer's own). */
-    private void scale(int rows) {
-        if (inputScale == 1.0) {
-            return;
-        }
-        float s = (float) inputScale;
-        int n = rows * config.dIn();
-        for (int i = 0; i < n; i++) {
-            batch.put(i, batch.get(i) * s);
-        }
-    }
-
     /**
      * Saves checkpoints into {@code store} every {@code everySteps} steps and/or every {@code every} of wall
      * time (either may be 0 / null to disable that trigger), checked after each step.
@@ -302,20 +303,8 @@ public final class SaeTrainer implements AutoCloseable {
      * @return this
      */
     public SaeTrainer checkpointTo(CheckpointStore store, long everySteps, Duration every) {
-        if (everySteps < 0) {
-            throw new IllegalArgumentException("everySteps must be >= 0, was " + everySteps);
-        }
-        this.store = Objects.requireNonNull(store, "store");
-        this.checkpointEverySteps = everySteps;
-        this.checkpointEvery = every;
+        checkpointing.schedule(store, everySteps, every);
         return this;
-    }
-
-    private boolean checkpointDue() {
-        if (checkpointEverySteps > 0 && step % checkpointEverySteps == 0) {
-            return true;
-        }
-        return checkpointEvery != null && System.nanoTime() - lastCheckpointNanos >= checkpointEvery.toNanos();
     }
 
     /**
@@ -325,6 +314,7 @@ public final class SaeTrainer implements AutoCloseable {
      * @return the checkpoint written
      */
     public Checkpoint saveCheckpoint(ActivationSource source) {
+        CheckpointStore store = checkpointing.store();
         if (store == null) {
             throw new IllegalStateException("no checkpoint store; call checkpointTo first");
         }
@@ -332,15 +322,14 @@ public final class SaeTrainer implements AutoCloseable {
         try {
             DeviceSae s = deviceSae();
             SourcePosition pos = source.position();
-            long[] counters = s.tokensSinceFired();
-            double threshold = s.threshold();
+            double threshold = policy.threshold();
             TrainerState state = new TrainerState(TrainerState.FORMAT_VERSION, config.dIn(), config.dSae(),
                     config.activation().architecture(), config.activation().k(), config.seed(), step, tokensSeen, rounds,
-                    pos.epoch(), pos.row(), s.adamStep(), inputScale, Double.isNaN(threshold) ? null : threshold,
-                    counters, List.copyOf(history), round, lastRoundLoss, Instant.now().toString());
+                    pos.epoch(), pos.row(), policy.adamStep(), policy.inputScale(),
+                    Double.isNaN(threshold) ? null : threshold, policy.thresholdUpdates(), s.tokensSinceFired(),
+                    List.copyOf(history), round, lastRoundLoss, Instant.now().toString());
             Checkpoint c = store.save(s, state);
-            lastCheckpointNanos = System.nanoTime();
-            lastCheckpointStep = step;
+            checkpointing.written(step);
             return c;
         } finally {
             stepLock.unlock();
@@ -348,19 +337,20 @@ public final class SaeTrainer implements AutoCloseable {
     }
 
     /**
-     * Continues from the newest intact checkpoint of {@code store}: weights, Adam state, counters, step,
-     * tokens, rounds, input scale, round history, and the source's position. Checkpoints that fail
-     * verification are skipped and reported by the store. Also sets the store for further checkpoints.
+     * Continues from the newest intact checkpoint of {@code store}: weights, Adam state, counters, policy state,
+     * step, tokens, rounds, input scale, round history, and the source's position. Checkpoints that fail
+     * verification are skipped and reported by the store. Also sets the store for further checkpoints. The
+     * checkpoint's tensors stream from disk into the device SAE in chunks.
      *
      * @param store  checkpoints
      * @param source the source to position where the checkpointed run was
      * @return the checkpoint resumed from, or empty if the store holds none (a fresh start)
-     * @throws IllegalArgumentException if the checkpoint was made for a different model
+     * @throws CheckpointException if the checkpoint was made for a different model
      */
     public Optional<Checkpoint> resume(CheckpointStore store, ActivationSource source) {
         checkSource(source);
-        if (this.store == null) {
-            this.store = store;
+        if (checkpointing.store() == null) {
+            checkpointing.useStore(store);
         }
         Optional<Checkpoint> latest = store.latest();
         if (latest.isEmpty()) {
@@ -370,27 +360,28 @@ public final class SaeTrainer implements AutoCloseable {
         TrainerState st = c.state();
         if (st.dIn() != config.dIn() || st.dSae() != config.dSae() || !st.architecture().equals(config.activation().architecture())
                 || st.k() != config.activation().k() || st.seed() != config.seed()) {
-            throw new IllegalArgumentException("checkpoint " + c.directory() + " is of a different model (d_in " + st.dIn()
+            throw new CheckpointException("checkpoint " + c.directory() + " is of a different model (d_in " + st.dIn()
                     + ", d_sae " + st.dSae() + ", " + st.architecture() + " k=" + st.k() + ", seed " + st.seed()
                     + ") than this trainer's (d_in " + config.dIn() + ", d_sae " + config.dSae() + ", "
                     + config.activation().architecture() + " k=" + config.activation().k() + ", seed " + config.seed()
                     + "); use another checkpoint directory");
         }
         if (sae == null) {
-            sae = backend.load(config, ParameterTensors.zeros(config.dIn(), config.dSae()));
+            sae = backend.create(config);
         }
         CheckpointStore.restore(c, sae);
+        policy.setInputScale(st.inputScale());
+        policy.restore(st.adamStep(), st.threshold() == null ? Double.NaN : st.threshold(),
+                st.thresholdUpdates() == null ? 0 : st.thresholdUpdates(), st.tokensSinceFired());
         step = st.step();
         tokensSeen = st.tokensSeen();
         rounds = st.rounds();
-        inputScale = st.inputScale();
         history.clear();
         history.addAll(st.history());
         lastRoundLoss = st.score();
         round = st.round();
         source.seek(new SourcePosition(st.sourceEpoch(), st.sourceRow()));
-        lastCheckpointStep = step;
-        lastCheckpointNanos = System.nanoTime();
+        checkpointing.written(step);
         return latest;
     }
 
@@ -412,49 +403,54 @@ public final class SaeTrainer implements AutoCloseable {
     /**
      * On JVM termination (SIGTERM, e.g. a spot interruption notice), stops training at the next step
      * boundary, writes a checkpoint and lets the JVM exit; waits at most {@code maxWait} for the step in
-     * progress and the write. Needs a store ({@link #checkpointTo} or {@link #resume}).
+     * progress and the write. Needs a store ({@link #checkpointTo} or {@link #resume}). The hook is registered
+     * once, however often this is called, and removed by {@link #close()}.
      *
      * @param maxWait bound on the wait in the shutdown hook
      * @return this
      */
     public SaeTrainer checkpointOnSigterm(Duration maxWait) {
-        Objects.requireNonNull(maxWait, "maxWait");
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            terminating = true;
-            stopRequested = true;
-            try {
-                if (!training) {
-                    ActivationSource src = currentSource;
-                    if (src != null && sae != null && store != null) {
-                        checkpointForTermination(src);
-                    }
-                } else if (!terminationCheckpoint.await(maxWait.toMillis(), TimeUnit.MILLISECONDS)) {
-                    org.slf4j.LoggerFactory.getLogger(SaeTrainer.class).error(
-                            "no checkpoint within {} of SIGTERM; the last periodic checkpoint stands", maxWait);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        checkpointing.onSigterm(new Checkpointing.Target() {
+            @Override
+            public boolean training() {
+                stopRequested = true;
+                return training;
             }
-        }, "jsae-sigterm-checkpoint"));
+
+            @Override
+            public void checkpointNow() {
+                ActivationSource src = currentSource;
+                if (src != null) {
+                    checkpointForTermination(src);
+                } else {
+                    checkpointing.terminationDone();
+                }
+            }
+        }, maxWait);
         return this;
     }
 
+    /** @return whether this trainer's SIGTERM hook is registered (tests) */
+    boolean sigtermHookRegistered() {
+        return checkpointing.hookRegistered();
+    }
+
     private void checkpointForTermination(ActivationSource source) {
-        if (terminationCheckpoint.getCount() == 0 || store == null || sae == null) {
+        if (!checkpointing.terminationPending()) {
             return;
         }
         try {
-            if (lastCheckpointStep != step) {
+            if (checkpointing.store() != null && sae != null && !checkpointing.writtenAt(step)) {
                 Checkpoint c = saveCheckpoint(source);
-                org.slf4j.LoggerFactory.getLogger(SaeTrainer.class).info("checkpoint on termination: {}", c.directory());
+                LOG.info("checkpoint on termination: {}", c.directory());
             }
         } finally {
-            terminationCheckpoint.countDown();
+            checkpointing.terminationDone();
         }
     }
 
     /**
-     * Trains one step on explicit rows (checked for width and finiteness first).
+     * Trains one step on explicit rows (checked for width first, for finiteness by the step).
      *
      * @param rows rows of width dIn, at most batchSize
      * @return the step's metrics
@@ -473,19 +469,13 @@ public final class SaeTrainer implements AutoCloseable {
                         + (rows[r] == null ? "null" : rows[r].length) + ", the SAE has dIn=" + config.dIn());
             }
         }
-        batch.clear();
+        FloatBuffer batch = sae.inputBuffer();
         for (float[] r : rows) {
             batch.put(r);
         }
-        batch.flip();
-        scale(rows.length);
-        double lr = config.learningRateAt(step);
-        StepMetrics m;
-        try {
-            m = sae.trainStep(batch, rows.length, lr);
-        } catch (InvalidBatchException e) {
-            throw new InvalidBatchException("step " + step + ": " + e.getMessage());
-        }
+        StepParameters p = policy.next(step);
+        StepMetrics m = sae.trainStep(rows.length, p);
+        policy.after(m, "step " + step);
         step++;
         tokensSeen += rows.length;
         return m;
@@ -502,26 +492,7 @@ public final class SaeTrainer implements AutoCloseable {
     public EvalMetrics evaluate(ActivationSource source, long maxTokens) {
         checkSource(source);
         ensureInitialized(source);
-        sae.resetFireCounts();
-        long tokens = 0;
-        double sse = 0;
-        double variance = 0;
-        double active = 0;
-        while (tokens < maxTokens) {
-            batch.clear();
-            int rows = source.read(batch, (int) Math.min(config.batchSize(), maxTokens - tokens));
-            if (rows == 0) {
-                break;
-            }
-            batch.flip();
-            scale(rows);
-            StepMetrics m = sae.evaluate(batch, rows);
-            tokens += rows;
-            sse += m.sse();
-            variance += m.totalVariance();
-            active += m.l0() * rows;
-        }
-        return EvalMetrics.of(tokens, sse, variance, active, sae.fireCounts());
+        return Evaluation.run(sae, policy, source, maxTokens);
     }
 
     /**
@@ -542,15 +513,28 @@ public final class SaeTrainer implements AutoCloseable {
         return sae;
     }
 
-    /** @return the current model, copied from the device */
+    /**
+     * The current model, copied from the device onto the heap (export, inference in Java). At d_in 4096 and
+     * d_sae 65536 that is 2 GiB of weights: give the JVM the heap for it, or save checkpoints instead.
+     *
+     * @return the model
+     */
     public SparseAutoencoder model() {
         DeviceSae s = deviceSae();
-        return new SparseAutoencoder(config, s.weights(), null, s.threshold(), inputScale);
+        ParameterTensors w = ParameterTensors.zeros(config.dIn(), config.dSae());
+        float[][] arrays = {w.wEnc(), w.bEnc(), w.wDec(), w.bDec()};
+        String[] names = {"encoder_rows", "b_enc", "decoder_rows", "b_dec"};
+        for (int i = 0; i < 4; i++) {
+            StateTensor t = s.stateTensor(names[i]);
+            t.read(0, FloatBuffer.wrap(arrays[i]));
+        }
+        return new SparseAutoencoder(config, w, null, policy.threshold(), policy.inputScale());
     }
 
-    /** Releases the device SAE (not the backend). */
+    /** Releases the device SAE (not the backend) and removes the SIGTERM hook. */
     @Override
     public void close() {
+        checkpointing.removeHook();
         if (sae != null) {
             sae.close();
             sae = null;

@@ -4,7 +4,6 @@ import io.jsae.core.Activation;
 import io.jsae.core.ParameterTensors;
 import io.jsae.core.SaeConfig;
 import io.jsae.core.TestBackends;
-import io.jsae.core.backend.DeviceSae;
 import io.jsae.core.data.SourcePosition;
 import io.jsae.core.data.SyntheticActivations;
 import org.junit.jupiter.api.Test;
@@ -82,11 +81,10 @@ class CheckpointStoreTest {
             assertTrue(trainer.model().weights().bitwiseEquals(saved));
             assertTrue(java.util.Arrays.equals(counters, trainer.deviceSae().tokensSinceFired()));
             assertEquals(List.of(Map.of("loss", 1.5, "explained_variance", 0.7)), trainer.history());
-            DeviceSae sae = trainer.deviceSae();
-            assertEquals(3, sae.adamStep());
+            assertEquals(3, trainer.policy().adamStep());
         }
         try (SaeTrainer other = new SaeTrainer(config(5), TestBackends.cpu())) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            CheckpointException e = assertThrows(CheckpointException.class,
                     () -> other.resume(store, new SyntheticActivations(16, 24, 2, 0.01, 64, 2)));
             assertTrue(e.getMessage().contains("seed 4") && e.getMessage().contains("seed 5"), e.getMessage());
         }

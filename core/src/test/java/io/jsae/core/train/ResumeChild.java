@@ -2,13 +2,13 @@ package io.jsae.core.train;
 
 import io.jsae.core.Activation;
 import io.jsae.core.SaeConfig;
+import io.jsae.core.backend.StateTensor;
 import io.jsae.core.backend.cpu.CpuBackend;
 import io.jsae.core.data.LoaderOptions;
 import io.jsae.core.data.NpyActivationSource;
 import io.jsae.core.io.DType;
 import io.jsae.core.io.SafetensorsWriter;
 
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -67,8 +67,8 @@ public final class ResumeChild {
                 trainer.recordRound(Map.of("loss", s.meanLoss()));
             }
             SafetensorsWriter w = new SafetensorsWriter();
-            for (Map.Entry<String, FloatBuffer> t : trainer.deviceSae().stateTensors().entrySet()) {
-                w.add(t.getKey(), DType.F32, new long[] {t.getValue().remaining()}, t.getValue());
+            for (StateTensor t : trainer.deviceSae().stateTensors()) {
+                w.add(t.name(), DType.F32, t.shape(), t.size(), t::read);
             }
             w.metadata("history", trainer.history().toString());
             w.write(out);

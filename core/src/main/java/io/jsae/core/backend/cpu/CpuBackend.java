@@ -1,46 +1,53 @@
 package io.jsae.core.backend.cpu;
 
-import io.jsae.core.ParameterTensors;
+import io.jsae.core.Precision;
 import io.jsae.core.SaeConfig;
 import io.jsae.core.backend.Backend;
+import io.jsae.core.backend.BackendUnavailableException;
 import io.jsae.core.backend.DeviceSae;
-import org.bytedeco.pytorch.global.torch;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * The CPU backend: libtorch (bytedeco pytorch) tensors and GEMM plus the project's fused sparse kernels.
  * Threads: the system property {@code jsae.threads}, else the available processors. The backend owns its
  * threads: it sets libtorch's intra-op pool to one thread (process-wide) and splits the encoder GEMM by rows
  * across its own threads. Same seed and same thread count give bitwise identical weights.
+ *
+ * <p>It owns the device SAEs it makes: {@link #close()} closes those still open, then stops its threads.
  */
 public final class CpuBackend implements Backend {
     private final int threads;
-    private final String unavailableReason;
-    private RangeExecutor exec;
+    private final RangeExecutor exec;
+    private final Set<CpuSae> live = new LinkedHashSet<>();
+    private boolean closed;
 
-    /** Creates the backend with the default thread count. */
+    /**
+     * Opens the backend with {@code jsae.threads} threads, else one per available processor.
+     *
+     * @throws BackendUnavailableException if the native kernels or libtorch cannot load here
+     */
     public CpuBackend() {
         this(Integer.getInteger("jsae.threads", Runtime.getRuntime().availableProcessors()));
     }
 
-    /** @param threads worker threads for the kernels and libtorch */
+    /**
+     * @param threads worker threads for the kernels and libtorch
+     * @throws BackendUnavailableException if the native kernels or libtorch cannot load here
+     */
     public CpuBackend(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, was " + threads);
         }
-        this.threads = threads;
-        String reason = CpuKernels.load();
-        if (reason == null) {
-            try {
-                // libtorch runs single-threaded inside each kernel thread: its OpenMP workers would otherwise
-                // spin after every GEMM and steal the cores the sparse kernels need (9 ms instead of 1.3 ms
-                // per small step on 2 cores).
-                torch.set_num_threads(1);
-            } catch (Throwable t) {
-                reason = "libtorch (bytedeco pytorch) could not be loaded: " + t
-                        + "; add org.bytedeco:pytorch with the classifier of this platform";
-            }
+        BackendUnavailableException why = CpuBackendProvider.loadNatives();
+        if (why != null) {
+            throw why;
         }
-        this.unavailableReason = reason;
+        this.threads = threads;
+        this.exec = new RangeExecutor(threads);
     }
 
     /** @return the thread count */
@@ -50,39 +57,61 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String name() {
-        return "cpu";
+        return CpuBackendProvider.NAME;
     }
 
     @Override
-    public boolean isAvailable() {
-        return unavailableReason == null;
+    public int deviceIndex() {
+        return 0;
     }
 
     @Override
-    public String unavailableReason() {
-        return unavailableReason;
+    public String description() {
+        return "libtorch GEMM and native sparse kernels, " + threads + " threads";
     }
 
     @Override
-    public synchronized DeviceSae load(SaeConfig config, ParameterTensors weights) {
-        if (!isAvailable()) {
-            throw new IllegalStateException("CPU backend unavailable: " + unavailableReason);
-        }
-        if (weights.dIn() != config.dIn() || weights.dSae() != config.dSae()) {
-            throw new IllegalArgumentException("weights have dIn=" + weights.dIn() + ", dSae=" + weights.dSae()
-                    + " but the config says dIn=" + config.dIn() + ", dSae=" + config.dSae());
-        }
-        if (exec == null) {
-            exec = new RangeExecutor(threads);
-        }
-        return new CpuSae(config, weights, exec);
+    public Set<Precision> precisions() {
+        return Set.of(Precision.FP32);
     }
 
     @Override
-    public synchronized void close() {
-        if (exec != null) {
-            exec.close();
-            exec = null;
+    public synchronized DeviceSae create(SaeConfig config) {
+        if (closed) {
+            throw new IllegalStateException("this CPU backend was closed");
         }
+        if (config.precision() != Precision.FP32) {
+            throw new IllegalArgumentException("the cpu backend multiplies in FP32 only; precision "
+                    + config.precision() + " needs a GPU backend (set precision FP32 for the CPU)");
+        }
+        CpuSae[] made = new CpuSae[1];
+        made[0] = new CpuSae(config, exec, () -> forget(made[0]));
+        live.add(made[0]);
+        return made[0];
+    }
+
+    private synchronized void forget(CpuSae sae) {
+        live.remove(sae);
+    }
+
+    /** @return device SAEs made by this backend and not yet closed */
+    synchronized int openSaes() {
+        return live.size();
+    }
+
+    @Override
+    public void close() {
+        List<CpuSae> toClose;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            toClose = new ArrayList<>(live);
+        }
+        for (CpuSae s : toClose) {
+            s.close();
+        }
+        exec.close();
     }
 }

@@ -19,6 +19,7 @@ import org.bytedeco.javacpp.annotation.Platform;
 @Platform(include = "jsae_cpu.h", compiler = "cpp11")
 final class CpuKernels {
     private static volatile String loadError;
+    private static volatile Throwable loadCause;
     private static volatile boolean loaded;
 
     private CpuKernels() {
@@ -37,13 +38,20 @@ final class CpuKernels {
             loaded = true;
             return null;
         } catch (Throwable t) {
+            loadCause = t;
             loadError = "the CPU kernels library (jniCpuKernels) could not be loaded: " + t
                     + "; rebuild jsae-core with a C++ compiler on the path for this platform";
             return loadError;
         }
     }
 
-    static native long jsae_center(FloatPointer x, FloatPointer bDec, FloatPointer xc, long dIn, long b0, long b1);
+    /** @return the failure of the last {@link #load()}, or null */
+    static Throwable loadCause() {
+        return loadCause;
+    }
+
+    static native long jsae_center(FloatPointer x, float scale, FloatPointer bDec, FloatPointer xc, long dIn, long b0,
+                                   long b1);
 
     static native double jsae_column_variance(FloatPointer x, long rows, long dIn, long d0, long d1);
 

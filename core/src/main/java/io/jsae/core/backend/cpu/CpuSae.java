@@ -1,13 +1,14 @@
 package io.jsae.core.backend.cpu;
 
 import io.jsae.core.Activation;
-import io.jsae.core.ParameterTensors;
 import io.jsae.core.SaeConfig;
+import io.jsae.core.backend.ConformanceProbe;
 import io.jsae.core.backend.DeviceSae;
+import io.jsae.core.backend.EvalParameters;
 import io.jsae.core.backend.InvalidBatchException;
+import io.jsae.core.backend.StateTensor;
 import io.jsae.core.backend.StepMetrics;
-import io.jsae.core.backend.TrainingState;
-import io.jsae.core.reference.ReferenceSae;
+import io.jsae.core.backend.StepParameters;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
@@ -15,15 +16,15 @@ import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 import static io.jsae.core.backend.cpu.CpuKernels.*;
 
@@ -32,10 +33,13 @@ import static io.jsae.core.backend.cpu.CpuKernels.*;
  * libtorch's; everything sparse (selection, decode, backward scatter, fused Adam) runs in the native kernels
  * of {@code jsae_cpu.h}, in O(B·k·dIn), never materializing a dense {@code [B, dSae]} code.
  *
- * <p>One step: center the batch (and reject NaN/Inf) → {@code pre = xc·W_encᵀ + b_enc} (GEMM, split by rows)
- * → select (CSR codes) → decode and error → AuxK decode on dead latents → one backward pass per latent that
- * reads its decoder and encoder rows once and writes its gradient rows once → b_dec gradient → fused Adam
- * with decoder projection and renormalization → dead-latent counters.
+ * <p>One step: scale and center the batch (and find a non-finite row) → {@code pre = xc·W_encᵀ + b_enc} (GEMM,
+ * split by rows) → select (CSR codes) → decode and error → AuxK decode on dead latents → one backward pass per
+ * latent that reads its decoder and encoder rows once and writes its gradient rows once → b_dec gradient →
+ * fused Adam with decoder projection and renormalization → dead-latent counters.
+ *
+ * <p>Native memory is owned by this object alone: allocations never attach to a caller's open
+ * {@link PointerScope} (see {@link #allocate}), and {@link #close()} frees them.
  */
 final class CpuSae implements DeviceSae {
     private static final float SIGN_PLUS = 1f;
@@ -43,6 +47,7 @@ final class CpuSae implements DeviceSae {
 
     private final SaeConfig config;
     private final RangeExecutor exec;
+    private final Runnable onClose;
     private final int dIn;
     private final int dSae;
     private final int maxRows;
@@ -50,11 +55,14 @@ final class CpuSae implements DeviceSae {
 
     // Parameters, gradients, Adam moments: libtorch tensors, with cached data pointers.
     private final TensorSet params, grads, adamM, adamV;
+    private final List<StateTensor> stateTensors = new ArrayList<>();
     private final Tensor wEncT, bEncT;
     private final FloatPointer wEnc, bEnc, wDec, bDec;
     private final FloatPointer gWEnc, gBEnc, gWDec, gBDec;
     private final Tensor xcT, preT;
     private final FloatPointer xc, pre;
+    private final FloatPointer input;
+    private final FloatBuffer inputBuffer;
 
     // Per-batch scratch.
     private final Codes main;
@@ -66,26 +74,28 @@ final class CpuSae implements DeviceSae {
     private final LongPointer tokensSinceFired, fires;
     private final BytePointer dead;
 
-    private long adamStep;
+    /** deadTokens the dead mask was computed with; -1 after the counters were replaced. */
+    private long deadMaskTokens = -1;
     private long deadCount;
-    private double threshold = Double.NaN;
-    private int lastRows;
-    private boolean gradientsPending;
-    private boolean closed;
+    private volatile boolean closed;
 
-    CpuSae(SaeConfig config, ParameterTensors weights, RangeExecutor exec) {
+    CpuSae(SaeConfig config, RangeExecutor exec, Runnable onClose) {
         this.config = config;
         this.exec = exec;
+        this.onClose = onClose;
         this.dIn = config.dIn();
         this.dSae = config.dSae();
         this.maxRows = config.batchSize();
         if (config.activation() instanceof Activation.JumpRelu) {
             throw new IllegalArgumentException("activation jumprelu cannot be trained; load it with SparseAutoencoder");
         }
-        params = new TensorSet();
-        grads = new TensorSet();
-        adamM = new TensorSet();
-        adamV = new TensorSet();
+        params = new TensorSet("");
+        grads = new TensorSet("grad.");
+        adamM = new TensorSet("adam_m.");
+        adamV = new TensorSet("adam_v.");
+        for (TensorSet set : new TensorSet[] {params, adamM, adamV}) {
+            stateTensors.addAll(set.views);
+        }
         wEncT = params.tensors[0];
         bEncT = params.tensors[1];
         wEnc = params.data[0];
@@ -100,48 +110,73 @@ final class CpuSae implements DeviceSae {
         preT = tensor(maxRows, dSae);
         xc = xcT.data_ptr_float();
         pre = preT.data_ptr_float();
+        input = allocate(() -> new FloatPointer((long) maxRows * dIn));
+        input.fill(0);
+        inputBuffer = input.asBuffer();
 
         int k = config.activation().k();
         long mainCap = config.activation() instanceof Activation.Relu ? Math.min((long) maxRows * dSae, Integer.MAX_VALUE)
                 : (long) maxRows * k;
         main = new Codes(mainCap);
         aux = new Codes(config.usesAuxK() ? (long) maxRows * config.kAux() : 1);
-        err = own(new FloatPointer((long) maxRows * dIn));
-        auxErr = own(new FloatPointer(config.usesAuxK() ? (long) maxRows * dIn : 1));
-        bdecParts = own(new FloatPointer((long) exec.threads() * dIn));
-        minPos = own(new FloatPointer(maxRows));
-        decNorm = own(new FloatPointer(dSae));
-        sse = own(new DoublePointer(maxRows));
-        fired = own(new IntPointer(maxRows));
-        gt = own(new IntPointer(maxRows));
-        eq = own(new IntPointer(maxRows));
-        ties = own(new IntPointer(maxRows));
-        hist = own(new LongPointer(65536L * exec.threads()));
-        tokensSinceFired = own(new LongPointer(dSae));
-        fires = own(new LongPointer(dSae));
-        dead = own(new BytePointer(dSae));
+        err = allocate(() -> new FloatPointer((long) maxRows * dIn));
+        auxErr = allocate(() -> new FloatPointer(config.usesAuxK() ? (long) maxRows * dIn : 1));
+        bdecParts = allocate(() -> new FloatPointer((long) exec.threads() * dIn));
+        minPos = allocate(() -> new FloatPointer(maxRows));
+        decNorm = allocate(() -> new FloatPointer(dSae));
+        sse = allocate(() -> new DoublePointer(maxRows));
+        fired = allocate(() -> new IntPointer(maxRows));
+        gt = allocate(() -> new IntPointer(maxRows));
+        eq = allocate(() -> new IntPointer(maxRows));
+        ties = allocate(() -> new IntPointer(maxRows));
+        hist = allocate(() -> new LongPointer(65536L * exec.threads()));
+        tokensSinceFired = allocate(() -> new LongPointer(dSae));
+        fires = allocate(() -> new LongPointer(dSae));
+        dead = allocate(() -> new BytePointer(dSae));
+        tokensSinceFired.fill(0);
+        fires.fill(0);
+        dead.fill(0);
         if (k > 0 && config.activation() instanceof Activation.TopK) {
             for (int b = 0; b <= maxRows; b++) {
                 main.rowStart.put(b, b * k);
             }
         }
-        setState(TrainingState.fresh(weights));
-        resetFireCounts();
+    }
+
+    /**
+     * Allocates native memory owned by this SAE alone. JavaCPP attaches every new pointer to the innermost open
+     * {@link PointerScope} of the thread, which may be a caller's: it would free our weights when the caller's
+     * scope closes. So the allocation runs in a scope of our own, from which the pointer is detached (with a
+     * reference kept), and every temporary of the allocation dies with that scope.
+     */
+    private <P extends Pointer> P allocate(Supplier<P> make) {
+        P p;
+        try (PointerScope scope = new PointerScope()) {
+            p = make.get();
+            p.retainReference();
+            scope.detach(p);
+        }
+        owned.add(p);
+        return p;
+    }
+
+    private Tensor tensor(long... shape) {
+        return allocate(() -> torch.zeros(shape));
     }
 
     /** CSR codes of one batch and their per-latent grouping. */
     private final class Codes {
-        final IntPointer rowStart = own(new IntPointer(maxRows + 1L));
+        final IntPointer rowStart = allocate(() -> new IntPointer(maxRows + 1L));
         IntPointer idx, entryRow, latEntry;
         FloatPointer keptPre, val;
-        final IntPointer latStart = own(new IntPointer(dSae + 1L));
+        final IntPointer latStart = allocate(() -> new IntPointer(dSae + 1L));
         long capacity;
 
         Codes(long capacity) {
-            allocate(capacity);
+            reserve(capacity);
         }
 
-        void allocate(long cap) {
+        void reserve(long cap) {
             for (Pointer old : new Pointer[] {idx, entryRow, latEntry, keptPre, val}) {
                 if (old != null) {
                     owned.remove(old);
@@ -149,16 +184,16 @@ final class CpuSae implements DeviceSae {
                 }
             }
             capacity = Math.max(1, cap);
-            idx = own(new IntPointer(capacity));
-            entryRow = own(new IntPointer(capacity));
-            latEntry = own(new IntPointer(capacity));
-            keptPre = own(new FloatPointer(capacity));
-            val = own(new FloatPointer(capacity));
+            idx = allocate(() -> new IntPointer(capacity));
+            entryRow = allocate(() -> new IntPointer(capacity));
+            latEntry = allocate(() -> new IntPointer(capacity));
+            keptPre = allocate(() -> new FloatPointer(capacity));
+            val = allocate(() -> new FloatPointer(capacity));
         }
 
         void ensure(long entries) {
             if (entries > capacity) {
-                allocate(Math.max(entries, capacity * 3 / 2));
+                reserve(Math.max(entries, capacity * 3 / 2));
             }
         }
 
@@ -173,63 +208,83 @@ final class CpuSae implements DeviceSae {
 
     /**
      * The four parameter-shaped tensors of one kind (weights, gradients or an Adam moment), in the order
-     * encoder rows [dSae, dIn], b_enc [dSae], decoder rows [dSae, dIn], b_dec [dIn], with their data pointers.
+     * encoder rows [dSae, dIn], b_enc [dSae], decoder rows [dSae, dIn], b_dec [dIn], with their data pointers
+     * and their views as state tensors.
      */
     private final class TensorSet {
         final Tensor[] tensors = new Tensor[4];
         final FloatPointer[] data = new FloatPointer[4];
-        final long[] sizes = {(long) dSae * dIn, dSae, (long) dSae * dIn, dIn};
+        final List<StateTensor> views = new ArrayList<>(4);
 
-        TensorSet() {
+        TensorSet(String prefix) {
             long[][] shapes = {{dSae, dIn}, {dSae}, {dSae, dIn}, {dIn}};
+            String[] names = {"encoder_rows", "b_enc", "decoder_rows", "b_dec"};
             for (int i = 0; i < 4; i++) {
                 tensors[i] = tensor(shapes[i]);
                 data[i] = tensors[i].data_ptr_float();
+                views.add(new LiveTensor(prefix + names[i], shapes[i], data[i]));
             }
         }
 
-        ParameterTensors read() {
-            ParameterTensors t = ParameterTensors.zeros(dIn, dSae);
-            float[][] arrays = {t.wEnc(), t.bEnc(), t.wDec(), t.bDec()};
-            for (int i = 0; i < 4; i++) {
-                data[i].get(arrays[i]);
-            }
-            return t;
-        }
-
-        void write(String name, ParameterTensors t) {
-            if (t.dIn() != dIn || t.dSae() != dSae) {
-                throw new IllegalArgumentException(name + " has shape dIn=" + t.dIn() + ", dSae=" + t.dSae()
-                        + "; the model has dIn=" + dIn + ", dSae=" + dSae);
-            }
-            float[][] arrays = {t.wEnc(), t.bEnc(), t.wDec(), t.bDec()};
-            for (int i = 0; i < 4; i++) {
-                data[i].put(arrays[i]);
-            }
-        }
-
-        void zero() {
+        void fill(float value) {
             try (PointerScope scope = new PointerScope()) {
                 for (Tensor t : tensors) {
-                    t.zero_();
+                    t.fill_(new Scalar(value));
                 }
             }
         }
+    }
 
-        FloatBuffer view(int i) {
-            return new FloatPointer(data[i]).capacity(sizes[i]).asBuffer();
+    /** A state tensor read and written in place: chunks are copied straight from and into the live memory. */
+    private final class LiveTensor implements StateTensor {
+        private final String name;
+        private final long[] shape;
+        private final FloatPointer data;
+        private final long size;
+
+        LiveTensor(String name, long[] shape, FloatPointer data) {
+            this.name = name;
+            this.shape = shape.clone();
+            this.data = data;
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            this.size = n;
         }
-    }
 
-    private Tensor tensor(long... shape) {
-        Tensor t = torch.zeros(shape);
-        owned.add(t);
-        return t;
-    }
+        @Override
+        public String name() {
+            return name;
+        }
 
-    private <P extends Pointer> P own(P p) {
-        owned.add(p);
-        return p;
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
+
+        @Override
+        public long size() {
+            return size;
+        }
+
+        @Override
+        public void read(long offset, FloatBuffer dst) {
+            checkOpen();
+            StateTensor.checkRange(this, offset, dst.remaining());
+            dst.put(chunk(offset, dst.remaining()));
+        }
+
+        @Override
+        public void write(long offset, FloatBuffer src) {
+            checkOpen();
+            StateTensor.checkRange(this, offset, src.remaining());
+            chunk(offset, src.remaining()).put(src);
+        }
+
+        private FloatBuffer chunk(long offset, int count) {
+            return data.getPointer(FloatPointer.class, offset).capacity(count).asBuffer();
+        }
     }
 
     @Override
@@ -242,36 +297,35 @@ final class CpuSae implements DeviceSae {
         return maxRows;
     }
 
-    private FloatPointer input(FloatBuffer x, int rows) {
+    @Override
+    public FloatBuffer inputBuffer() {
         checkOpen();
-        if (rows < 1 || rows > maxRows) {
-            throw new InvalidBatchException("batch of " + rows + " rows; this SAE takes 1.." + maxRows
-                    + " rows per call (the configured batchSize)");
-        }
-        if (x == null || !x.isDirect()) {
-            throw new InvalidBatchException("batch buffer must be a direct FloatBuffer");
-        }
-        long need = (long) rows * dIn;
-        if (x.remaining() < need) {
-            throw new InvalidBatchException("batch buffer holds " + x.remaining() + " floats from its position, "
-                    + rows + " rows of width dIn=" + dIn + " need " + need);
-        }
-        return new FloatPointer(x);
+        return inputBuffer.clear();
     }
 
-    /** Centers, rejects non-finite rows, runs the encoder GEMM and selects the codes of the batch. */
-    private void encodeBatch(FloatPointer x, int rows, boolean useThreshold) {
+    private void checkRows(int rows) {
+        checkOpen();
+        if (rows < 1 || rows > maxRows) {
+            throw new IllegalArgumentException("batch of " + rows + " rows; this SAE takes 1.." + maxRows
+                    + " rows per call (the configured batchSize)");
+        }
+    }
+
+    /**
+     * Scales and centers the batch, runs the encoder GEMM and selects the codes.
+     *
+     * @return the first non-finite row, or -1
+     */
+    private long encodeBatch(int rows, float scale, double threshold) {
         AtomicLong bad = new AtomicLong(Long.MAX_VALUE);
         exec.forRange(rows, (lo, hi) -> {
-            long r = jsae_center(x, bDec, xc, dIn, lo, hi);
+            long r = jsae_center(input, scale, bDec, xc, dIn, lo, hi);
             if (r >= 0) {
                 bad.accumulateAndGet(r, Math::min);
             }
         });
-        long firstBad = bad.get();
-        if (firstBad != Long.MAX_VALUE) {
-            throw new InvalidBatchException("row " + firstBad + " of the batch holds NaN or Inf; the batch was rejected "
-                    + "and the model left unchanged (check the activation source, or let it skip non-finite rows)");
+        if (bad.get() != Long.MAX_VALUE) {
+            return bad.get();
         }
         // The GEMM is split by rows across the kernel threads, each calling single-threaded libtorch: one
         // thread pool for the whole step, none spinning while another works.
@@ -284,7 +338,7 @@ final class CpuSae implements DeviceSae {
         if (act instanceof Activation.TopK topK) {
             exec.forRange(rows, (lo, hi) -> jsae_topk_rows(pre, dSae, topK.k(), null, main.idx, lo, hi));
         } else if (act instanceof Activation.BatchTopK batchTopK) {
-            if (useThreshold && !Double.isNaN(threshold)) {
+            if (!Double.isNaN(threshold)) {
                 selectAbove(rows, key((float) threshold));
             } else {
                 long keep = Math.min((long) batchTopK.k() * rows, (long) rows * dSae);
@@ -293,6 +347,7 @@ final class CpuSae implements DeviceSae {
         } else {
             selectAbove(rows, key(0f));
         }
+        return -1;
     }
 
     /** Keeps the {@code keep} largest pre-activations of the batch (ties by flat index). */
@@ -420,16 +475,47 @@ final class CpuSae implements DeviceSae {
     }
 
     @Override
-    public StepMetrics computeGradients(FloatBuffer xBuffer, int rows) {
-        FloatPointer x = input(xBuffer, rows);
-        encodeBatch(x, rows, false);
+    public StepMetrics trainStep(int rows, StepParameters p) {
+        StepMetrics m = forwardBackward(rows, p);
+        if (m.rejected()) {
+            return m;
+        }
+        adam(p);
+        updateCounters(rows, p.deadTokens());
+        return new StepMetrics(m.rows(), m.loss(), m.mse(), m.auxLoss(), m.l1Loss(), m.l0(), m.sse(),
+                m.totalVariance(), deadCount, m.minPositiveKept(), -1);
+    }
+
+    /** Rebuilds the dead mask from the counters when they were replaced or deadTokens changed. */
+    private void refreshDeadMask(long deadTokens) {
+        if (deadMaskTokens == deadTokens) {
+            return;
+        }
+        long d = 0;
+        for (int j = 0; j < dSae; j++) {
+            boolean isDead = tokensSinceFired.get(j) >= deadTokens;
+            dead.put(j, (byte) (isDead ? 1 : 0));
+            d += isDead ? 1 : 0;
+        }
+        deadCount = d;
+        deadMaskTokens = deadTokens;
+    }
+
+    /** Forward, loss and gradients; nothing of the model changes. */
+    private StepMetrics forwardBackward(int rows, StepParameters p) {
+        checkRows(rows);
+        refreshDeadMask(p.deadTokens());
+        long bad = encodeBatch(rows, (float) p.inputScale(), Double.NaN);
+        if (bad >= 0) {
+            return StepMetrics.rejected(rows, bad);
+        }
         double[] firedCount = new double[1];
         double[] minKept = new double[1];
-        double sseTotal = decodeMain(x, rows, firedCount, minKept);
+        double sseTotal = decodeMain(input, rows, firedCount, minKept);
         double mse = sseTotal / rows;
         float coef = (float) (2.0 / rows);
 
-        double l1Coef = config.activation() instanceof Activation.Relu relu ? relu.l1Coefficient() : 0;
+        double l1Coef = p.l1Coefficient();
         float l1 = (float) (l1Coef / rows);
         double l1Loss = 0;
         if (l1Coef != 0) {
@@ -443,8 +529,12 @@ final class CpuSae implements DeviceSae {
 
         double auxLoss = 0;
         float auxCoef = 0;
-        if (config.usesAuxK() && deadCount > 0 && mse > 0) {
-            int kAux = (int) Math.min(config.kAux(), deadCount);
+        int kAux = p.auxLatents();
+        if (kAux > 0 && mse > 0) {
+            if (kAux > deadCount) {
+                throw new IllegalArgumentException("auxLatents " + kAux + " exceeds the " + deadCount
+                        + " dead latents this SAE counts at deadTokens " + p.deadTokens());
+            }
             for (int b = 0; b <= rows; b++) {
                 aux.rowStart.put(b, b * kAux);
             }
@@ -456,8 +546,7 @@ final class CpuSae implements DeviceSae {
             for (int b = 0; b < rows; b++) {
                 auxSse += sse.get(b);
             }
-            double scale = Math.min(deadCount / (double) config.kAux(), 1.0);
-            double auxWeight = config.auxCoefficient() * scale / mse;
+            double auxWeight = p.auxScale() / mse;
             auxLoss = auxWeight * auxSse / rows;
             auxCoef = (float) (auxWeight * 2.0 / rows);
             aux.groupByLatent(rows);
@@ -465,15 +554,11 @@ final class CpuSae implements DeviceSae {
         main.groupByLatent(rows);
         backward(rows, coef, l1, auxCoef);
 
-        lastRows = rows;
-        lastMinKept = minKept[0];
-        gradientsPending = true;
-        double variance = variance(x, rows);
+        double variance = variance(input, rows);
+        double minPositive = minKept[0] >= Float.MAX_VALUE ? Double.POSITIVE_INFINITY : minKept[0];
         return new StepMetrics(rows, mse + auxLoss + l1Loss, mse, auxLoss, l1Loss, firedCount[0] / rows, sseTotal,
-                variance, deadCount);
+                variance, deadCount, minPositive, -1);
     }
-
-    private double lastMinKept;
 
     /**
      * Gradients of the step: per part of the latents, the main codes' backward (overwriting the gradient
@@ -500,57 +585,54 @@ final class CpuSae implements DeviceSae {
         exec.forRange(dIn, (lo, hi) -> jsae_bdec_grad(err, coef, rows, bdecParts, parts, dIn, gBDec, lo, hi));
     }
 
-    @Override
-    public void applyOptimizerStep(double learningRate) {
-        checkOpen();
-        if (!gradientsPending) {
-            throw new IllegalStateException("applyOptimizerStep needs a computeGradients call before it");
-        }
-        if (!(learningRate >= 0) || !Double.isFinite(learningRate)) {
-            throw new IllegalArgumentException("learningRate must be finite and >= 0, was " + learningRate);
-        }
-        adamStep++;
-        float b1 = (float) config.adamBeta1();
-        float b2 = (float) config.adamBeta2();
-        float c1 = (float) (1 - config.adamBeta1());
-        float c2 = (float) (1 - config.adamBeta2());
-        float stepSize = (float) (learningRate / (1 - Math.pow(config.adamBeta1(), adamStep)));
-        float bc2Sqrt = (float) Math.sqrt(1 - Math.pow(config.adamBeta2(), adamStep));
-        float eps = (float) config.adamEps();
+    /** Decoder-gradient projection, Adam with the policy's scalars, decoder renormalization. */
+    private void adam(StepParameters p) {
+        float b1 = (float) p.beta1();
+        float b2 = (float) p.beta2();
+        float c1 = (float) (1 - p.beta1());
+        float c2 = (float) (1 - p.beta2());
+        float stepSize = (float) p.adamStepSize();
+        float bc2Sqrt = (float) p.adamBias2Sqrt();
+        float eps = (float) p.eps();
         long sd = (long) dSae * dIn;
-        exec.forRange(sd, (lo, hi) -> jsae_adam(wEnc, gWEnc, adamM.data[0], adamV.data[0], b1, c1, b2, c2, stepSize, bc2Sqrt, eps, lo, hi));
+        exec.forRange(sd, (lo, hi) -> jsae_adam(wEnc, gWEnc, adamM.data[0], adamV.data[0], b1, c1, b2, c2, stepSize,
+                bc2Sqrt, eps, lo, hi));
         jsae_adam(bEnc, gBEnc, adamM.data[1], adamV.data[1], b1, c1, b2, c2, stepSize, bc2Sqrt, eps, 0, dSae);
         jsae_adam(bDec, gBDec, adamM.data[3], adamV.data[3], b1, c1, b2, c2, stepSize, bc2Sqrt, eps, 0, dIn);
-        exec.forRange(dSae, (lo, hi) -> jsae_adam_decoder_rows(wDec, gWDec, adamM.data[2], adamV.data[2], dIn, b1, c1, b2, c2,
-                stepSize, bc2Sqrt, eps, lo, hi));
-        gradientsPending = false;
+        exec.forRange(dSae, (lo, hi) -> jsae_adam_decoder_rows(wDec, gWDec, adamM.data[2], adamV.data[2], dIn, b1, c1,
+                b2, c2, stepSize, bc2Sqrt, eps, lo, hi));
+    }
 
-        int rows = lastRows;
+    /** Counters grow by the batch's rows and reset where a latent fired; the dead mask follows. */
+    private void updateCounters(int rows, long deadTokens) {
         AtomicLong deadTotal = new AtomicLong();
         exec.forRange(dSae, (lo, hi) -> deadTotal.addAndGet(jsae_update_counters(main.latStart, main.latEntry,
-                main.val, tokensSinceFired, rows, config.deadTokens(), dead, lo, hi)));
+                main.val, tokensSinceFired, rows, deadTokens, dead, lo, hi)));
         deadCount = deadTotal.get();
-        if (config.activation() instanceof Activation.BatchTopK && lastMinKept < Float.MAX_VALUE) {
-            threshold = Double.isNaN(threshold) ? lastMinKept
-                    : threshold + ReferenceSae.THRESHOLD_EMA_RATE * (lastMinKept - threshold);
-        }
+        deadMaskTokens = deadTokens;
     }
 
     @Override
-    public StepMetrics evaluate(FloatBuffer xBuffer, int rows) {
-        FloatPointer x = input(xBuffer, rows);
-        encodeBatch(x, rows, true);
+    public StepMetrics evaluate(int rows, EvalParameters p) {
+        checkRows(rows);
+        long bad = encodeBatch(rows, (float) p.inputScale(), p.threshold());
+        if (bad >= 0) {
+            return StepMetrics.rejected(rows, bad);
+        }
         double[] firedCount = new double[1];
         double[] minKept = new double[1];
-        double sseTotal = decodeMain(x, rows, firedCount, minKept);
+        double sseTotal = decodeMain(input, rows, firedCount, minKept);
         main.groupByLatent(rows);
         exec.forRange(dSae, (lo, hi) -> jsae_count_fires(main.latStart, main.latEntry, main.val, fires, lo, hi));
         double mse = sseTotal / rows;
-        return new StepMetrics(rows, mse, mse, 0, 0, firedCount[0] / rows, sseTotal, variance(x, rows), 0);
+        double minPositive = minKept[0] >= Float.MAX_VALUE ? Double.POSITIVE_INFINITY : minKept[0];
+        return new StepMetrics(rows, mse, mse, 0, 0, firedCount[0] / rows, sseTotal, variance(input, rows), 0,
+                minPositive, -1);
     }
 
     @Override
     public long[] fireCounts() {
+        checkOpen();
         long[] out = new long[dSae];
         fires.get(out);
         return out;
@@ -558,37 +640,14 @@ final class CpuSae implements DeviceSae {
 
     @Override
     public void resetFireCounts() {
-        for (int j = 0; j < dSae; j++) {
-            fires.put(j, 0);
-        }
-    }
-
-    @Override
-    public ParameterTensors weights() {
         checkOpen();
-        return params.read();
+        fires.fill(0);
     }
 
     @Override
-    public ParameterTensors gradients() {
+    public List<StateTensor> stateTensors() {
         checkOpen();
-        return grads.read();
-    }
-
-    @Override
-    public Map<String, FloatBuffer> stateTensors() {
-        checkOpen();
-        Map<String, FloatBuffer> out = new LinkedHashMap<>();
-        TensorSet[] sets = {params, adamM, adamV};
-        for (int i = 0; i < STATE_TENSORS.size(); i++) {
-            out.put(STATE_TENSORS.get(i), sets[i / 4].view(i % 4));
-        }
-        return out;
-    }
-
-    @Override
-    public long adamStep() {
-        return adamStep;
+        return List.copyOf(stateTensors);
     }
 
     @Override
@@ -600,74 +659,69 @@ final class CpuSae implements DeviceSae {
     }
 
     @Override
-    public double threshold() {
-        return threshold;
-    }
-
-    @Override
-    public void setCounters(long adamStep, long[] counters, double threshold) {
+    public void setTokensSinceFired(long[] counters) {
         checkOpen();
-        if (adamStep < 0) {
-            throw new IllegalArgumentException("adamStep must be >= 0, was " + adamStep);
-        }
         if (counters.length != dSae) {
             throw new IllegalArgumentException("tokensSinceFired has " + counters.length
                     + " counters, the model has dSae=" + dSae);
         }
-        this.adamStep = adamStep;
+        for (long c : counters) {
+            if (c < 0) {
+                throw new IllegalArgumentException("tokensSinceFired counters must be >= 0, found " + c);
+            }
+        }
         tokensSinceFired.put(counters);
-        long d = 0;
-        for (int j = 0; j < dSae; j++) {
-            boolean isDead = counters[j] >= config.deadTokens();
-            dead.put(j, (byte) (isDead ? 1 : 0));
-            d += isDead ? 1 : 0;
-        }
-        deadCount = d;
-        this.threshold = threshold;
-        gradientsPending = false;
+        deadMaskTokens = -1;
     }
 
     @Override
-    public TrainingState state() {
-        checkOpen();
-        return new TrainingState(params.read(), adamM.read(), adamV.read(), adamStep, tokensSinceFired(), threshold);
-    }
-
-    @Override
-    public void setState(TrainingState state) {
-        checkOpen();
-        params.write("weights", state.weights());
-        adamM.write("adamM", state.adamM());
-        adamV.write("adamV", state.adamV());
-        setCounters(state.adamStep(), state.tokensSinceFired(), state.threshold());
-        grads.zero();
-    }
-
-    /** Test hook: fills every scratch buffer and gradient with NaN so that an unwritten element shows. */
-    void poisonForTest() {
-        try (PointerScope scope = new PointerScope()) {
-            for (Tensor t : new Tensor[] {grads.tensors[0], grads.tensors[1], grads.tensors[2], grads.tensors[3], xcT, preT}) {
-                t.fill_(new org.bytedeco.pytorch.Scalar(Float.NaN));
+    public ConformanceProbe conformanceProbe() {
+        return new ConformanceProbe() {
+            @Override
+            public void poison() {
+                checkOpen();
+                grads.fill(Float.NaN);
+                try (PointerScope scope = new PointerScope()) {
+                    xcT.fill_(new Scalar(Float.NaN));
+                    preT.fill_(new Scalar(Float.NaN));
+                }
+                for (Codes c : new Codes[] {main, aux}) {
+                    for (FloatPointer p : new FloatPointer[] {c.keptPre, c.val}) {
+                        p.fill(0xFF);
+                    }
+                }
+                for (FloatPointer p : new FloatPointer[] {err, auxErr, bdecParts, minPos, decNorm}) {
+                    p.fill(0xFF);
+                }
+                sse.fill(0xFF);
             }
-        }
-        for (Codes c : new Codes[] {main, aux}) {
-            for (FloatPointer p : new FloatPointer[] {c.keptPre, c.val}) {
-                p.fill(0xFF);
+
+            @Override
+            public StepMetrics computeGradients(int rows, StepParameters params) {
+                return forwardBackward(rows, params);
             }
-        }
-        for (FloatPointer p : new FloatPointer[] {err, auxErr, bdecParts}) {
-            p.fill(0xFF);
-        }
+
+            @Override
+            public List<StateTensor> gradients() {
+                checkOpen();
+                return List.copyOf(grads.views);
+            }
+        };
     }
 
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("this CPU SAE was closed");
+            throw new IllegalStateException("this CPU SAE was closed (by its own close() or its backend's)");
         }
     }
 
     @Override
-    public void close() {
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public synchronized void close() {
         if (closed) {
             return;
         }
@@ -676,5 +730,6 @@ final class CpuSae implements DeviceSae {
             owned.get(i).close();
         }
         owned.clear();
+        onClose.run();
     }
 }

@@ -1,0 +1,48 @@
+package io.jsae.core.train;
+
+import io.jsae.core.backend.DeviceSae;
+import io.jsae.core.backend.EvalParameters;
+import io.jsae.core.backend.StepMetrics;
+import io.jsae.core.data.ActivationSource;
+import io.jsae.core.eval.EvalMetrics;
+
+import java.nio.FloatBuffer;
+
+/** A forward-only pass of a device SAE over a source: reconstruction, L0 and per-latent firing counts. */
+final class Evaluation {
+    private Evaluation() {
+    }
+
+    /**
+     * Evaluates on up to {@code maxTokens} tokens from the source's position (the source is left where the
+     * reading stopped). The SAE's fire counts are reset first.
+     *
+     * @param sae       the device SAE
+     * @param policy    input scale and batchtopk threshold
+     * @param source    evaluation activations
+     * @param maxTokens most tokens to read
+     * @return the metrics
+     */
+    static EvalMetrics run(DeviceSae sae, TrainingPolicy policy, ActivationSource source, long maxTokens) {
+        EvalParameters params = policy.evalParameters();
+        sae.resetFireCounts();
+        long tokens = 0;
+        double sse = 0;
+        double variance = 0;
+        double active = 0;
+        while (tokens < maxTokens) {
+            FloatBuffer batch = sae.inputBuffer();
+            int rows = source.read(batch, (int) Math.min(sae.maxRows(), maxTokens - tokens));
+            if (rows == 0) {
+                break;
+            }
+            StepMetrics m = sae.evaluate(rows, params);
+            TrainingPolicy.checkFinite(m, "evaluation batch ending at " + source.position());
+            tokens += rows;
+            sse += m.sse();
+            variance += m.totalVariance();
+            active += m.l0() * rows;
+        }
+        return EvalMetrics.of(tokens, sse, variance, active, sae.fireCounts());
+    }
+}
