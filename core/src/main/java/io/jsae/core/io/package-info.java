@@ -5,9 +5,8 @@
  *
  * <p>The readers are strict: every malformed input (wrong magic, bad JSON, an unsupported dtype, offsets
  * outside the file, overlapping or non-contiguous tensors, a truncated file) throws
- * {@link io.jsae.core.io.TensorFileException}, a subclass of
- * {@link io.jsae.core.data.ActivationDataException}, whose message names the file and the byte offset or
- * header field at fault. Sizes claimed by a header are checked against the file's length before anything
+ * {@link io.jsae.core.io.TensorFileException}, a {@link io.jsae.core.io.DataFormatException}, whose message
+ * names the file and the byte offset or header field at fault. Sizes claimed by a header are checked against the file's length before anything
  * is allocated, so a corrupted header cannot make a reader allocate a huge array.
  *
  * <p>Half-precision conversions ({@link io.jsae.core.io.HalfFloats}) are exact for decoding and round to
