@@ -12,10 +12,11 @@
  * <p>Half-precision conversions ({@link io.jsae.core.io.HalfFloats}) are exact for decoding and round to
  * nearest, ties to even, for encoding.
  *
- * <p>Model folders: {@link io.jsae.core.io.SaeLensFormat} writes and reads SAELens's layout ({@code cfg.json},
- * {@code sae_weights.safetensors}) and {@link io.jsae.core.io.SparsifyFormat} reads sparsify's
- * ({@code cfg.json}, {@code sae.safetensors}); {@link io.jsae.core.SparseAutoencoder#save} and
- * {@link io.jsae.core.SparseAutoencoder#load} use them. A folder that cannot be loaded throws
- * {@link io.jsae.core.io.ModelFormatException} naming the file and the field or tensor at fault.
+ * <p>Model folders: {@link io.jsae.core.io.SaeFolders#save} and {@link io.jsae.core.io.SaeFolders#load} save
+ * and load a {@link io.jsae.core.SparseAutoencoder}. They use {@link io.jsae.core.io.SaeLensFormat}, which
+ * writes and reads SAELens's layout ({@code cfg.json}, {@code sae_weights.safetensors}), and
+ * {@link io.jsae.core.io.SparsifyFormat}, which reads sparsify's ({@code cfg.json}, {@code sae.safetensors}).
+ * A folder that cannot be loaded throws {@link io.jsae.core.io.ModelFormatException} naming the file and the
+ * field or tensor at fault.
  */
 package io.jsae.core.io;
