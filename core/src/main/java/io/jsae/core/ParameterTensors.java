@@ -6,7 +6,7 @@ import java.util.Arrays;
  * The four parameter-shaped tensors of an SAE, as float32 arrays on the heap, in the layout the backends
  * use internally: {@code wEnc} is stored transposed, one row per latent ({@code [dSae, dIn]}, row j is the
  * encoder direction of latent j), so that the sparse encoder gradient is a scatter into rows. SAELens's
- * {@code W_enc [dIn, dSae]} is its transpose; {@link SparseAutoencoder#save} writes that layout.
+ * {@code W_enc [dIn, dSae]} is its transpose; {@code io.jsae.core.io.SaeFolders.save} writes that layout.
  *
  * <p>The same shape serves the weights, their gradients and both Adam moments. Instances are mutable
  * holders used to move state in and out of a backend (checkpoints, tests, export), never on the hot path.

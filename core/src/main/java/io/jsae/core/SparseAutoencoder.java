@@ -1,12 +1,5 @@
 package io.jsae.core;
 
-import io.jsae.core.io.ModelFormatException;
-import io.jsae.core.io.SaeLensFormat;
-import io.jsae.core.io.SparsifyFormat;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -18,8 +11,9 @@ import java.util.Objects;
  * <p>Inputs are raw activations. When the model was trained with input normalization, {@link #inputScale()}
  * is the factor s applied before the SAE ({@code x' = s·x}) and reconstructions are returned in the raw scale.
  *
- * <p>{@link #save} writes the SAELens folder layout with the scale folded into the weights; {@link #load}
- * reads it and sparsify's (see {@link SaeLensFormat} and {@link SparsifyFormat}).
+ * <p>Saving and loading are in {@code io.jsae.core.io.SaeFolders}: {@code SaeFolders.save(model, dir)} writes
+ * the SAELens folder layout with the scale folded into the weights, {@code SaeFolders.load(dir)} reads it and
+ * sparsify's. (They are not methods here so that this package depends on none of its sub-packages.)
  */
 public final class SparseAutoencoder {
     private final SaeConfig config;
@@ -119,54 +113,6 @@ public final class SparseAutoencoder {
      */
     public SparseAutoencoder withMetadata(SaeMetadata metadata) {
         return new SparseAutoencoder(config, weights, jumpThresholds, batchTopKThreshold, inputScale, metadata);
-    }
-
-    /**
-     * Saves the model as a SAELens folder ({@code cfg.json}, {@code sae_weights.safetensors}) with the input
-     * scale folded into the weights, atomically: {@code dir} appears complete or not at all. Details in
-     * {@link SaeLensFormat}.
-     *
-     * @param dir a folder that does not exist yet or is empty
-     * @throws java.nio.file.FileAlreadyExistsException when {@code dir} is a file or a non-empty folder
-     * @throws IllegalArgumentException                 when a weight is not finite (nothing is written)
-     * @throws IOException                              when writing fails ({@code dir} is then unchanged)
-     */
-    public void save(Path dir) throws IOException {
-        SaeLensFormat.write(this, dir);
-    }
-
-    /**
-     * Loads a saved SAE: a SAELens folder ({@code cfg.json} with {@code sae_weights.safetensors}, e.g. one
-     * written by {@link #save}) or a sparsify folder ({@code cfg.json} with {@code sae.safetensors}). The
-     * model takes raw inputs (input scale 1); its configuration has the folder's widths and activation and
-     * default training settings.
-     *
-     * @param dir the folder
-     * @return the model
-     * @throws ModelFormatException naming the file and the field or tensor at fault when the folder is not a
-     *                              complete, consistent model of a supported architecture
-     * @throws IOException          when reading fails
-     */
-    public static SparseAutoencoder load(Path dir) throws IOException {
-        boolean lens = Files.exists(dir.resolve(SaeLensFormat.WEIGHTS_FILE));
-        boolean sparsify = Files.exists(dir.resolve(SparsifyFormat.WEIGHTS_FILE));
-        if (lens && sparsify) {
-            throw new ModelFormatException(dir, null, "holds both " + SaeLensFormat.WEIGHTS_FILE + " (SAELens) and "
-                    + SparsifyFormat.WEIGHTS_FILE + " (sparsify), so which model to load is ambiguous; move one of"
-                    + " them into its own folder with its cfg.json");
-        }
-        if (sparsify) {
-            return SparsifyFormat.read(dir);
-        }
-        if (!lens && !Files.isDirectory(dir)) {
-            throw new ModelFormatException(dir, null, "is not a folder; pass the folder that holds cfg.json and the"
-                    + " weights file");
-        }
-        if (!lens && Files.isRegularFile(dir.resolve(SaeLensFormat.CONFIG_FILE))) {
-            throw new ModelFormatException(dir.resolve(SaeLensFormat.WEIGHTS_FILE), null, "missing, and so is "
-                    + SparsifyFormat.WEIGHTS_FILE + "; a saved SAE folder holds cfg.json and one of these weights files");
-        }
-        return SaeLensFormat.read(dir); // names the missing cfg.json or weights file
     }
 
     /**

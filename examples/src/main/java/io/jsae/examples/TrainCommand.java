@@ -13,6 +13,7 @@ import io.jsae.core.data.SourcePosition;
 import io.jsae.core.data.SyntheticActivations;
 import io.jsae.core.eval.EvalMetrics;
 import io.jsae.core.eval.FeatureRecovery;
+import io.jsae.core.io.SaeFolders;
 import io.jsae.core.train.CheckpointStore;
 import io.jsae.core.train.EpochSummary;
 import io.jsae.core.train.ProgressLogger;
@@ -192,7 +193,7 @@ public final class TrainCommand implements Callable<Integer> {
                 out.println("held-out: " + eval);
             }
             if (exportDir != null) {
-                trainer.model().withMetadata(SaeMetadata.of(modelName, hookName)).save(exportDir);
+                SaeFolders.save(trainer.model().withMetadata(SaeMetadata.of(modelName, hookName)), exportDir);
                 out.println("exported the SAE (SAELens layout) to " + exportDir);
             }
             out.printf(Locale.ROOT, "%d steps, %d tokens; at %s rates this run would cost $%s so far%n", trainer.step(),

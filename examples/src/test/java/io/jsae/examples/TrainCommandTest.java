@@ -1,6 +1,7 @@
 package io.jsae.examples;
 
 import io.jsae.core.SparseAutoencoder;
+import io.jsae.core.io.SaeFolders;
 import io.jsae.core.train.CheckpointStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +34,7 @@ class TrainCommandTest {
                 "--checkpoints", ckpt.toString(), "--checkpoint-every", "50", "--out", dir.resolve("sae").toString(),
                 "--model-name", "synthetic", "--hook-name", "blocks.0.hook_resid_post");
         assertTrue(out.contains("round 1:"), out);
-        SparseAutoencoder loaded = SparseAutoencoder.load(dir.resolve("sae"));
+        SparseAutoencoder loaded = SaeFolders.load(dir.resolve("sae"));
         assertEquals(128, loaded.dSae());
         assertEquals("blocks.0.hook_resid_post", loaded.metadata().hookName());
         assertTrue(out.contains("stop at round"), out);

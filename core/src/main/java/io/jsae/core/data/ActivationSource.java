@@ -10,8 +10,10 @@ import java.nio.FloatBuffer;
  * yield exactly the rows it would have yielded had it never been interrupted. A shuffling source derives
  * its order from its seed and the epoch number only, so seeking needs no replay of earlier rows.
  *
- * <p>Errors in the data (bad file, NaN row, wrong width) are thrown as {@link ActivationDataException}
- * naming the file and the offset or row.
+ * <p>Errors in the data are {@link io.jsae.core.io.DataFormatException}s naming the file and the offset or
+ * row: a shard that cannot be read as a tensor file when the source is opened is a
+ * {@link io.jsae.core.io.TensorFileException}; a NaN row, differing widths or a file that changed while in
+ * use is an {@link ActivationDataException}.
  */
 public interface ActivationSource extends AutoCloseable {
 

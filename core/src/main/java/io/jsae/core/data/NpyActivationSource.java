@@ -61,7 +61,8 @@ public final class NpyActivationSource extends ShardedActivationSource {
         /**
          * Validates every shard's header and opens the source.
          *
-         * @throws ActivationDataException (often {@link TensorFileException}) naming the file and offset for a
+         * @throws io.jsae.core.io.DataFormatException a {@link TensorFileException} or an
+         *                                 {@link ActivationDataException} naming the file and offset for a
          *                                 missing or malformed shard, an empty shard, or widths that differ
          */
         public NpyActivationSource build() {

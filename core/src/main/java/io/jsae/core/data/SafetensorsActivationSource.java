@@ -75,7 +75,8 @@ public final class SafetensorsActivationSource extends ShardedActivationSource {
          * Validates every shard's header and tensor and opens the source.
          *
          * @throws IllegalStateException   if no tensor name was given
-         * @throws ActivationDataException (often {@link TensorFileException}) naming the file and offset for a
+         * @throws io.jsae.core.io.DataFormatException a {@link TensorFileException} or an
+         *                                 {@link ActivationDataException} naming the file and offset for a
          *                                 missing or malformed shard, a missing tensor, an unsupported dtype
          *                                 or rank, an empty shard, or widths that differ
          */

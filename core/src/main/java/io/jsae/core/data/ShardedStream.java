@@ -1,5 +1,6 @@
 package io.jsae.core.data;
 
+import io.jsae.core.io.DataFormatException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,7 +75,7 @@ final class ShardedStream implements ActivationSource {
     private long row;
     private long skipped;
     private Block current;
-    private ActivationDataException sticky;
+    private DataFormatException sticky; // rethrown as an ActivationDataException
     private Producer producer;
     private RowReader consumerReader;
     private EpochOrder.Plan consumerPlan;
@@ -103,7 +104,7 @@ final class ShardedStream implements ActivationSource {
         final AtomicInteger nextPiece = new AtomicInteger();
         // written by the loading thread of a piece before it marks the piece done
         AtomicIntegerArray pieceDone = new AtomicIntegerArray(0);
-        ActivationDataException[] pieceError = new ActivationDataException[0];
+        DataFormatException[] pieceError = new DataFormatException[0];
         int[][] pieceBad = new int[0][]; // sorted storage indices of non-finite rows, or null
 
         Block(int capacity, int segmentRows, int dIn) {
@@ -318,7 +319,7 @@ final class ShardedStream implements ActivationSource {
     }
 
     /** Makes {@code e} the pending error at the current position: raised now, or by the next read if rows were read. */
-    private int fail(ActivationDataException e, int total) {
+    private int fail(DataFormatException e, int total) {
         sticky = e;
         if (total > 0) {
             return total;
@@ -412,7 +413,7 @@ final class ShardedStream implements ActivationSource {
         }
     }
 
-    private static ActivationDataException rethrown(ActivationDataException e) {
+    private static ActivationDataException rethrown(DataFormatException e) {
         return new ActivationDataException(e.getMessage(), e);
     }
 
@@ -569,7 +570,7 @@ final class ShardedStream implements ActivationSource {
             }
         }
         if (b.pieceError.length < b.pieces) {
-            b.pieceError = new ActivationDataException[b.pieceStart.length];
+            b.pieceError = new DataFormatException[b.pieceStart.length];
             b.pieceBad = new int[b.pieceStart.length][];
             b.pieceDone = new AtomicIntegerArray(b.pieceStart.length);
         } else {
@@ -598,7 +599,7 @@ final class ShardedStream implements ActivationSource {
         int at = b.floatIndex(q);
         ShardSpec spec = shards.get(b.pieceShard[k]);
         long shardRow = b.pieceShardRow[k];
-        ActivationDataException error = null;
+        DataFormatException error = null;
         int[] bad = null;
         int badCount = 0;
         try {
@@ -615,7 +616,7 @@ final class ShardedStream implements ActivationSource {
                     }
                 }
             }
-        } catch (ActivationDataException e) {
+        } catch (DataFormatException e) { // an ActivationDataException, or a TensorFileException of the io package
             error = e;
         } catch (InternalError e) { // an access to a mapping of a file truncated underneath
             error = new ActivationDataException(spec.file() + ": a shard file was truncated or failed while being read ("
@@ -674,7 +675,7 @@ final class ShardedStream implements ActivationSource {
         final long startRow;
         volatile boolean stop;
         volatile boolean finished;
-        volatile ActivationDataException failure;
+        volatile DataFormatException failure;
 
         Producer(long startEpoch, long startRow) {
             this.startEpoch = startEpoch;
@@ -711,7 +712,7 @@ final class ShardedStream implements ActivationSource {
                     loadPieces(b, reader, this);
                     p = b.start + b.rows;
                 }
-            } catch (ActivationDataException e) {
+            } catch (DataFormatException e) {
                 failure = e;
             } catch (Throwable t) {
                 failure = new ActivationDataException("the prefetch thread failed: " + t, t);

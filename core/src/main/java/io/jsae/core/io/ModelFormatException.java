@@ -12,10 +12,10 @@ import java.nio.file.Path;
  * then says what was wrong and what to do. {@link #file()} and {@link #part()} give the same location to
  * programs.
  *
- * <p>It is an {@link IllegalArgumentException}: the folder handed to the loader is the bad argument.
+ * <p>It is a {@link DataFormatException}: the folder handed to the loader is not a model it can read.
  * Failures of the storage itself (a read error) are {@link java.io.IOException}s instead.
  */
-public class ModelFormatException extends IllegalArgumentException {
+public class ModelFormatException extends DataFormatException {
     private static final long serialVersionUID = 1L;
 
     /** The file at fault; not serialized. */

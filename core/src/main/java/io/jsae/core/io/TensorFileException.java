@@ -1,7 +1,5 @@
 package io.jsae.core.io;
 
-import io.jsae.core.data.ActivationDataException;
-
 import java.nio.file.Path;
 
 /**
@@ -12,10 +10,10 @@ import java.nio.file.Path;
  * {@code "shard-0.npy (byte 6): unsupported .npy version 9.0; ..."}, then says what was wrong and what to
  * do. {@link #file()} and {@link #offset()} give the same location to programs.
  *
- * <p>It extends {@link ActivationDataException} so that code reading activation data needs to handle one
- * exception type only.
+ * <p>It is a {@link DataFormatException}, like the errors of the activation sources that read such files as
+ * shards, so that code reading activation data catches both with that one type.
  */
-public class TensorFileException extends ActivationDataException {
+public class TensorFileException extends DataFormatException {
     private static final long serialVersionUID = 1L;
 
     /** The file at fault; not serialized. */

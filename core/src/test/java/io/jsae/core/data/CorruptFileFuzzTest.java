@@ -1,6 +1,7 @@
 package io.jsae.core.data;
 
 import io.jsae.core.io.DType;
+import io.jsae.core.io.DataFormatException;
 import io.jsae.core.io.NpyFile;
 import io.jsae.core.io.NpyWriter;
 import io.jsae.core.io.SafetensorsFile;
@@ -25,8 +26,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Corrupts valid files at random (seeded: truncation, byte flips, header edits, length-field edits) and
- * checks that every outcome is either a correct read or an {@link ActivationDataException} with a message
- * naming the file: never another exception, a hang, or an out-of-memory error.
+ * checks that every outcome is either a correct read or a {@link DataFormatException} (a
+ * {@link io.jsae.core.io.TensorFileException} or an {@link ActivationDataException}) with a message naming
+ * the file: never another exception, a hang, or an out-of-memory error.
  */
 class CorruptFileFuzzTest {
 
@@ -141,7 +143,7 @@ class CorruptFileFuzzTest {
         try {
             r.run();
             return true;
-        } catch (ActivationDataException e) {
+        } catch (DataFormatException e) {
             assertTrue(e.getMessage() != null && !e.getMessage().isBlank(), what + ": empty message");
             assertTrue(e.getMessage().contains(file.getFileName().toString()),
                     what + ": message does not name the file: " + e.getMessage());

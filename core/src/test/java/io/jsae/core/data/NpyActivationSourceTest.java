@@ -312,7 +312,7 @@ class NpyActivationSourceTest {
         Files.writeString(junk, "not numpy at all");
         TensorFileException e = assertThrows(TensorFileException.class, () -> open(List.of(a, junk), opts(0).build()));
         assertMessage(e, "junk.npy", "(byte 0)", "wrong magic");
-        assertMessage(assertThrows(ActivationDataException.class, () -> open(List.of(a, dir.resolve("none.npy")), opts(0).build())),
+        assertMessage(assertThrows(TensorFileException.class, () -> open(List.of(a, dir.resolve("none.npy")), opts(0).build())),
                 "none.npy", "cannot open");
         assertMessage(assertThrows(ActivationDataException.class, () -> open(List.of(a, a), opts(0).build())), "listed twice");
     }

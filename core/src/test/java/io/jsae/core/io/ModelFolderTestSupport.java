@@ -127,7 +127,7 @@ final class ModelFolderTestSupport {
 
     /** Loading fails with a {@link ModelFormatException} whose message holds every fragment. */
     static ModelFormatException assertRejected(Path dir, String... fragments) {
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> SparseAutoencoder.load(dir));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> SaeFolders.load(dir));
         for (String f : fragments) {
             assertTrue(e.getMessage().contains(f), "message should name '" + f + "': " + e.getMessage());
         }

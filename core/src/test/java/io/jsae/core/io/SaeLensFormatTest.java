@@ -56,7 +56,7 @@ class SaeLensFormatTest {
 
     private Path saved(SparseAutoencoder m) throws IOException {
         Path dir = tmp.resolve("sae");
-        m.save(dir);
+        SaeFolders.save(m, dir);
         return dir;
     }
 
@@ -64,7 +64,7 @@ class SaeLensFormatTest {
     @MethodSource("activations")
     void roundTripIsBitwiseWithoutInputScale(Activation act) throws IOException {
         SparseAutoencoder m = model(act, 1.0, 1);
-        SparseAutoencoder back = SparseAutoencoder.load(saved(m));
+        SparseAutoencoder back = SaeFolders.load(saved(m));
 
         assertEquals(m.config().activation(), back.config().activation());
         assertEquals(D_IN, back.dIn());
@@ -83,7 +83,7 @@ class SaeLensFormatTest {
         double s = 2.7;
         SparseAutoencoder m = model(act, s, 3);
         Path dir = saved(m);
-        SparseAutoencoder back = SparseAutoencoder.load(dir);
+        SparseAutoencoder back = SaeFolders.load(dir);
 
         assertEquals(1.0, back.inputScale());
         assertEquals("none", readJson(dir.resolve("cfg.json")).get("normalize_activations").asText());
@@ -103,8 +103,8 @@ class SaeLensFormatTest {
         assertCloseOutputs(m, back, inputs(4));
         // a second round trip of the folded model is exact
         Path again = tmp.resolve("again");
-        back.save(again);
-        assertTrue(back.weights().bitwiseEquals(SparseAutoencoder.load(again).weights()));
+        SaeFolders.save(back, again);
+        assertTrue(back.weights().bitwiseEquals(SaeFolders.load(again).weights()));
     }
 
     @Test
@@ -165,7 +165,7 @@ class SaeLensFormatTest {
         float[] expected = new float[D_SAE];
         Arrays.fill(expected, (float) BATCH_THRESHOLD);
         assertArrayEquals(expected, th);
-        SparseAutoencoder back = SparseAutoencoder.load(dir);
+        SparseAutoencoder back = SaeFolders.load(dir);
         assertEquals(Activation.batchTopK(4), back.config().activation());
         assertEquals(BATCH_THRESHOLD, back.batchTopKThreshold());
         assertNull(back.jumpThresholds());
@@ -179,7 +179,7 @@ class SaeLensFormatTest {
         JsonNode cfg = readJson(dir.resolve("cfg.json"));
         assertEquals("topk", cfg.get("architecture").asText());
         assertFalse(readTensors(dir.resolve("sae_weights.safetensors")).containsKey("threshold"));
-        SparseAutoencoder back = SparseAutoencoder.load(dir);
+        SparseAutoencoder back = SaeFolders.load(dir);
         assertEquals(Activation.batchTopK(4), back.config().activation());
         assertTrue(Double.isNaN(back.batchTopKThreshold()));
         assertEquals(SaeMetadata.NONE, back.metadata());
@@ -203,7 +203,7 @@ class SaeLensFormatTest {
         Path dir = Files.createDirectories(tmp.resolve("taken"));
         Files.writeString(dir.resolve("notes.txt"), "keep me");
         SparseAutoencoder m = model(Activation.topK(4), 1.0, 11);
-        FileAlreadyExistsException e = assertThrows(FileAlreadyExistsException.class, () -> m.save(dir));
+        FileAlreadyExistsException e = assertThrows(FileAlreadyExistsException.class, () -> SaeFolders.save(m, dir));
         assertTrue(e.getMessage().contains("not empty"), e.getMessage());
         assertTrue(e.getMessage().contains("notes.txt"), e.getMessage());
         assertEquals("keep me", Files.readString(dir.resolve("notes.txt")));
@@ -217,11 +217,11 @@ class SaeLensFormatTest {
     void saveFillsAnEmptyFolderOrCreatesMissingParents() throws IOException {
         SparseAutoencoder m = model(Activation.topK(4), 1.0, 12);
         Path empty = Files.createDirectories(tmp.resolve("empty"));
-        m.save(empty);
-        assertTrue(SparseAutoencoder.load(empty).weights().bitwiseEquals(m.weights()));
+        SaeFolders.save(m, empty);
+        assertTrue(SaeFolders.load(empty).weights().bitwiseEquals(m.weights()));
         Path nested = tmp.resolve("a").resolve("b").resolve("sae");
-        m.save(nested);
-        assertTrue(SparseAutoencoder.load(nested).weights().bitwiseEquals(m.weights()));
+        SaeFolders.save(m, nested);
+        assertTrue(SaeFolders.load(nested).weights().bitwiseEquals(m.weights()));
         assertNoTemporaryFolders();
     }
 
@@ -232,7 +232,7 @@ class SaeLensFormatTest {
         w.wDec()[5] = Float.NaN;
         SparseAutoencoder bad = new SparseAutoencoder(base.config(), w, null, Double.NaN, 1.0);
         Path dir = tmp.resolve("bad");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> bad.save(dir));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SaeFolders.save(bad, dir));
         assertTrue(e.getMessage().contains("'W_dec'"), e.getMessage());
         assertFalse(Files.exists(dir));
         assertNoTemporaryFolders();
@@ -257,7 +257,7 @@ class SaeLensFormatTest {
         t.put("W_dec", new Tensor(DType.BF16, t.get("W_dec").shape(), t.get("W_dec").data()));
         writeTensors(file, t);
         Map<String, Tensor> rounded = readTensors(file);
-        SparseAutoencoder back = SparseAutoencoder.load(dir);
+        SparseAutoencoder back = SaeFolders.load(dir);
         assertArrayEquals(rounded.get("W_dec").data(), back.weights().wDec());
         float[] wEncT = rounded.get("W_enc").data();
         assertEquals(wEncT[D_SAE + 2], back.weights().wEnc()[2 * D_IN + 1]);
@@ -272,7 +272,7 @@ class SaeLensFormatTest {
             c.putObject("meta").put("model_name", "gpt2").put("hook_name", "blocks.8.hook_resid_pre")
                     .put("hook_layer", 8).put("sae_lens_version", "6.5.0");
         });
-        SparseAutoencoder back = SparseAutoencoder.load(dir);
+        SparseAutoencoder back = SaeFolders.load(dir);
         assertEquals(new SaeMetadata("gpt2", "blocks.8.hook_resid_pre", 8), back.metadata());
         assertEquals(Activation.jumpRelu(), back.config().activation());
     }
@@ -282,7 +282,7 @@ class SaeLensFormatTest {
         SparseAutoencoder m = model(Activation.relu(0), 1.0, 16);
         Path dir = saved(m);
         editJson(dir.resolve("cfg.json"), c -> c.put("apply_b_dec_to_input", false));
-        SparseAutoencoder back = SparseAutoencoder.load(dir);
+        SparseAutoencoder back = SaeFolders.load(dir);
         // SAELens then computes pre = x·W_enc + b_enc: check the loaded model against that directly
         ParameterTensors w = m.weights();
         float[][] x = inputs(17);
@@ -318,7 +318,7 @@ class SaeLensFormatTest {
         Arrays.fill(ones, 1f);
         editTensors(dir.resolve("sae_weights.safetensors"),
                 t -> t.put("scaling_factor", new Tensor(DType.F32, new long[] {D_SAE}, ones)));
-        assertEquals(D_SAE, SparseAutoencoder.load(dir).dSae());
+        assertEquals(D_SAE, SaeFolders.load(dir).dSae());
         ones[3] = 2f;
         editTensors(dir.resolve("sae_weights.safetensors"),
                 t -> t.put("scaling_factor", new Tensor(DType.F32, new long[] {D_SAE}, ones)));

@@ -1,6 +1,5 @@
 package io.jsae.core.io;
 
-import io.jsae.core.data.ActivationDataException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -148,7 +147,7 @@ class SafetensorsTest {
             assertArrayEquals(new float[]{0.25f}, f.readFloats("d"));
             assertArrayEquals(new float[]{(float) (1L << 40)}, f.readFloats("l"));
             assertEquals(2, f.tensor("u").byteSize());
-            ActivationDataException e = assertThrows(ActivationDataException.class, () -> f.readFloats("u"));
+            TensorFileException e = assertThrows(TensorFileException.class, () -> f.readFloats("u"));
             assertMessage(e, "h.safetensors", "(byte " + f.tensor("u").fileOffset() + ")", "U8", "cannot be read as float32");
             e = assertThrows(TensorFileException.class, () -> f.tensor("missing"));
             assertMessage(e, "h.safetensors", "no tensor named 'missing'", "'i'", "'u'");

@@ -62,7 +62,7 @@ class SparsifyFormatTest {
 
     @Test
     void loadsASparsifyFolderExactly() throws IOException {
-        SparseAutoencoder m = SparseAutoencoder.load(sparsifyFolder(DType.F32));
+        SparseAutoencoder m = SaeFolders.load(sparsifyFolder(DType.F32));
         assertEquals(Activation.topK(K), m.config().activation());
         assertEquals(D_IN, m.dIn());
         assertEquals(LATENTS, m.dSae());
@@ -74,17 +74,17 @@ class SparsifyFormatTest {
 
     @Test
     void aLoadedSparsifyModelSavesAsSaeLensAndLoadsBackBitwise() throws IOException {
-        SparseAutoencoder m = SparseAutoencoder.load(sparsifyFolder(DType.F32));
+        SparseAutoencoder m = SaeFolders.load(sparsifyFolder(DType.F32));
         Path out = tmp.resolve("saelens");
-        m.withMetadata(SaeMetadata.of("EleutherAI/pythia-70m", "layers.6")).save(out);
-        SparseAutoencoder back = SparseAutoencoder.load(out);
+        SaeFolders.save(m.withMetadata(SaeMetadata.of("EleutherAI/pythia-70m", "layers.6")), out);
+        SparseAutoencoder back = SaeFolders.load(out);
         assertTrue(back.weights().bitwiseEquals(weights));
         assertEquals("layers.6", back.metadata().hookName());
     }
 
     @Test
     void readsBf16Weights() throws IOException {
-        SparseAutoencoder m = SparseAutoencoder.load(sparsifyFolder(DType.BF16));
+        SparseAutoencoder m = SaeFolders.load(sparsifyFolder(DType.BF16));
         for (int i = 0; i < weights.wDec().length; i++) {
             assertEquals(HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(weights.wDec()[i])), m.weights().wDec()[i]);
         }
@@ -102,7 +102,7 @@ class SparsifyFormatTest {
         assertRejected(dir, "sae.safetensors", "tensor 'encoder.weight'", "[20, 12]",
                 "num_latents=12 = d_in × expansion_factor from cfg.json", "d_in=12 from tensor 'b_dec'");
         editJson(dir.resolve("cfg.json"), c -> c.remove("expansion_factor"));
-        SparseAutoencoder m = SparseAutoencoder.load(dir);
+        SparseAutoencoder m = SaeFolders.load(dir);
         assertEquals(LATENTS, m.dSae());
         assertTrue(m.weights().bitwiseEquals(weights));
     }
