@@ -48,17 +48,6 @@ class PackageCyclesTest {
 
     private static final String CORE = "io.jsae.core";
 
-    /**
-     * TEMPORARY allowance: the packages backend and backend.cpu are being rewritten and refer to each other
-     * today (Backends creates a CpuBackend, which implements Backend). A cycle is tolerated only when every
-     * edge inside it is listed here, so exactly this pair passes and any other cycle, including one that runs
-     * through backend or backend.cpu and a third package, fails. Delete this set (make it empty) when the
-     * rewrite removes the cycle.
-     */
-    private static final Set<String> TEMPORARILY_ALLOWED_EDGES = Set.of(
-            "io.jsae.core.backend -> io.jsae.core.backend.cpu",
-            "io.jsae.core.backend.cpu -> io.jsae.core.backend");
-
     // a dotted name starting at io.jsae.core that is not itself the tail of a longer name
     private static final Pattern REFERENCE =
             Pattern.compile("(?<![\\p{javaJavaIdentifierPart}.])io\\.jsae\\.core(?:\\s*\\.\\s*\\p{javaJavaIdentifierStart}\\p{javaJavaIdentifierPart}*)*");
@@ -74,17 +63,11 @@ class PackageCyclesTest {
         assertTrue(graph.edges.containsKey(CORE + ".data -> " + CORE + ".io"),
                 () -> "scanned " + sources + " and missed the dependency data -> io; edges: " + graph.edges.keySet());
 
-        List<String> problems = graph.cycles(TEMPORARILY_ALLOWED_EDGES);
+        List<String> problems = graph.cycles();
         if (!problems.isEmpty()) {
             fail(problems.size() + " package cycle(s) in " + sources + ":\n" + String.join("\n", problems)
                     + "\nBreak each cycle: move the type both sides need into the lower package, or have the lower"
                     + " package define an interface the upper one implements.");
-        }
-        Set<String> unused = new TreeSet<>(TEMPORARILY_ALLOWED_EDGES);
-        unused.removeAll(graph.edges.keySet());
-        if (!unused.isEmpty()) {
-            System.err.println("PackageCyclesTest: the temporarily allowed edges " + unused
-                    + " no longer exist; delete them from TEMPORARILY_ALLOWED_EDGES");
         }
     }
 
@@ -113,7 +96,7 @@ class PackageCyclesTest {
                 "io.jsae.core.e -> io.jsae.core.a"), graph.edges.keySet());
         assertEquals(file(dir, "b/B.java") + ":5", graph.edges.get("io.jsae.core.b -> io.jsae.core.a"));
 
-        List<String> cycles = graph.cycles(Set.of());
+        List<String> cycles = graph.cycles();
         assertEquals(2, cycles.size(), cycles::toString);
         String ab = cycles.get(0);
         assertTrue(ab.contains("io.jsae.core.a, io.jsae.core.b"), ab);
@@ -121,9 +104,6 @@ class PackageCyclesTest {
         assertTrue(ab.contains("io.jsae.core.b -> io.jsae.core.a at " + file(dir, "b/B.java") + ":5"), ab);
         assertFalse(ab.contains("io.jsae.core.e"), ab);
 
-        // the allowance covers a cycle only when it lists every edge inside it
-        assertEquals(1, graph.cycles(Set.of("io.jsae.core.c -> io.jsae.core.d", "io.jsae.core.d -> io.jsae.core.c")).size());
-        assertEquals(2, graph.cycles(Set.of("io.jsae.core.c -> io.jsae.core.d")).size());
     }
 
     private static void write(Path root, String relative, String text) throws IOException {
@@ -214,10 +194,10 @@ class PackageCyclesTest {
         }
 
         /**
-         * Every strongly connected component of more than one package whose inner edges are not all in
-         * {@code allowed}, one text each: its packages, then each inner edge with where it is made.
+         * Every strongly connected component of more than one package, one text each: its packages, then each
+         * inner edge with where it is made.
          */
-        List<String> cycles(Set<String> allowed) {
+        List<String> cycles() {
             List<String> found = new ArrayList<>();
             for (Set<String> scc : stronglyConnected()) {
                 if (scc.size() < 2) {
@@ -230,9 +210,6 @@ class PackageCyclesTest {
                             inner.add(from + " -> " + to);
                         }
                     }
-                }
-                if (allowed.containsAll(inner)) {
-                    continue;
                 }
                 StringBuilder sb = new StringBuilder("cycle among ").append(String.join(", ", scc)).append(':');
                 for (String e : inner) {

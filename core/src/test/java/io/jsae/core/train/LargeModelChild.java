@@ -35,6 +35,7 @@ public final class LargeModelChild {
         SaeConfig config = SaeConfig.builder(D_IN, D_SAE).activation(Activation.topK(32)).batchSize(BATCH)
                 .learningRate(1e-4).bDecInit(SaeConfig.BDecInit.MEAN).seed(7).build();
         SyntheticActivations source = new SyntheticActivations(D_IN, 512, 8, 0.01, 1_000_000, 7);
+        long t0 = System.nanoTime();
         try (CpuBackend backend = new CpuBackend(2); SaeTrainer trainer = new SaeTrainer(config, backend)) {
             trainer.checkpointTo(store, 0, null);
             if (mode.equals("checkpoint")) {
@@ -48,6 +49,7 @@ public final class LargeModelChild {
             trainer.train(source, 4L * BATCH); // the round's budget counts the tokens before the checkpoint too
             System.out.println("heap used " + (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / (1 << 20)
                     + " MiB of " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB at step " + trainer.step());
+            System.out.printf("%.1f s in all%n", (System.nanoTime() - t0) / 1e9);
             System.out.println("hash " + hash(trainer));
         }
     }

@@ -53,6 +53,7 @@ class LargeModelResumeTest {
             }
         }
         assertTrue(p.waitFor(10, TimeUnit.MINUTES), "the " + mode + " run took more than 10 minutes");
+        System.out.println(mode + " run:\n" + String.join("\n", lines));
         assertEquals(0, p.exitValue(), () -> mode + " run failed:\n" + String.join("\n", lines));
         return lines;
     }

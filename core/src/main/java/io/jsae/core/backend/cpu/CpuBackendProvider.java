@@ -13,6 +13,9 @@ public final class CpuBackendProvider implements BackendProvider {
     /** The backend's name. */
     public static final String NAME = "cpu";
 
+    /** JavaCPP's limit on the process's resident memory; 0 switches the check off. */
+    static final String MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxPhysicalBytes";
+
     private static BackendUnavailableException loadError;
     private static boolean loaded;
 
@@ -48,6 +51,13 @@ public final class CpuBackendProvider implements BackendProvider {
     static synchronized BackendUnavailableException loadNatives() {
         if (loaded || loadError != null) {
             return loadError;
+        }
+        // JavaCPP refuses new native allocations once the process's resident memory passes 4x the maximum heap,
+        // a guard for memory that waits on the garbage collector. This backend frees its memory explicitly and
+        // keeps gigabytes of weights off a small heap, so the guard would fail a 6 GB model under -Xmx1g. It
+        // is switched off unless the user set it; it is read once, when JavaCPP's Pointer class initializes.
+        if (System.getProperty(MAX_PHYSICAL_BYTES) == null) {
+            System.setProperty(MAX_PHYSICAL_BYTES, "0");
         }
         String reason = CpuKernels.load();
         if (reason != null) {

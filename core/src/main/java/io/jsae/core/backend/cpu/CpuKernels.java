@@ -82,6 +82,18 @@ final class CpuKernels {
                                              FloatPointer gBEnc, FloatPointer bdecPart, int overwrite, long dIn,
                                              long j0, long j1);
 
+    static native void jsae_backward_adam_latents(IntPointer latStart, IntPointer latEntry, IntPointer entryRow,
+                                                  FloatPointer keptPre, FloatPointer val, FloatPointer err, float coef,
+                                                  float l1, FloatPointer decNorm, IntPointer auxLatStart,
+                                                  IntPointer auxLatEntry, IntPointer auxEntryRow,
+                                                  FloatPointer auxKeptPre, FloatPointer auxVal, FloatPointer auxErr,
+                                                  float auxCoef, FloatPointer xc, FloatPointer wDec, FloatPointer wEnc,
+                                                  FloatPointer bEnc, FloatPointer mDec, FloatPointer vDec,
+                                                  FloatPointer mEnc, FloatPointer vEnc, FloatPointer mBEnc,
+                                                  FloatPointer vBEnc, FloatPointer scratch, FloatPointer bdecPart,
+                                                  float b1, float c1, float b2, float c2, float stepSize,
+                                                  float bc2Sqrt, float eps, long dIn, long j0, long j1);
+
     static native void jsae_bdec_grad(FloatPointer err, float coef, long rows, FloatPointer parts, int nParts,
                                       long dIn, FloatPointer gBDec, long d0, long d1);
 
@@ -89,10 +101,6 @@ final class CpuKernels {
 
     static native void jsae_adam(FloatPointer p, FloatPointer g, FloatPointer m, FloatPointer v, float b1, float c1,
                                  float b2, float c2, float stepSize, float bc2Sqrt, float eps, long i0, long i1);
-
-    static native void jsae_adam_decoder_rows(FloatPointer w, FloatPointer g, FloatPointer m, FloatPointer v, long dIn,
-                                              float b1, float c1, float b2, float c2, float stepSize, float bc2Sqrt,
-                                              float eps, long j0, long j1);
 
     static native long jsae_update_counters(IntPointer latStart, IntPointer latEntry, FloatPointer val,
                                             @Cast("int64_t*") LongPointer tokensSinceFired, long rows, long deadTokens,

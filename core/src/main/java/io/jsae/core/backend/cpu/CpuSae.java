@@ -34,9 +34,10 @@ import static io.jsae.core.backend.cpu.CpuKernels.*;
  * of {@code jsae_cpu.h}, in O(B·k·dIn), never materializing a dense {@code [B, dSae]} code.
  *
  * <p>One step: scale and center the batch (and find a non-finite row) → {@code pre = xc·W_encᵀ + b_enc} (GEMM,
- * split by rows) → select (CSR codes) → decode and error → AuxK decode on dead latents → one backward pass per
- * latent that reads its decoder and encoder rows once and writes its gradient rows once → b_dec gradient →
- * fused Adam with decoder projection and renormalization → dead-latent counters.
+ * split by rows) → select (CSR codes) → decode and error → AuxK decode on dead latents → one pass per latent
+ * that builds its gradient rows in scratch and applies Adam to its encoder row, b_enc entry and decoder row
+ * (projection, Adam, renormalization) at once, each parameter and moment read and written once → b_dec
+ * gradient and its Adam step → dead-latent counters.
  *
  * <p>Native memory is owned by this object alone: allocations never attach to a caller's open
  * {@link PointerScope} (see {@link #allocate}), and {@link #close()} frees them.
@@ -67,7 +68,7 @@ final class CpuSae implements DeviceSae {
     // Per-batch scratch.
     private final Codes main;
     private final Codes aux;
-    private final FloatPointer err, auxErr, bdecParts, minPos, decNorm;
+    private final FloatPointer err, auxErr, bdecParts, latentScratch, minPos, decNorm;
     private final DoublePointer sse;
     private final IntPointer fired, gt, eq, ties;
     private final LongPointer hist;
@@ -122,6 +123,7 @@ final class CpuSae implements DeviceSae {
         err = allocate(() -> new FloatPointer((long) maxRows * dIn));
         auxErr = allocate(() -> new FloatPointer(config.usesAuxK() ? (long) maxRows * dIn : 1));
         bdecParts = allocate(() -> new FloatPointer((long) exec.threads() * dIn));
+        latentScratch = allocate(() -> new FloatPointer(2L * exec.threads() * dIn));
         minPos = allocate(() -> new FloatPointer(maxRows));
         decNorm = allocate(() -> new FloatPointer(dSae));
         sse = allocate(() -> new DoublePointer(maxRows));
@@ -476,11 +478,11 @@ final class CpuSae implements DeviceSae {
 
     @Override
     public StepMetrics trainStep(int rows, StepParameters p) {
-        StepMetrics m = forwardBackward(rows, p);
+        StepMetrics m = forward(rows, p);
         if (m.rejected()) {
             return m;
         }
-        adam(p);
+        backwardAndAdam(rows, p);
         updateCounters(rows, p.deadTokens());
         return new StepMetrics(m.rows(), m.loss(), m.mse(), m.auxLoss(), m.l1Loss(), m.l0(), m.sse(),
                 m.totalVariance(), deadCount, m.minPositiveKept(), -1);
@@ -501,8 +503,11 @@ final class CpuSae implements DeviceSae {
         deadMaskTokens = deadTokens;
     }
 
-    /** Forward, loss and gradients; nothing of the model changes. */
-    private StepMetrics forwardBackward(int rows, StepParameters p) {
+    /**
+     * Forward pass and losses, codes grouped by latent for the backward; nothing of the model changes. Leaves
+     * the backward's coefficients in {@link #coef}, {@link #l1} and {@link #auxCoef}.
+     */
+    private StepMetrics forward(int rows, StepParameters p) {
         checkRows(rows);
         refreshDeadMask(p.deadTokens());
         long bad = encodeBatch(rows, (float) p.inputScale(), Double.NaN);
@@ -513,10 +518,10 @@ final class CpuSae implements DeviceSae {
         double[] minKept = new double[1];
         double sseTotal = decodeMain(input, rows, firedCount, minKept);
         double mse = sseTotal / rows;
-        float coef = (float) (2.0 / rows);
+        coef = (float) (2.0 / rows);
 
         double l1Coef = p.l1Coefficient();
-        float l1 = (float) (l1Coef / rows);
+        l1 = (float) (l1Coef / rows);
         double l1Loss = 0;
         if (l1Coef != 0) {
             exec.forRange(dSae, (lo, hi) -> jsae_row_norms(wDec, dIn, decNorm, lo, hi));
@@ -528,7 +533,7 @@ final class CpuSae implements DeviceSae {
         }
 
         double auxLoss = 0;
-        float auxCoef = 0;
+        auxCoef = 0;
         int kAux = p.auxLatents();
         if (kAux > 0 && mse > 0) {
             if (kAux > deadCount) {
@@ -552,7 +557,6 @@ final class CpuSae implements DeviceSae {
             aux.groupByLatent(rows);
         }
         main.groupByLatent(rows);
-        backward(rows, coef, l1, auxCoef);
 
         double variance = variance(input, rows);
         double minPositive = minKept[0] >= Float.MAX_VALUE ? Double.POSITIVE_INFINITY : minKept[0];
@@ -560,11 +564,15 @@ final class CpuSae implements DeviceSae {
                 variance, deadCount, minPositive, -1);
     }
 
+    /** Backward coefficients of the last forward: 2/rows, λ/rows, and the AuxK weight · 2/rows (0: no AuxK). */
+    private float coef, l1, auxCoef;
+
     /**
-     * Gradients of the step: per part of the latents, the main codes' backward (overwriting the gradient
-     * rows) then the AuxK codes' (adding); then b_dec from the error column sums and the parts' encoder terms.
+     * Gradients of the step, kept in the gradient tensors (conformance probe): per part of the latents, the main
+     * codes' backward (overwriting the gradient rows) then the AuxK codes' (adding); then b_dec from the error
+     * column sums and the parts' encoder terms.
      */
-    private void backward(int rows, float coef, float l1, float auxCoef) {
+    private void backward(int rows) {
         int parts = exec.threads();
         exec.forRange(parts, (lo, hi) -> {
             for (long p = lo; p < hi; p++) {
@@ -585,22 +593,40 @@ final class CpuSae implements DeviceSae {
         exec.forRange(dIn, (lo, hi) -> jsae_bdec_grad(err, coef, rows, bdecParts, parts, dIn, gBDec, lo, hi));
     }
 
-    /** Decoder-gradient projection, Adam with the policy's scalars, decoder renormalization. */
-    private void adam(StepParameters p) {
+    /**
+     * The training step's backward pass fused with the optimizer, per part of the latents: each latent's gradient
+     * rows are built in a thread's scratch and applied at once (Adam on its encoder row and b_enc; projection,
+     * Adam and renormalization on its decoder row), so gradients never travel through memory; then the b_dec
+     * gradient from the error column sums and the parts' encoder terms, and its Adam step.
+     */
+    private void backwardAndAdam(int rows, StepParameters p) {
         float b1 = (float) p.beta1();
         float b2 = (float) p.beta2();
+        // 1 - β in double: 1 - 0.999f in float is off by 1e-5.
         float c1 = (float) (1 - p.beta1());
         float c2 = (float) (1 - p.beta2());
         float stepSize = (float) p.adamStepSize();
         float bc2Sqrt = (float) p.adamBias2Sqrt();
         float eps = (float) p.eps();
-        long sd = (long) dSae * dIn;
-        exec.forRange(sd, (lo, hi) -> jsae_adam(wEnc, gWEnc, adamM.data[0], adamV.data[0], b1, c1, b2, c2, stepSize,
-                bc2Sqrt, eps, lo, hi));
-        jsae_adam(bEnc, gBEnc, adamM.data[1], adamV.data[1], b1, c1, b2, c2, stepSize, bc2Sqrt, eps, 0, dSae);
+        int parts = exec.threads();
+        Codes a = auxCoef != 0 ? aux : main; // read only when auxCoef != 0
+        exec.forRange(parts, (lo, hi) -> {
+            for (long part = lo; part < hi; part++) {
+                long j0 = dSae * part / parts;
+                long j1 = dSae * (part + 1) / parts;
+                FloatPointer bdecPart = bdecParts.getPointer(FloatPointer.class, part * dIn);
+                for (int d = 0; d < dIn; d++) {
+                    bdecPart.put(d, 0f);
+                }
+                jsae_backward_adam_latents(main.latStart, main.latEntry, main.entryRow, main.keptPre, main.val, err,
+                        coef, l1, decNorm, a.latStart, a.latEntry, a.entryRow, a.keptPre, a.val, auxErr, auxCoef, xc,
+                        wDec, wEnc, bEnc, adamM.data[2], adamV.data[2], adamM.data[0], adamV.data[0], adamM.data[1],
+                        adamV.data[1], latentScratch.getPointer(FloatPointer.class, part * 2 * dIn), bdecPart,
+                        b1, c1, b2, c2, stepSize, bc2Sqrt, eps, dIn, j0, j1);
+            }
+        });
+        exec.forRange(dIn, (lo, hi) -> jsae_bdec_grad(err, coef, rows, bdecParts, parts, dIn, gBDec, lo, hi));
         jsae_adam(bDec, gBDec, adamM.data[3], adamV.data[3], b1, c1, b2, c2, stepSize, bc2Sqrt, eps, 0, dIn);
-        exec.forRange(dSae, (lo, hi) -> jsae_adam_decoder_rows(wDec, gWDec, adamM.data[2], adamV.data[2], dIn, b1, c1,
-                b2, c2, stepSize, bc2Sqrt, eps, lo, hi));
     }
 
     /** Counters grow by the batch's rows and reset where a latent fired; the dead mask follows. */
@@ -690,7 +716,7 @@ final class CpuSae implements DeviceSae {
                         p.fill(0xFF);
                     }
                 }
-                for (FloatPointer p : new FloatPointer[] {err, auxErr, bdecParts, minPos, decNorm}) {
+                for (FloatPointer p : new FloatPointer[] {err, auxErr, bdecParts, latentScratch, minPos, decNorm}) {
                     p.fill(0xFF);
                 }
                 sse.fill(0xFF);
@@ -698,7 +724,11 @@ final class CpuSae implements DeviceSae {
 
             @Override
             public StepMetrics computeGradients(int rows, StepParameters params) {
-                return forwardBackward(rows, params);
+                StepMetrics m = forward(rows, params);
+                if (!m.rejected()) {
+                    backward(rows);
+                }
+                return m;
             }
 
             @Override
