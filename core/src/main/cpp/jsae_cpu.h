@@ -232,6 +232,27 @@ static void jsae_select_threshold(const float* pre, int64_t d_sae, uint32_t tau,
     }
 }
 
+// JumpReLU with per-latent thresholds theta: per row, gt[b] = entries with pre > theta[j] (as floats).
+static void jsae_count_jump(const float* pre, int64_t d_sae, const float* theta, int32_t* gt, int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+        const float* row = pre + b * d_sae;
+        int32_t g = 0;
+        for (int64_t j = 0; j < d_sae; j++) g += row[j] > theta[j];
+        gt[b] = g;
+    }
+}
+
+// JumpReLU: per row, the ascending indices with pre > theta[j], written from idx + row_start[b].
+static void jsae_select_jump(const float* pre, int64_t d_sae, const float* theta, const int32_t* row_start,
+                             int32_t* idx, int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+        const float* row = pre + b * d_sae;
+        int32_t n = row_start[b];
+        for (int64_t j = 0; j < d_sae; j++)
+            if (row[j] > theta[j]) idx[n++] = (int32_t) j;
+    }
+}
+
 // For rows [b0, b1): kept pre and val = relu(pre) per entry; out_b = (b_dec or 0) + sum val * W_dec[idx];
 // then out_b := out_b - sign * target_b (the reconstruction error); sse[b] = |out_b|^2, fired[b] = entries
 // with val > 0, min_pos[b] = smallest positive val (FLT_MAX if none).

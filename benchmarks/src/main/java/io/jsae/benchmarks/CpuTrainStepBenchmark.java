@@ -27,8 +27,9 @@ import java.util.SplittableRandom;
  * End-to-end CPU training step: the jsae CPU backend against what a Java user would write by hand on
  * libtorch for the same topk SAE (dense codes, dense decoder matmul, autograd, torch's Adam), in one run,
  * plus the step's floor: the encoder GEMM alone (timed in the same run) and the step's least memory
- * traffic (every parameter, gradient and Adam moment read and written once, and the k gathered decoder
- * rows per token) at the copy bandwidth measured in the same run.
+ * traffic (every parameter and both Adam moments read and written once, 24 bytes per parameter, since a
+ * gradient need never be stored; and the k gathered decoder rows per token) at the copy bandwidth measured in
+ * the same run.
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar io.jsae.benchmarks.CpuTrainStepBenchmark
  * [dIn dSae k batch steps leakSteps]}, defaults 768 12288 32 1024 10 1000 (leakSteps 0 skips the
@@ -97,7 +98,7 @@ public final class CpuTrainStepBenchmark {
         }
 
         long params = 2L * dSae * dIn + dSae + dIn;
-        double trafficBytes = 8.0 * 4 * params + 4.0 * batch * k * dIn;
+        double trafficBytes = 6.0 * 4 * params + 4.0 * batch * k * dIn;
         double trafficMs = trafficBytes / (copyGbPerS * 1e9) * 1e3;
         double floorMs = gemmMs + trafficMs;
         System.out.println();

@@ -39,6 +39,7 @@ public final class ReferenceSae {
     final double[] mWEnc, mBEnc, mWDec, mBDec, vWEnc, vBEnc, vWDec, vBDec;
     final long[] tokensSinceFired;
     long adamStep;
+    private double[] jumpThresholds;
 
     /**
      * @param config  configuration (activation, Adam and AuxK settings)
@@ -80,6 +81,18 @@ public final class ReferenceSae {
         copyInto(v.wDec(), vWDec);
         copyInto(v.bDec(), vBDec);
         adamStep = step;
+    }
+
+    /**
+     * Sets the per-latent thresholds of a jumprelu SAE (forward only: jumprelu is run, not trained).
+     *
+     * @param theta one threshold per latent
+     */
+    public void setJumpThresholds(float[] theta) {
+        if (theta.length != dSae) {
+            throw new IllegalArgumentException("jumprelu needs " + dSae + " thresholds, had " + theta.length);
+        }
+        jumpThresholds = toDouble(theta);
     }
 
     /** @param counters tokens since each latent last fired */
@@ -229,7 +242,13 @@ public final class ReferenceSae {
         if (act instanceof Activation.Relu) {
             return selectPositive(pre);
         }
-        throw new IllegalStateException("activation " + act.architecture() + " cannot be trained");
+        if (act instanceof Activation.JumpRelu) {
+            if (jumpThresholds == null) {
+                throw new IllegalStateException("a jumprelu reference needs its thresholds: call setJumpThresholds");
+            }
+            return selectAboveThresholds(pre, jumpThresholds);
+        }
+        throw new IllegalStateException("activation " + act.architecture() + " is not supported");
     }
 
     /** Per row, the k best allowed entries (value desc, index asc), returned in ascending index order. */
@@ -292,6 +311,23 @@ public final class ReferenceSae {
             rowStart[b + 1] += rowStart[b];
         }
         return finish(pre, rowStart, index);
+    }
+
+    /** JumpReLU: per row the entries with pre > θ_j, in index order; z = relu(pre) on them. */
+    private static Codes selectAboveThresholds(double[][] pre, double[] theta) {
+        int rows = pre.length;
+        int[] rowStart = new int[rows + 1];
+        int[] index = new int[rows * pre[0].length];
+        int n = 0;
+        for (int b = 0; b < rows; b++) {
+            for (int j = 0; j < pre[b].length; j++) {
+                if (pre[b][j] > theta[j]) {
+                    index[n++] = j;
+                }
+            }
+            rowStart[b + 1] = n;
+        }
+        return finish(pre, rowStart, Arrays.copyOf(index, n));
     }
 
     private static Codes selectPositive(double[][] pre) {

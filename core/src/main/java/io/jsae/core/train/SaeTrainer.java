@@ -220,7 +220,7 @@ public final class SaeTrainer implements AutoCloseable {
         checkSource(source);
         ensureInitialized(source);
         currentSource = source;
-        stopRequested = checkpointing.terminating();
+        stopRequested = false;
         training = true;
         try {
             return trainRound(source, maxTokens);
@@ -240,7 +240,7 @@ public final class SaeTrainer implements AutoCloseable {
         double secondsBefore = round.seconds();
         boolean epochEnded = false;
         // The budget counts the whole round, including tokens trained before a resume.
-        while (round.tokens() < maxTokens && !stopRequested) {
+        while (round.tokens() < maxTokens && !stopRequested && !checkpointing.terminating()) {
             int want = (int) Math.min(config.batchSize(), maxTokens - round.tokens());
             FloatBuffer batch = sae.inputBuffer();
             int rows = source.read(batch, want);
@@ -283,7 +283,7 @@ public final class SaeTrainer implements AutoCloseable {
             source.nextEpoch();
         }
         round = null;
-        EpochSummary summary = r.summary(rounds++, config.dSae(), stopRequested);
+        EpochSummary summary = r.summary(rounds++, config.dSae(), stopRequested || checkpointing.terminating());
         if (summary.steps() > 0) {
             lastRoundLoss = summary.meanLoss();
         }
@@ -413,7 +413,6 @@ public final class SaeTrainer implements AutoCloseable {
         checkpointing.onSigterm(new Checkpointing.Target() {
             @Override
             public boolean training() {
-                stopRequested = true;
                 return training;
             }
 

@@ -67,6 +67,11 @@ final class CpuKernels {
     static native void jsae_select_threshold(FloatPointer pre, long dSae, @Cast("uint32_t") int tau, IntPointer ties,
                                              IntPointer rowStart, IntPointer idx, long b0, long b1);
 
+    static native void jsae_count_jump(FloatPointer pre, long dSae, FloatPointer theta, IntPointer gt, long b0, long b1);
+
+    static native void jsae_select_jump(FloatPointer pre, long dSae, FloatPointer theta, IntPointer rowStart,
+                                        IntPointer idx, long b0, long b1);
+
     static native void jsae_decode(FloatPointer pre, long dSae, IntPointer rowStart, IntPointer idx,
                                    FloatPointer keptPre, FloatPointer val, FloatPointer wDec, FloatPointer bDec,
                                    FloatPointer target, float sign, FloatPointer out, long dIn, DoublePointer sse,

@@ -43,6 +43,8 @@ import static io.jsae.core.backend.cpu.CpuKernels.*;
  * {@link PointerScope} (see {@link #allocate}), and {@link #close()} frees them.
  */
 final class CpuSae implements DeviceSae {
+    /** State tensor of a jumprelu SAE's per-latent thresholds, after the twelve of {@link #STATE_TENSORS}. */
+    static final String JUMP_THRESHOLD = "threshold";
     private static final float SIGN_PLUS = 1f;
     private static final float SIGN_MINUS = -1f;
 
@@ -64,6 +66,8 @@ final class CpuSae implements DeviceSae {
     private final FloatPointer xc, pre;
     private final FloatPointer input;
     private final FloatBuffer inputBuffer;
+    /** Per-latent thresholds of a jumprelu SAE (inference only), else null. */
+    private final FloatPointer jumpThreshold;
 
     // Per-batch scratch.
     private final Codes main;
@@ -87,15 +91,19 @@ final class CpuSae implements DeviceSae {
         this.dIn = config.dIn();
         this.dSae = config.dSae();
         this.maxRows = config.batchSize();
-        if (config.activation() instanceof Activation.JumpRelu) {
-            throw new IllegalArgumentException("activation jumprelu cannot be trained; load it with SparseAutoencoder");
-        }
         params = new TensorSet("");
         grads = new TensorSet("grad.");
         adamM = new TensorSet("adam_m.");
         adamV = new TensorSet("adam_v.");
         for (TensorSet set : new TensorSet[] {params, adamM, adamV}) {
             stateTensors.addAll(set.views);
+        }
+        if (config.activation() instanceof Activation.JumpRelu) {
+            Tensor t = tensor(dSae);
+            jumpThreshold = t.data_ptr_float();
+            stateTensors.add(new LiveTensor(JUMP_THRESHOLD, new long[] {dSae}, jumpThreshold));
+        } else {
+            jumpThreshold = null;
         }
         wEncT = params.tensors[0];
         bEncT = params.tensors[1];
@@ -346,6 +354,8 @@ final class CpuSae implements DeviceSae {
                 long keep = Math.min((long) batchTopK.k() * rows, (long) rows * dSae);
                 selectTop(rows, keep);
             }
+        } else if (act instanceof Activation.JumpRelu) {
+            selectJump(rows);
         } else {
             selectAbove(rows, key(0f));
         }
@@ -439,6 +449,19 @@ final class CpuSae implements DeviceSae {
         exec.forRange(rows, (lo, hi) -> jsae_select_threshold(pre, dSae, tau, ties, main.rowStart, main.idx, lo, hi));
     }
 
+    /** Keeps every pre-activation above its latent's jumprelu threshold. */
+    private void selectJump(int rows) {
+        exec.forRange(rows, (lo, hi) -> jsae_count_jump(pre, dSae, jumpThreshold, gt, lo, hi));
+        long start = 0;
+        main.rowStart.put(0, 0);
+        for (int b = 0; b < rows; b++) {
+            start += gt.get(b);
+            main.rowStart.put(b + 1, (int) start);
+        }
+        main.ensure(start);
+        exec.forRange(rows, (lo, hi) -> jsae_select_jump(pre, dSae, jumpThreshold, main.rowStart, main.idx, lo, hi));
+    }
+
     /** Same order as the kernels' key: larger float, larger unsigned key. */
     static int key(float f) {
         int u = Float.floatToRawIntBits(f);
@@ -509,6 +532,10 @@ final class CpuSae implements DeviceSae {
      */
     private StepMetrics forward(int rows, StepParameters p) {
         checkRows(rows);
+        if (jumpThreshold != null) {
+            throw new IllegalStateException("a jumprelu SAE runs inference only (evaluate); train a topk, batchtopk "
+                    + "or relu SAE instead");
+        }
         refreshDeadMask(p.deadTokens());
         long bad = encodeBatch(rows, (float) p.inputScale(), Double.NaN);
         if (bad >= 0) {

@@ -43,7 +43,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link #openBackend()}; the kit ships in jsae-core's test jar.
  *
  * <p>Agreement: forward, every loss part, every gradient, and one step (Adam from a non-trivial state, decoder
- * projection and renormalization, dead-latent counters) for topk, batchtopk, relu+L1 and AuxK, per tensor within
+ * projection and renormalization, dead-latent counters) for topk, batchtopk, relu+L1 and AuxK, and jumprelu
+ * inference, per tensor within
  * the relative bound of each operand precision the backend supports ({@link Precision#agreementBound()}), with
  * every output and gradient poisoned first through the {@link ConformanceProbe}. Odd shapes: d_sae not a multiple
  * of any block size, k = 1, k = 512, one-row batches. Also: a checkpoint round trip is bitwise exact, a batch
@@ -249,6 +250,40 @@ public abstract class BackendConformanceKit {
             return;
         }
         throw new AssertionError("could not draw well-separated inputs (seed " + seed + ")");
+    }
+
+    @Test
+    void jumpReluInferenceAgreesAndCannotTrain() {
+        SaeConfig config = SaeConfig.builder(16, 70).activation(Activation.jumpRelu()).batchSize(8).build();
+        SplittableRandom rnd = random("jumprelu");
+        for (int attempt = 0; attempt < 100; attempt++) {
+            ParameterTensors w = TestData.randomWeights(16, 70, rnd);
+            float[] theta = new float[70];
+            for (int j = 0; j < theta.length; j++) {
+                theta[j] = (float) (rnd.nextDouble() * 0.8 - 0.2); // some below 0: z = relu(pre) still holds
+            }
+            float[][] x = TestData.batch(8, 16, rnd);
+            ReferenceSae ref = new ReferenceSae(config, w);
+            ref.setJumpThresholds(theta);
+            ReferenceSae.Forward f = ref.forward(TestData.toDouble(x));
+            if (!Separation.awayFromThresholds(f.pre(), theta, 1e-3)) {
+                continue;
+            }
+            try (DeviceSae sae = backend.create(config)) {
+                TestData.writeWeights(sae, "", w);
+                sae.stateTensor("threshold").write(0, java.nio.FloatBuffer.wrap(theta));
+                sae.conformanceProbe().poison();
+                TestData.fill(sae, x);
+                StepMetrics m = sae.evaluate(8, new TrainingPolicy(config).evalParameters());
+                close("jumprelu mse", m.mse(), f.mse(), 1e-5);
+                assertEquals(f.l0(), m.l0(), 1e-12, "jumprelu l0");
+                TestData.fill(sae, x);
+                assertThrows(IllegalStateException.class, () -> sae.trainStep(8, new TrainingPolicy(config).next(0)),
+                        "a jumprelu SAE runs inference only");
+            }
+            return;
+        }
+        throw new AssertionError("could not draw inputs away from the thresholds (seed " + seed + ")");
     }
 
     @Test

@@ -73,4 +73,16 @@ final class Separation {
         }
         return true;
     }
+
+    /** Whether every pre-activation is at least {@code gap} away from its latent's jumprelu threshold. */
+    static boolean awayFromThresholds(double[][] pre, float[] theta, double gap) {
+        for (double[] row : pre) {
+            for (int j = 0; j < row.length; j++) {
+                if (Math.abs(row[j] - theta[j]) < gap) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
 }
