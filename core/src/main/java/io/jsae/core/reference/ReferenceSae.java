@@ -240,7 +240,7 @@ public final class ReferenceSae {
             return selectBatch(pre, (long) batchTopK.k() * pre.length);
         }
         if (act instanceof Activation.Relu) {
-            return selectPositive(pre);
+            return selectAboveThresholds(pre, new double[dSae]); // relu: every entry above 0
         }
         if (act instanceof Activation.JumpRelu) {
             if (jumpThresholds == null) {
@@ -313,7 +313,7 @@ public final class ReferenceSae {
         return finish(pre, rowStart, index);
     }
 
-    /** JumpReLU: per row the entries with pre > θ_j, in index order; z = relu(pre) on them. */
+    /** Per row the entries with pre > θ_j, in index order; z = relu(pre) on them (jumprelu; relu with θ = 0). */
     private static Codes selectAboveThresholds(double[][] pre, double[] theta) {
         int rows = pre.length;
         int[] rowStart = new int[rows + 1];
@@ -322,22 +322,6 @@ public final class ReferenceSae {
         for (int b = 0; b < rows; b++) {
             for (int j = 0; j < pre[b].length; j++) {
                 if (pre[b][j] > theta[j]) {
-                    index[n++] = j;
-                }
-            }
-            rowStart[b + 1] = n;
-        }
-        return finish(pre, rowStart, Arrays.copyOf(index, n));
-    }
-
-    private static Codes selectPositive(double[][] pre) {
-        int rows = pre.length;
-        int[] rowStart = new int[rows + 1];
-        int[] index = new int[rows * pre[0].length];
-        int n = 0;
-        for (int b = 0; b < rows; b++) {
-            for (int j = 0; j < pre[b].length; j++) {
-                if (pre[b][j] > 0) {
                     index[n++] = j;
                 }
             }

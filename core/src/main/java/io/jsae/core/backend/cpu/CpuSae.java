@@ -596,25 +596,38 @@ final class CpuSae implements DeviceSae {
 
     /**
      * Gradients of the step, kept in the gradient tensors (conformance probe): per part of the latents, the main
-     * codes' backward (overwriting the gradient rows) then the AuxK codes' (adding); then b_dec from the error
-     * column sums and the parts' encoder terms.
+     * codes' backward (overwriting the gradient rows) then the AuxK codes' (adding); then b_dec.
      */
     private void backward(int rows) {
+        overLatentParts(rows, (part, j0, j1, bdecPart) -> {
+            jsae_backward_latents(main.latStart, main.latEntry, main.entryRow, main.keptPre, main.val, err, coef, l1,
+                    decNorm, xc, wDec, wEnc, gWDec, gWEnc, gBEnc, bdecPart, 1, dIn, j0, j1);
+            if (auxCoef != 0) {
+                jsae_backward_latents(aux.latStart, aux.latEntry, aux.entryRow, aux.keptPre, aux.val, auxErr, auxCoef,
+                        0f, null, xc, wDec, wEnc, gWDec, gWEnc, gBEnc, bdecPart, 0, dIn, j0, j1);
+            }
+        });
+    }
+
+    /** A backward pass over the latents [j0, j1) of one part, adding its encoder terms to bdecPart. */
+    @FunctionalInterface
+    private interface LatentPart {
+        void run(long part, long j0, long j1, FloatPointer bdecPart);
+    }
+
+    /**
+     * Runs a backward pass over one contiguous part of the latents per thread, each with its own zeroed share of
+     * the b_dec gradient's encoder terms; then the b_dec gradient from the error column sums and those shares.
+     */
+    private void overLatentParts(int rows, LatentPart body) {
         int parts = exec.threads();
         exec.forRange(parts, (lo, hi) -> {
-            for (long p = lo; p < hi; p++) {
-                long j0 = dSae * p / parts;
-                long j1 = dSae * (p + 1) / parts;
-                FloatPointer part = bdecParts.getPointer(FloatPointer.class, p * dIn);
+            for (long part = lo; part < hi; part++) {
+                FloatPointer bdecPart = bdecParts.getPointer(FloatPointer.class, part * dIn);
                 for (int d = 0; d < dIn; d++) {
-                    part.put(d, 0f);
+                    bdecPart.put(d, 0f);
                 }
-                jsae_backward_latents(main.latStart, main.latEntry, main.entryRow, main.keptPre, main.val, err, coef,
-                        l1, decNorm, xc, wDec, wEnc, gWDec, gWEnc, gBEnc, part, 1, dIn, j0, j1);
-                if (auxCoef != 0) {
-                    jsae_backward_latents(aux.latStart, aux.latEntry, aux.entryRow, aux.keptPre, aux.val, auxErr,
-                            auxCoef, 0f, null, xc, wDec, wEnc, gWDec, gWEnc, gBEnc, part, 0, dIn, j0, j1);
-                }
+                body.run(part, dSae * part / parts, dSae * (part + 1) / parts, bdecPart);
             }
         });
         exec.forRange(dIn, (lo, hi) -> jsae_bdec_grad(err, coef, rows, bdecParts, parts, dIn, gBDec, lo, hi));
@@ -635,24 +648,12 @@ final class CpuSae implements DeviceSae {
         float stepSize = (float) p.adamStepSize();
         float bc2Sqrt = (float) p.adamBias2Sqrt();
         float eps = (float) p.eps();
-        int parts = exec.threads();
         Codes a = auxCoef != 0 ? aux : main; // read only when auxCoef != 0
-        exec.forRange(parts, (lo, hi) -> {
-            for (long part = lo; part < hi; part++) {
-                long j0 = dSae * part / parts;
-                long j1 = dSae * (part + 1) / parts;
-                FloatPointer bdecPart = bdecParts.getPointer(FloatPointer.class, part * dIn);
-                for (int d = 0; d < dIn; d++) {
-                    bdecPart.put(d, 0f);
-                }
-                jsae_backward_adam_latents(main.latStart, main.latEntry, main.entryRow, main.keptPre, main.val, err,
-                        coef, l1, decNorm, a.latStart, a.latEntry, a.entryRow, a.keptPre, a.val, auxErr, auxCoef, xc,
-                        wDec, wEnc, bEnc, adamM.data[2], adamV.data[2], adamM.data[0], adamV.data[0], adamM.data[1],
-                        adamV.data[1], latentScratch.getPointer(FloatPointer.class, part * 2 * dIn), bdecPart,
-                        b1, c1, b2, c2, stepSize, bc2Sqrt, eps, dIn, j0, j1);
-            }
-        });
-        exec.forRange(dIn, (lo, hi) -> jsae_bdec_grad(err, coef, rows, bdecParts, parts, dIn, gBDec, lo, hi));
+        overLatentParts(rows, (part, j0, j1, bdecPart) -> jsae_backward_adam_latents(main.latStart, main.latEntry,
+                main.entryRow, main.keptPre, main.val, err, coef, l1, decNorm, a.latStart, a.latEntry, a.entryRow,
+                a.keptPre, a.val, auxErr, auxCoef, xc, wDec, wEnc, bEnc, adamM.data[2], adamV.data[2], adamM.data[0],
+                adamV.data[0], adamM.data[1], adamV.data[1], latentScratch.getPointer(FloatPointer.class, part * 2 * dIn),
+                bdecPart, b1, c1, b2, c2, stepSize, bc2Sqrt, eps, dIn, j0, j1));
         jsae_adam(bDec, gBDec, adamM.data[3], adamV.data[3], b1, c1, b2, c2, stepSize, bc2Sqrt, eps, 0, dIn);
     }
 
