@@ -144,6 +144,25 @@ class SaeTrainerTest {
     }
 
     @Test
+    void batchTopKThresholdGivesHeldOutL0NearK() {
+        // The inference threshold must settle within a few hundred steps: held-out L0 within 5% of k.
+        int k = 12;
+        SyntheticActivations data = new SyntheticActivations(64, 256, 6, 0.01, 256 * 300, 11);
+        SaeConfig config = SaeConfig.builder(64, 512).activation(Activation.batchTopK(k)).batchSize(256)
+                .learningRate(2e-3).seed(3).build();
+        try (SaeTrainer trainer = new SaeTrainer(config, TestBackends.cpu())) {
+            trainer.trainEpoch(data);
+            assertEquals(300, trainer.step());
+            SyntheticActivations heldOut = new SyntheticActivations(64, 256, 6, 0.01, 20_000, 11);
+            heldOut.seek(new SourcePosition(1_000, 0));
+            EvalMetrics eval = trainer.evaluate(heldOut);
+            System.out.printf("batchtopk k=%d after %d steps: held-out L0 %.3f (%.2f%% off), threshold %.5f%n", k,
+                    trainer.step(), eval.l0(), 100 * (eval.l0() / k - 1), trainer.policy().threshold());
+            assertEquals(k, eval.l0(), 0.05 * k, "held-out L0 with the learned threshold");
+        }
+    }
+
+    @Test
     void inputNormalizationIsFoldedIntoTheModelScale() {
         SyntheticActivations raw = new SyntheticActivations(32, 64, 3, 0.01, 5_000, 6);
         try (SaeTrainer trainer = new SaeTrainer(small().normalizeInput(true).build(), TestBackends.cpu())) {
