@@ -72,7 +72,7 @@ public final class RunPodPriceSource implements PriceSource {
     }
 
     @Override
-    public List<LiveOffer> fetch() throws PriceSourceException {
+    public LiveFetch read() throws PriceSourceException {
         ObjectNode body = JsonHttp.JSON.createObjectNode().put("query", QUERY);
         JsonNode root = http.send(HttpRequest.newBuilder(baseUrl.resolve("/graphql"))
                 .header("Content-Type", "application/json")
@@ -105,7 +105,7 @@ public final class RunPodPriceSource implements PriceSource {
             add(offers, type, "secureSpotPrice", path, SECURE, PricingModel.SPOT, name, memory, id, today, spot);
             add(offers, type, "communitySpotPrice", path, COMMUNITY, PricingModel.SPOT, name, memory, id, today, spot);
         }
-        return offers;
+        return new LiveFetch(offers, List.of());
     }
 
     private static LiveOffer.Capacity capacity(JsonNode lowest, String field) {
