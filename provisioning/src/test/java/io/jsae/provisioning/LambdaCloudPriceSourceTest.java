@@ -131,6 +131,12 @@ class LambdaCloudPriceSourceTest {
         assertEquals(2, catalog.withProvider("Lambda").withGpuModel("A100").withGpuCount(1).offers().stream()
                 .filter(o -> o.asOf().equals(LocalDate.of(2026, 11, 28))).count());
         assertTrue(catalog.history().containsAll(PriceCatalog.bundled().history()), "no bundled row is lost");
+        List<PriceCatalog.Superseded> superseded = PriceCatalog.bundled().supersededBy(live);
+        assertEquals(1, superseded.size(), superseded.toString());
+        assertEquals("Lambda", superseded.get(0).row().provider());
+        assertEquals("A100", superseded.get(0).row().gpuModel(), "the plain row of the catalog");
+        assertEquals(List.of("A100 PCIe", "A100 SXM4"), superseded.get(0).by().stream().map(Offer::gpuModel)
+                .toList(), "both form factors supersede it; GH200 does not");
     }
 
     @Test

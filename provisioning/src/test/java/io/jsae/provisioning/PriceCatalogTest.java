@@ -102,6 +102,99 @@ class PriceCatalogTest {
                 "the same offer twice on one day is ambiguous");
     }
 
+    private static Offer row(String provider, String model, int memory, PricingModel pricing, LocalDate asOf) {
+        return new Offer(provider, model, 1, memory, usd("1.00"), pricing, asOf, "test", "");
+    }
+
+    @Test
+    void refinementIsAboutNamesCountMemoryAndPricingModel() {
+        LocalDate day = GuideOffers.TODAY;
+        Offer plain = row("RunPod", "A100", 80, PricingModel.SPOT, day);
+
+        assertTrue(row("RunPod (Secure Cloud)", "A100 SXM", 80, PricingModel.SPOT, day).refines(plain));
+        assertTrue(row("runpod", "a100 pcie", 80, PricingModel.SPOT, day).refines(plain), "names ignore case");
+        assertTrue(plain.refines(plain), "a row refines itself");
+        assertTrue(row("RunPod", "A100 SXM", 80, PricingModel.SPOT, day)
+                .refines(row("RunPod", "A100", 0, PricingModel.SPOT, day)), "memory not stated by the plain row");
+        assertFalse(row("RunPod", "A100 SXM", 0, PricingModel.SPOT, day).refines(plain),
+                "a row that does not state the memory is not more precise than one that does");
+        assertFalse(plain.refines(row("RunPod", "A100 SXM", 80, PricingModel.SPOT, day)), "not the other way");
+        assertFalse(row("RunPod", "A100", 80, PricingModel.SPOT, day)
+                .refines(row("RunPod", "A10", 80, PricingModel.SPOT, day)), "A100 is not a kind of A10");
+        assertFalse(row("RunPodX", "A100", 80, PricingModel.SPOT, day).refines(plain));
+        assertFalse(row("RunPod", "A100", 40, PricingModel.SPOT, day).refines(plain));
+        assertFalse(row("RunPod", "A100", 80, PricingModel.ON_DEMAND, day).refines(plain));
+        assertFalse(new Offer("RunPod", "A100", 2, 80, usd("1"), PricingModel.SPOT, day, "t", "").refines(plain));
+
+        Offer newer = row("RunPod (Secure Cloud)", "A100 SXM", 80, PricingModel.SPOT, day);
+        Offer older = row("RunPod", "A100", 80, PricingModel.SPOT, day.minusDays(1));
+        assertTrue(newer.supersedes(older));
+        assertFalse(older.supersedes(newer));
+        assertFalse(newer.supersedes(row("RunPod", "A100", 80, PricingModel.SPOT, day)), "same day: not newer");
+    }
+
+    @Test
+    void supersededByReportsWhichRowsALiveFetchMadeStale() {
+        PriceCatalog guide = PriceCatalog.guide();
+        Offer secureSpot = row("RunPod (Secure Cloud)", "A100 SXM", 80, PricingModel.SPOT, GuideOffers.TODAY);
+        Offer communitySpot = row("RunPod (Community Cloud)", "A100 PCIe", 80, PricingModel.SPOT,
+                GuideOffers.TODAY.minusDays(1));
+        Offer onDemand = row("RunPod (Secure Cloud)", "A100 SXM", 80, PricingModel.ON_DEMAND, GuideOffers.TODAY);
+        Offer lambda = new Offer("Lambda", "A100 PCIe", 1, 40, usd("1.29"), PricingModel.ON_DEMAND,
+                GuideOffers.TODAY, "live", "");
+
+        List<PriceCatalog.Superseded> superseded = guide.supersededBy(List.of(communitySpot, onDemand, secureSpot,
+                lambda));
+
+        assertEquals(2, superseded.size(), superseded.toString());
+        assertEquals(GuideOffers.lambda(), superseded.get(0).row());
+        assertEquals(List.of(lambda), superseded.get(0).by());
+        assertEquals(GuideOffers.runPodSpot(), superseded.get(1).row());
+        assertEquals(List.of(secureSpot, communitySpot), superseded.get(1).by(), "newest first; on-demand is not"
+                + " spot");
+        assertTrue(superseded.get(1).toString().contains("superseded by"), superseded.get(1).toString());
+
+        PriceCatalog merged = guide.plus(List.of(communitySpot, onDemand, secureSpot, lambda));
+        assertEquals(guide.offers().size() + 4, merged.offers().size(), "plus never replaces a plain row");
+        assertEquals(superseded, merged.superseded(), "the merged catalog reports the same rows");
+        PriceCatalog latest = merged.withoutSuperseded();
+        assertFalse(latest.offers().contains(GuideOffers.runPodSpot()));
+        assertFalse(latest.offers().contains(GuideOffers.lambda()));
+        assertEquals(guide.offers().size() - 2 + 4, latest.offers().size());
+        assertTrue(latest.superseded().isEmpty());
+        assertEquals(guide.history().size() + 4, merged.history().size(), "the full catalog keeps every row");
+    }
+
+    @Test
+    void sameOfferNewerRowCountsAsSupersedingButPlainNewerRowsDoNot() {
+        Offer guideLambda = GuideOffers.lambda();
+        Offer sameOffer = GuideOffers.offer("Lambda", "1.48", PricingModel.ON_DEMAND, GuideOffers.TODAY);
+        Offer plainNewer = row("RunPod", "A100", 0, PricingModel.SPOT, GuideOffers.TODAY);
+        PriceCatalog specific = PriceCatalog.of(List.of(row("RunPod (Secure Cloud)", "A100 SXM", 80,
+                PricingModel.SPOT, PriceCatalog.GUIDE_DATE)));
+
+        assertEquals(List.of(sameOffer), PriceCatalog.of(List.of(guideLambda)).supersededBy(List.of(sameOffer))
+                .get(0).by());
+        assertTrue(specific.supersededBy(List.of(plainNewer)).isEmpty(),
+                "a newer plain row says nothing about the precise offer");
+    }
+
+    @Test
+    void asOfGivesTheCatalogAsItStoodOnADay() throws IOException {
+        PriceCatalog catalog = PriceCatalog.load(csv(HEADER
+                + "Lambda,A100,1,40,1.29,ON_DEMAND,2025-10-01,guide,\n"
+                + "Lambda,A100,1,40,1.48,ON_DEMAND,2026-05-07,price page,\n"
+                + "Crusoe,A100,1,40,0.77,ON_DEMAND,2025-10-01,guide,\n"));
+
+        assertEquals(0, catalog.asOf(PriceCatalog.GUIDE_DATE).withProvider("Lambda").single().pricePerHour()
+                .compareTo(usd("1.29")));
+        assertEquals(0, catalog.asOf(LocalDate.of(2026, 5, 7)).withProvider("Lambda").single().pricePerHour()
+                .compareTo(usd("1.48")));
+        assertTrue(catalog.asOf(LocalDate.of(2025, 9, 30)).history().isEmpty());
+        assertTrue(PriceCatalog.guide().history().stream().allMatch(o -> o.asOf().equals(PriceCatalog.GUIDE_DATE)));
+        assertEquals(5, PriceCatalog.guide().history().size(), "the guide's five rows");
+    }
+
     @Test
     void filtersByModelMemoryCountAndPricingModel() {
         PriceCatalog catalog = PriceCatalog.bundled();
