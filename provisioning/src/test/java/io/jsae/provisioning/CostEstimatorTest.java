@@ -87,6 +87,30 @@ class CostEstimatorTest {
     }
 
     @Test
+    void datedRenderingShowsEachRowsDateAndPrefixesFootnotes() {
+        List<Offer> offers = PriceCatalog.guide().offers();
+        String md = estimator.compare(GuideOffers.lambda(), offers, TWELVE)
+                .toMarkdown(CostEstimator.Rendering.dated("g"));
+        List<String> lines = md.lines().toList();
+
+        assertEquals("| Provider | GPU | VRAM | $/hr | as of | 12 h run cost | vs baseline |", lines.get(0));
+        assertEquals("| Lambda[^g1] | 1x A100 | 40 GB | $1.29 | 2025-10-01 | $15.48 | baseline |", lines.get(2));
+        assertTrue(md.contains("| RunPod (spot)[^g1] | 1x A100 | 80 GB | $0.69 | 2025-10-01 | $8.28 | 46.5% cheaper |"),
+                md);
+        assertTrue(md.contains("| TensorDock[^g1][^g2] |"), md);
+        assertTrue(md.contains("\n[^g1]: Price as of 2025-10-01") && md.contains("\n[^g2]: Marketplace price"), md);
+        assertFalse(md.contains("[^1]"), "every label carries the prefix: " + md);
+        assertEquals(estimator.compare(GuideOffers.lambda(), offers, TWELVE).toMarkdown(),
+                estimator.compare(GuideOffers.lambda(), offers, TWELVE).toMarkdown(CostEstimator.Rendering.PLAIN));
+
+        String runs = estimator.compareRuns(GuideOffers.lambda(), GuideOffers.runPodSpot(), TWELVE, 1)
+                .toMarkdown(CostEstimator.Rendering.dated(""));
+        assertTrue(runs.startsWith("| Runs (12 h each) | Lambda on-demand ($1.29/h as of 2025-10-01) | RunPod spot"
+                + " ($0.69/h as of 2025-10-01) | saving |"), runs);
+        assertThrows(IllegalArgumentException.class, () -> CostEstimator.Rendering.dated("a]"));
+    }
+
+    @Test
     void freshOnDemandRowsHaveNoFootnotes() {
         Offer a = GuideOffers.offer("A", "2.00", PricingModel.ON_DEMAND, GuideOffers.TODAY);
         Offer b = GuideOffers.offer("B", "2.50", PricingModel.SPOT, GuideOffers.TODAY.minusDays(90));
