@@ -24,8 +24,10 @@ class CostTablesTest {
     void printsTheGuideTablesFromTheCatalog() {
         String md = run("cost-tables", "--today", "2026-11-28");
 
-        assertTrue(md.contains("| Lambda[^1] | 1x A100 | 40 GB | $1.29 | $15.48 | baseline |"), md);
-        assertTrue(md.contains("| RunPod (spot)[^1] | 1x A100 | 80 GB | $0.69 | $8.28 | 46.5% cheaper |"), md);
+        assertTrue(md.contains("### The guide's prices (rows dated up to 2025-10-01)"), md);
+        assertTrue(md.contains("| Lambda[^g1] | 1x A100 | 40 GB | $1.29 | 2025-10-01 | $15.48 | baseline |"), md);
+        assertTrue(md.contains("| RunPod (spot)[^g1] | 1x A100 | 80 GB | $0.69 | 2025-10-01 | $8.28 | 46.5% cheaper |"),
+                md);
         assertFalse(md.contains("55%"), "the guide's typed-in 55% is wrong and must not appear");
         assertTrue(md.contains("| 3 | $46.44 | $24.84 | $21.60 (46.5% cheaper) |"), md);
         assertTrue(md.contains("| 10 | 12 | $15.48 | baseline |"), md);
@@ -35,10 +37,52 @@ class CostTablesTest {
         assertTrue(md.contains("Recommendation: spot"), md);
         assertTrue(md.contains("| expected cost per run | $15.48 |"), md);
         assertTrue(md.contains("spot breaks even after"), md);
-        assertTrue(md.contains("[^1]: Price as of 2025-10-01, source: GPU guide table"),
+        assertTrue(md.contains("[^g1]: Price as of 2025-10-01, source: GPU guide table"),
                 "stale guide prices are footnoted: " + md);
-        assertTrue(md.contains("| TensorDock[^1][^2] |") && md.contains("[^2]: Marketplace price"),
+        assertTrue(md.contains("| TensorDock[^g1][^g2] |") && md.contains("[^g2]: Marketplace price"),
                 "the marketplace row is footnoted: " + md);
+        assertTrue(md.contains("| Runs (12 h each) | Lambda on-demand ($1.29/h as of 2025-10-01) | RunPod spot ($0.69/h"
+                + " as of 2025-10-01) | saving |"), "the runs table dates its prices: " + md);
+        assertTrue(md.contains("Prices: Lambda 1x A100 40GB ON_DEMAND $1.29/h as of 2025-10-01; RunPod 1x A100 80GB"
+                + " SPOT $0.69/h as of 2025-10-01."), md);
+    }
+
+    @Test
+    void newestPricesStandBesideTheGuidesWithTheirDates() {
+        String md = run("cost-tables", "--today", "2026-11-28");
+        String newest = md.substring(md.indexOf("### The newest prices"));
+
+        assertTrue(md.indexOf("### The guide's prices") < md.indexOf("### The newest prices"), md);
+        assertTrue(newest.contains("| RunPod (Secure Cloud) | 1x A100 SXM | 80 GB | $1.79 | 2026-11-09 |"), newest);
+        assertTrue(newest.contains("| AWS | 8x A100 | 8x 40 GB | $21.96 | 2026-11-09 |"), newest);
+        assertTrue(newest.contains("[^n1]: Price as of 2025-10-01"), "the second table has its own labels: " + newest);
+        assertFalse(md.substring(0, md.indexOf("### The newest prices")).contains("2026-11-09"),
+                "the guide's table holds only the guide's rows: " + md);
+    }
+
+    @Test
+    void guideOptionPrintsTheGuidesFiguresAlone() {
+        String md = run("cost-tables", "--today", "2026-11-28", "--prices", "guide");
+
+        assertTrue(md.contains("| Lambda[^1] | 1x A100 | 40 GB | $1.29 | 2025-10-01 | $15.48 | baseline |"), md);
+        assertTrue(md.contains("| RunPod (spot)[^1] | 1x A100 | 80 GB | $0.69 | 2025-10-01 | $8.28 | 46.5% cheaper |"),
+                md);
+        assertTrue(md.contains("| 3 | $46.44 | $24.84 | $21.60 (46.5% cheaper) |"), md);
+        assertTrue(md.contains("| 2 | 2.4 | $3.10 | $12.38 (80.0%) |"), md);
+        assertTrue(md.contains("| expected cost per run | $15.48 |"), md);
+        assertFalse(md.contains("The newest prices"), md);
+        assertFalse(md.contains("| 2026-"), "no newer row: " + md);
+    }
+
+    @Test
+    void anUnknownPriceSetIsRefusedWithTheChoices() {
+        StringWriter err = new StringWriter();
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(new PrintWriter(new StringWriter()));
+        cli.setErr(new PrintWriter(err));
+
+        assertEquals(2, cli.execute("cost-tables", "--prices", "latest"));
+        assertTrue(err.toString().contains("'latest' is not one of guide, newest, both"), err.toString());
     }
 
     @Test
