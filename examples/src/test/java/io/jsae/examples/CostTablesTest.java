@@ -50,14 +50,43 @@ class CostTablesTest {
     @Test
     void newestPricesStandBesideTheGuidesWithTheirDates() {
         String md = run("cost-tables", "--today", "2026-11-28");
+        String guide = md.substring(0, md.indexOf("### The newest prices"));
         String newest = md.substring(md.indexOf("### The newest prices"));
 
-        assertTrue(md.indexOf("### The guide's prices") < md.indexOf("### The newest prices"), md);
+        assertTrue(guide.contains("### The guide's prices (rows dated up to 2025-10-01)"), md);
+        assertFalse(guide.contains("| 2026-"), "the guide's table holds only the guide's rows: " + guide);
+        assertTrue(newest.contains("| Lambda[^n1] | 1x A100 | 40 GB | $1.48 | 2026-05-07 | $17.76 | baseline |"),
+                newest);
+        assertTrue(newest.contains("[^n1]: Price as of 2026-05-07, source: https://lambda.ai/pricing as copied in"),
+                "the newer row names its source: " + newest);
+        assertTrue(newest.contains("| RunPod (spot)[^n4] | 1x A100 PCIe | 80 GB | $1.19 | 2026-03-10 | $14.28 |"
+                + " 19.6% cheaper |"), newest);
+        assertTrue(newest.contains("| RunPod (spot)[^n4] | 1x A100 SXM | 80 GB | $1.39 | 2026-03-10 | $16.68 |"),
+                newest);
         assertTrue(newest.contains("| RunPod (Secure Cloud) | 1x A100 SXM | 80 GB | $1.79 | 2026-11-09 |"), newest);
         assertTrue(newest.contains("| AWS | 8x A100 | 8x 40 GB | $21.96 | 2026-11-09 |"), newest);
-        assertTrue(newest.contains("[^n1]: Price as of 2025-10-01"), "the second table has its own labels: " + newest);
-        assertFalse(md.substring(0, md.indexOf("### The newest prices")).contains("2026-11-09"),
-                "the guide's table holds only the guide's rows: " + md);
+        assertFalse(newest.substring(0, newest.indexOf("Left out")).contains("$0.69"),
+                "the superseded guide row is not in the newest table: " + newest);
+        assertTrue(newest.contains("- RunPod 1x A100 80GB SPOT $0.69/h as of 2025-10-01, superseded by RunPod 1x A100"
+                + " PCIe 80GB SPOT $1.19/h as of 2026-03-10; RunPod 1x A100 SXM 80GB SPOT $1.39/h as of 2026-03-10"),
+                newest);
+        assertTrue(newest.contains("| Runs (12 h each) | Lambda on-demand ($1.48/h as of 2026-05-07) | RunPod spot"
+                + " ($1.19/h as of 2026-03-10) | saving |"), newest);
+        assertTrue(newest.contains("| 3 | $53.28 | $42.84 | $10.44 (19.6% cheaper) |"), newest);
+        assertTrue(newest.contains("| 10 | 12 | $17.76 | baseline |"), newest);
+        assertTrue(newest.contains("Prices: Lambda 1x A100 40GB ON_DEMAND $1.48/h as of 2026-05-07; RunPod 1x A100"
+                + " PCIe 80GB SPOT $1.19/h as of 2026-03-10."), newest);
+        assertTrue(newest.contains("| expected cost per run | $17.76 |"), newest);
+        assertFalse(md.contains("55%"), md);
+    }
+
+    @Test
+    void newestOptionPrintsTheNewestPricesAlone() {
+        String md = run("cost-tables", "--today", "2026-11-28", "--prices", "newest");
+
+        assertTrue(md.contains("| Lambda[^1] | 1x A100 | 40 GB | $1.48 | 2026-05-07 | $17.76 | baseline |"), md);
+        assertFalse(md.contains("The guide's prices"), md);
+        assertFalse(md.contains("$15.48"), md);
     }
 
     @Test

@@ -77,13 +77,14 @@ class CostEstimatorTest {
 
         assertTrue(md.contains("[^1]: Price as of 2025-10-01, source: GPU guide table (as quoted by the guide); 423 days"
                 + " old on 2026-11-28, over the 90-day limit"), md);
-        assertTrue(md.contains("| TensorDock[^1][^2] |"), "stale and marketplace: " + md);
-        assertTrue(md.contains("[^2]: Marketplace price: set by individual hosts, it moves often and varies between"
+        assertTrue(md.contains("| TensorDock[^1][^3] |"), "stale and marketplace: " + md);
+        assertTrue(md.contains("[^2]: Price as of 2026-05-07"), "the newer Lambda row is stale too: " + md);
+        assertTrue(md.contains("[^3]: Marketplace price: set by individual hosts, it moves often and varies between"
                 + " hosts (the guide quoted a range of $1.80-2.50/h"), md);
         assertTrue(md.contains("| RunPod (Secure Cloud) | 1x A100 SXM | 80 GB |"), "fresh rows carry no marker: "
                 + md);
         assertTrue(md.contains("| AWS | 8x A100 | 8x 40 GB | $21.96 | $263.49 |"), md);
-        assertTrue(md.contains("| TensorDock[^1][^2] | 1x A100 | not stated |"), md);
+        assertTrue(md.contains("| TensorDock[^1][^3] | 1x A100 | not stated |"), md);
     }
 
     @Test
