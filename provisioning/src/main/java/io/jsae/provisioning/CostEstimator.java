@@ -154,9 +154,53 @@ public final class CostEstimator {
         return new RunsComparison(baseline, alternative, hours, rows);
     }
 
+    /** "$1.29/h", or "$1.29/h as of 2025-10-01" when the rendering shows dates. */
+    static String price(Offer offer, Rendering rendering) {
+        return Money.usd(offer.pricePerHour()) + "/h" + (rendering.showDates() ? " as of " + offer.asOf() : "");
+    }
+
     /** "Lambda on-demand", "RunPod spot": how tables name an offer in a column header. */
     static String label(Offer offer) {
         return offer.provider() + " " + offer.pricingModel().name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /**
+     * How a comparison table is written.
+     *
+     * @param showDates      adds an "as of" column (comparison) or the date beside each price (runs comparison),
+     *                       so that every figure shows the day of its price
+     * @param footnotePrefix written before footnote numbers ("" gives {@code [^1]}, "g" gives {@code [^g1]}),
+     *                       so that several tables can share one Markdown document without clashing labels;
+     *                       letters, digits, '-' and '_' only
+     */
+    public record Rendering(boolean showDates, String footnotePrefix) {
+
+        /** The plain table: no date column, footnotes numbered from {@code [^1]}. */
+        public static final Rendering PLAIN = new Rendering(false, "");
+
+        /**
+         * Validates the prefix.
+         *
+         * @param showDates adds the date of each price
+         * @param footnotePrefix written before footnote numbers; letters, digits, '-' and '_' only
+         */
+        public Rendering {
+            Objects.requireNonNull(footnotePrefix, "footnotePrefix");
+            if (!footnotePrefix.matches("[A-Za-z0-9_-]*")) {
+                throw new IllegalArgumentException("footnote prefix '" + footnotePrefix + "' would break the"
+                        + " footnote labels; use letters, digits, '-' and '_' only");
+            }
+        }
+
+        /**
+         * A table with the date of each price and the given footnote prefix.
+         *
+         * @param footnotePrefix written before footnote numbers; letters, digits, '-' and '_' only
+         * @return the rendering
+         */
+        public static Rendering dated(String footnotePrefix) {
+            return new Rendering(true, footnotePrefix);
+        }
     }
 
     /**
@@ -204,8 +248,24 @@ public final class CostEstimator {
          * @return Markdown text
          */
         public String toMarkdown() {
-            Markdown table = new Markdown("Provider", "GPU", "VRAM", "$/hr",
-                    Money.hours(hours) + " h run cost", "vs baseline");
+            return toMarkdown(Rendering.PLAIN);
+        }
+
+        /**
+         * The table in the guide's columns, with an "as of" column after "$/hr" when the rendering shows
+         * dates, and footnotes for stale and marketplace rows labelled with the rendering's prefix.
+         *
+         * @param rendering date column and footnote labels
+         * @return Markdown text
+         */
+        public String toMarkdown(Rendering rendering) {
+            List<String> header = new ArrayList<>(List.of("Provider", "GPU", "VRAM", "$/hr"));
+            if (rendering.showDates()) {
+                header.add("as of");
+            }
+            header.add(Money.hours(hours) + " h run cost");
+            header.add("vs baseline");
+            Markdown table = new Markdown(header.toArray(String[]::new)).footnotePrefix(rendering.footnotePrefix());
             for (ComparisonRow row : rows) {
                 Offer o = row.offer();
                 StringBuilder provider = new StringBuilder(o.provider());
@@ -222,13 +282,17 @@ public final class CostEstimator {
                             + " and varies between hosts" + (o.notes().isEmpty() ? "" : " (" + o.notes() + ")")
                             + "."));
                 }
-                table.row(provider.toString(),
+                List<String> cells = new ArrayList<>(List.of(provider.toString(),
                         o.gpuCount() + "x " + o.gpuModel(),
                         o.gpuMemoryKnown() ? (o.gpuCount() > 1 ? o.gpuCount() + "x " : "") + o.gpuMemoryGb() + " GB"
                                 : "not stated",
-                        Money.usd(o.pricePerHour()),
-                        Money.usd(row.runCost()),
-                        row.baseline() ? "baseline" : versus(row.percentCheaper()));
+                        Money.usd(o.pricePerHour())));
+                if (rendering.showDates()) {
+                    cells.add(o.asOf().toString());
+                }
+                cells.add(Money.usd(row.runCost()));
+                cells.add(row.baseline() ? "baseline" : versus(row.percentCheaper()));
+                table.row(cells.toArray(String[]::new));
             }
             return table.render();
         }
@@ -285,9 +349,20 @@ public final class CostEstimator {
          * @return Markdown text
          */
         public String toMarkdown() {
+            return toMarkdown(Rendering.PLAIN);
+        }
+
+        /**
+         * The table: Runs | baseline | alternative | saving; with dates shown, each price column names the day of
+         * its price ("Lambda on-demand ($1.29/h as of 2025-10-01)").
+         *
+         * @param rendering whether prices show their date (this table has no footnotes)
+         * @return Markdown text
+         */
+        public String toMarkdown(Rendering rendering) {
             Markdown table = new Markdown("Runs (" + Money.hours(hours) + " h each)",
-                    label(baseline) + " (" + Money.usd(baseline.pricePerHour()) + "/h)",
-                    label(alternative) + " (" + Money.usd(alternative.pricePerHour()) + "/h)", "saving");
+                    label(baseline) + " (" + price(baseline, rendering) + ")",
+                    label(alternative) + " (" + price(alternative, rendering) + ")", "saving");
             for (RunsRow row : rows) {
                 table.row(String.valueOf(row.runs()), Money.usd(row.baselineCost()),
                         Money.usd(row.alternativeCost()),

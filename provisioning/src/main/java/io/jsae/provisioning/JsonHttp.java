@@ -36,6 +36,28 @@ final class JsonHttp {
         void sleep(Duration duration) throws InterruptedException;
     }
 
+    /**
+     * A provider's own reading of a 4xx answer (429 aside), consulted before the generic messages: it may take
+     * the body as the answer (a GraphQL server puts its {@code errors} in a 400 body), throw a more precise
+     * error (an inactive account), or return null to leave the answer to the generic handling.
+     */
+    @FunctionalInterface
+    interface ClientErrors {
+        /** No provider-specific reading. */
+        ClientErrors NONE = (status, body, uri) -> null;
+
+        JsonNode read(int status, String body, URI uri) throws PriceSourceException;
+    }
+
+    /**
+     * A JSON answer and the HTTP status it came with: 2xx, or a 4xx that {@link ClientErrors} took as the answer.
+     *
+     * @param status the HTTP status
+     * @param json   the parsed body
+     */
+    record Answer(int status, JsonNode json) {
+    }
+
     static final ObjectMapper JSON = new ObjectMapper();
     private static final Logger LOG = LoggerFactory.getLogger(JsonHttp.class);
     private static final int EXCERPT = 300;
@@ -48,9 +70,15 @@ final class JsonHttp {
     private final RetryPolicy retry;
     private final Sleeper sleeper;
     private final Clock clock;
+    private final ClientErrors clientErrors;
 
     JsonHttp(String provider, String apiKey, String keyHint, HttpClient client, Duration timeout, RetryPolicy retry,
              Sleeper sleeper, Clock clock) {
+        this(provider, apiKey, keyHint, client, timeout, retry, sleeper, clock, ClientErrors.NONE);
+    }
+
+    JsonHttp(String provider, String apiKey, String keyHint, HttpClient client, Duration timeout, RetryPolicy retry,
+             Sleeper sleeper, Clock clock, ClientErrors clientErrors) {
         this.provider = provider;
         this.apiKey = Objects.requireNonNull(apiKey, "apiKey");
         if (apiKey.isBlank()) {
@@ -62,10 +90,19 @@ final class JsonHttp {
         this.retry = retry;
         this.sleeper = sleeper;
         this.clock = clock;
+        this.clientErrors = Objects.requireNonNull(clientErrors, "clientErrors");
     }
 
     /** Sends the request (retrying 429 and 5xx within the policy) and parses the JSON body of a 2xx answer. */
     JsonNode send(HttpRequest.Builder builder) throws PriceSourceException {
+        return exchange(builder).json();
+    }
+
+    /**
+     * Sends the request (retrying 429 and 5xx within the policy) and returns the JSON body of a 2xx answer, or of
+     * a 4xx answer that this source's {@link ClientErrors} takes as the answer, with its status.
+     */
+    Answer exchange(HttpRequest.Builder builder) throws PriceSourceException {
         HttpRequest request = builder.timeout(timeout).header("Authorization", "Bearer " + apiKey)
                 .header("Accept", "application/json").header("User-Agent", "jsae-provisioning").build();
         URI uri = request.uri();
@@ -86,7 +123,13 @@ final class JsonHttp {
             int status = response.statusCode();
             LOG.debug("{} {} -> {} (attempt {})", request.method(), uri, status, attempt + 1);
             if (status >= 200 && status < 300) {
-                return parse(response.body(), uri);
+                return new Answer(status, parse(response.body(), uri));
+            }
+            if (status >= 400 && status < 500 && status != 429) {
+                JsonNode taken = clientErrors.read(status, response.body(), uri);
+                if (taken != null) {
+                    return new Answer(status, taken);
+                }
             }
             if (status == 401) {
                 throw new PriceSourceException(provider + ": API key rejected (HTTP 401 from " + uri + "); "
@@ -151,8 +194,20 @@ final class JsonHttp {
         }
     }
 
+    /** The body as JSON, or null when it is empty or not JSON: for reading error bodies, which may be anything. */
+    static JsonNode tryParse(String body) {
+        if (body == null || body.isBlank()) {
+            return null;
+        }
+        try {
+            return JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
+
     /** " (answer: …)" with the start of a body, scrubbed of the key. */
-    private String detail(String body) {
+    String detail(String body) {
         if (body == null || body.isBlank()) {
             return "";
         }
@@ -160,7 +215,8 @@ final class JsonHttp {
         return " (answer: " + scrub(text.length() > EXCERPT ? text.substring(0, EXCERPT) + "…" : text) + ")";
     }
 
-    private String scrub(String text) {
+    /** The text with the API key replaced by "[key]": for anything a server sent back. */
+    String scrub(String text) {
         return text.replace(apiKey, "[key]");
     }
 

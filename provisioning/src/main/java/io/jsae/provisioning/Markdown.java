@@ -11,6 +11,7 @@ final class Markdown {
     private final List<String> header;
     private final List<List<String>> rows = new ArrayList<>();
     private final Map<String, Integer> footnotes = new LinkedHashMap<>();
+    private String footnotePrefix = "";
 
     Markdown(String... header) {
         this.header = List.of(header);
@@ -25,10 +26,16 @@ final class Markdown {
         return this;
     }
 
+    /** Puts a prefix before footnote numbers ("g" gives "[^g1]"), so that tables can share a document. */
+    Markdown footnotePrefix(String prefix) {
+        this.footnotePrefix = prefix;
+        return this;
+    }
+
     /** Registers a footnote and returns its marker, e.g. "[^1]". */
     String footnote(String text) {
         int number = footnotes.computeIfAbsent(text, t -> footnotes.size() + 1);
-        return "[^" + number + "]";
+        return "[^" + footnotePrefix + number + "]";
     }
 
     /** The table, then the footnotes, each line ending in a newline. */
@@ -41,7 +48,8 @@ final class Markdown {
         rows.forEach(r -> line(out, r));
         if (!footnotes.isEmpty()) {
             out.append('\n');
-            footnotes.forEach((text, n) -> out.append("[^").append(n).append("]: ").append(text).append('\n'));
+            footnotes.forEach((text, n) -> out.append("[^").append(footnotePrefix).append(n).append("]: ").append(text)
+                    .append('\n'));
         }
         return out.toString();
     }

@@ -98,6 +98,47 @@ public record Offer(String provider, String gpuModel, int gpuCount, int gpuMemor
     }
 
     /**
+     * Says whether this row names the offer of {@code other} at least as precisely: the same GPU count and
+     * pricing model; the provider is the other's, or the other's followed by a qualifier in parentheses
+     * ("RunPod (Secure Cloud)" refines "RunPod"); the GPU model is the other's, or the other's followed by more
+     * words such as a form factor ("A100 SXM" and "A100 PCIe" refine "A100"; "A100" does not refine "A10");
+     * and the memory of one GPU is the other's, or the other does not state it. Names compare ignoring case.
+     * A row refines itself and every row with its {@link #key() key}.
+     *
+     * <p>This is a naming relation: a plain row ("RunPod", "A100") may stand for several precise offers
+     * ("RunPod (Secure Cloud)", "A100 SXM"), and which of them a source meant is not recorded.
+     *
+     * @param other the less (or equally) precise row
+     * @return true when this row refines {@code other}
+     */
+    public boolean refines(Offer other) {
+        return gpuCount == other.gpuCount && pricingModel == other.pricingModel
+                && (gpuMemoryGb == other.gpuMemoryGb || !other.gpuMemoryKnown())
+                && extendsName(provider, other.provider, " (") && extendsName(gpuModel, other.gpuModel, " ");
+    }
+
+    /**
+     * Says whether this row supersedes {@code older}: it {@link #refines refines} it and is dated later. A
+     * superseded row is no longer the latest word on its offer, though its own {@link #key() key} may hold no
+     * newer row (a plain guide row "RunPod A100" superseded by "RunPod (Secure Cloud) A100 SXM").
+     *
+     * @param older the row that may be superseded
+     * @return true when this row is newer and names the same offer at least as precisely
+     */
+    public boolean supersedes(Offer older) {
+        return asOf.isAfter(older.asOf) && refines(older);
+    }
+
+    /** {@code name} equals {@code base} or continues it after {@code separator}, ignoring case. */
+    private static boolean extendsName(String name, String base, String separator) {
+        if (name.equalsIgnoreCase(base)) {
+            return true;
+        }
+        String prefix = base + separator;
+        return name.length() > prefix.length() && name.regionMatches(true, 0, prefix, 0, prefix.length());
+    }
+
+    /**
      * The identity of the offer across dated rows: provider, GPU model, count, memory and pricing model. Rows
      * with the same key are the price history of one offer.
      *

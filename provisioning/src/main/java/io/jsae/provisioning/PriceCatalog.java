@@ -24,20 +24,34 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
  * Dated GPU offers, read from CSV, with filters and a staleness check.
  *
- * <p>Several dated rows may describe the same offer (same {@link Offer#key() key}): {@link #offers()} gives
- * the newest row of each, {@link #history()} keeps them all. A catalog is immutable; every filter returns a
- * new catalog.
+ * <p>How rows relate:
+ * <ul>
+ *   <li>Rows with the same {@link Offer#key() key} (provider, GPU model, count, memory, pricing model) are the
+ *   dated history of one offer: {@link #offers()} gives the newest row of each, {@link #history()} keeps them
+ *   all. Two rows of one offer on one day are an error.</li>
+ *   <li>Rows with different keys are different offers, and each stays current on its own, even when one names
+ *   the other more precisely: a live "RunPod (Secure Cloud)" "A100 SXM" row never replaces the guide's plain
+ *   "RunPod" "A100" row. A newer row that {@link Offer#refines refines} an older current row
+ *   {@link Offer#supersedes supersedes} it: {@link #superseded()} reports such rows within the catalog,
+ *   {@link #supersededBy(Collection)} the rows of this catalog that new rows (a live fetch) supersede, and
+ *   {@link #withoutSuperseded()} leaves them out, for tables of the latest prices.</li>
+ *   <li>{@link #asOf(LocalDate)} gives the catalog as it stood on a day; {@link #guide()} the bundled catalog
+ *   as the GPU guide quoted it.</li>
+ * </ul>
+ * A catalog is immutable; every filter returns a new catalog.
  *
  * <p>The CSV has a header row with these columns, in any order:
  * {@code provider, gpu_model, gpu_count, gpu_memory_gb, price_per_hour, pricing_model, as_of, source, notes}.
@@ -54,6 +68,12 @@ public final class PriceCatalog {
     /** The columns every catalog file must have, in the bundled file's order. */
     public static final List<String> COLUMNS = List.of("provider", "gpu_model", "gpu_count", "gpu_memory_gb",
             "price_per_hour", "pricing_model", "as_of", "source", "notes");
+
+    /**
+     * The day the bundled catalog dates the GPU guide's figures. The guide gives no day of reading; its rows are
+     * dated 2025-10-01 to stand for "as quoted by the guide", and every newer bundled row is dated later.
+     */
+    public static final LocalDate GUIDE_DATE = LocalDate.of(2025, 10, 1);
 
     private final List<Offer> rows;
 
@@ -111,6 +131,17 @@ public final class PriceCatalog {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read resource " + BUNDLED_RESOURCE, e);
         }
+    }
+
+    /**
+     * The bundled catalog as the GPU guide quoted it: its rows dated on or before {@link #GUIDE_DATE}, from
+     * which the guide's own figures are computed ($1.29/h for Lambda, $0.69/h for RunPod spot, ...).
+     *
+     * @return the guide's rows
+     * @throws UncheckedIOException when the resource cannot be read (a broken build)
+     */
+    public static PriceCatalog guide() {
+        return bundled().asOf(GUIDE_DATE);
     }
 
     /**
@@ -341,7 +372,9 @@ public final class PriceCatalog {
     }
 
     /**
-     * This catalog with more rows added, for example live prices; newer rows then win over older ones.
+     * This catalog with more rows added, for example live prices. A newer row of an offer already held (same
+     * {@link Offer#key() key}) becomes its current row; a row of a new key is a new offer, even when it
+     * supersedes a plain one: ask {@link #supersededBy(Collection)} which rows it supersedes.
      *
      * @param more rows to add
      * @return the combined catalog
@@ -351,6 +384,94 @@ public final class PriceCatalog {
         List<Offer> all = new ArrayList<>(rows);
         all.addAll(more);
         return of(all);
+    }
+
+    /**
+     * The catalog as it stood on a day: the rows dated on or before it. {@code asOf(GUIDE_DATE)} of the bundled
+     * catalog holds exactly the guide's rows.
+     *
+     * @param day the last day whose rows are kept
+     * @return the filtered catalog
+     */
+    public PriceCatalog asOf(LocalDate day) {
+        Objects.requireNonNull(day, "day");
+        return filter(o -> !o.asOf().isAfter(day));
+    }
+
+    /**
+     * A current row of the catalog and the newer rows that supersede it.
+     *
+     * @param row the superseded current row
+     * @param by  the rows that {@link Offer#supersedes supersede} it, newest first
+     */
+    public record Superseded(Offer row, List<Offer> by) {
+
+        /**
+         * Validates and copies.
+         *
+         * @param row the superseded current row
+         * @param by the rows that supersede it, newest first
+         */
+        public Superseded {
+            Objects.requireNonNull(row, "row");
+            by = List.copyOf(by);
+            if (by.isEmpty()) {
+                throw new IllegalArgumentException(row + " is reported superseded by no row; give at least one");
+            }
+        }
+
+        /** "RunPod 1x A100 80GB SPOT $0.69/h as of 2025-10-01, superseded by ...". */
+        @Override
+        public String toString() {
+            return row + ", superseded by " + by.stream().map(Offer::toString).toList();
+        }
+    }
+
+    /**
+     * The current rows that a newer current row of this catalog supersedes (refines and postdates), in the
+     * order of {@link #offers()}. Judged within this catalog: filter first, and only the rows left count.
+     *
+     * @return superseded current rows with the rows that supersede them; empty when none
+     */
+    public List<Superseded> superseded() {
+        return supersededAmong(offers());
+    }
+
+    /**
+     * The current rows of this catalog that the given rows supersede: rows of the same offer dated later, and
+     * newer rows that name it more precisely. Use it on a live fetch to learn which catalog rows it made
+     * stale ({@code catalog.supersededBy(fetch.rows())}); the catalog itself is not changed.
+     *
+     * @param newer rows such as live prices
+     * @return superseded current rows with the given rows that supersede them, in the order of
+     *         {@link #offers()}; empty when none
+     */
+    public List<Superseded> supersededBy(Collection<Offer> newer) {
+        return supersededAmong(List.copyOf(newer));
+    }
+
+    private List<Superseded> supersededAmong(List<Offer> candidates) {
+        List<Superseded> found = new ArrayList<>();
+        for (Offer row : offers()) {
+            List<Offer> by = candidates.stream().filter(c -> c.supersedes(row))
+                    .sorted(Comparator.comparing(Offer::asOf).reversed()).toList();
+            if (!by.isEmpty()) {
+                found.add(new Superseded(row, by));
+            }
+        }
+        return found;
+    }
+
+    /**
+     * This catalog without the offers whose current row is {@link #superseded() superseded}, history included:
+     * what a table of the latest prices should show. The full catalog keeps them.
+     *
+     * @return the filtered catalog
+     */
+    public PriceCatalog withoutSuperseded() {
+        Set<Offer.Key> gone = new HashSet<>();
+        superseded().forEach(s -> gone.add(s.row().key()));
+        return filter(o -> !gone.contains(o.key()));
     }
 
     private PriceCatalog filter(Predicate<Offer> keep) {

@@ -2,6 +2,8 @@ package io.jsae.provisioning;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,10 +21,19 @@ import java.util.Objects;
  *
  * <p>Each GPU type yields up to four offers, one per non-null, positive price: {@code securePrice} and
  * {@code communityPrice} (on-demand), {@code secureSpotPrice} and {@code communitySpotPrice} (spot), for one
- * GPU, dated today, under the providers "RunPod (Secure Cloud)" and "RunPod (Community Cloud)". Capacity
- * comes from {@code lowestPrice}: a null {@code uninterruptablePrice} means no on-demand capacity for one GPU
- * of that type now, a null {@code minimumBidPrice} no spot capacity; without {@code lowestPrice} the capacity
- * is UNKNOWN. GraphQL errors are reported with their messages.
+ * GPU, dated today, under the providers "RunPod (Secure Cloud)" and "RunPod (Community Cloud)".
+ *
+ * <p>Capacity is read per cloud: the query asks {@code lowestPrice} twice under the aliases
+ * {@code secureLowestPrice} ({@code secureCloud: true}) and {@code communityLowestPrice}
+ * ({@code secureCloud: false}), and each cloud's offers take their capacity from their own answer. A null
+ * {@code stockStatus} means out of stock (UNAVAILABLE, for on-demand and spot alike); otherwise a null
+ * {@code uninterruptablePrice} means no on-demand capacity for one GPU of that type in that cloud now, a null
+ * {@code minimumBidPrice} no spot capacity. Without the cloud's {@code lowestPrice} the capacity is UNKNOWN.
+ *
+ * <p>GraphQL errors are read from a 2xx answer and from a 4xx one (a GraphQL server answers a query it
+ * rejects with HTTP 400 and an {@code errors} body). When the errors leave no usable {@code data.gpuTypes},
+ * {@link #read()} fails with their messages; when they concern only part of it (a {@code path} into one type),
+ * the usable offers are kept and each error is reported in {@link LiveFetch#problems()} and logged.
  */
 public final class RunPodPriceSource implements PriceSource {
 
@@ -31,14 +42,20 @@ public final class RunPodPriceSource implements PriceSource {
 
     /** The GraphQL query sent. */
     public static final String QUERY = "query GpuTypes { gpuTypes { id displayName memoryInGb securePrice"
-            + " communityPrice secureSpotPrice communitySpotPrice lowestPrice(input: {gpuCount: 1})"
-            + " { minimumBidPrice uninterruptablePrice } } }";
+            + " communityPrice secureSpotPrice communitySpotPrice"
+            + " secureLowestPrice: lowestPrice(input: {gpuCount: 1, secureCloud: true})"
+            + " { minimumBidPrice uninterruptablePrice stockStatus }"
+            + " communityLowestPrice: lowestPrice(input: {gpuCount: 1, secureCloud: false})"
+            + " { minimumBidPrice uninterruptablePrice stockStatus } } }";
 
-    private static final String SECURE = "RunPod (Secure Cloud)";
-    private static final String COMMUNITY = "RunPod (Community Cloud)";
+    static final String SECURE = "RunPod (Secure Cloud)";
+    static final String COMMUNITY = "RunPod (Community Cloud)";
+    private static final String PROVIDER = "RunPod";
+    private static final Logger LOG = LoggerFactory.getLogger(RunPodPriceSource.class);
 
     private final URI baseUrl;
     private final Clock clock;
+    private final String keyHint;
     private final JsonHttp http;
 
     /**
@@ -67,49 +84,128 @@ public final class RunPodPriceSource implements PriceSource {
                       HttpClient client, JsonHttp.Sleeper sleeper) {
         this.baseUrl = Objects.requireNonNull(baseUrl, "baseUrl");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.http = new JsonHttp("RunPod", apiKey, "check the key under Settings, API Keys in the RunPod console"
-                + " and pass a current one", client, timeout, retry, sleeper, clock);
+        this.keyHint = "check the key under Settings, API Keys in the RunPod console and pass a current one";
+        this.http = new JsonHttp(PROVIDER, apiKey, keyHint, client, timeout, retry, sleeper, clock,
+                RunPodPriceSource::graphQlErrors);
+    }
+
+    /** A 4xx answer whose body carries GraphQL {@code errors} is a GraphQL answer; 401 and 403 stay key errors. */
+    private static JsonNode graphQlErrors(int status, String body, URI uri) {
+        if (status == 401 || status == 403) {
+            return null;
+        }
+        JsonNode json = JsonHttp.tryParse(body);
+        JsonNode errors = json == null ? null : json.get("errors");
+        return errors != null && errors.isArray() && !errors.isEmpty() ? json : null;
     }
 
     @Override
-    public List<LiveOffer> fetch() throws PriceSourceException {
+    public LiveFetch read() throws PriceSourceException {
         ObjectNode body = JsonHttp.JSON.createObjectNode().put("query", QUERY);
-        JsonNode root = http.send(HttpRequest.newBuilder(baseUrl.resolve("/graphql"))
+        URI uri = baseUrl.resolve("/graphql");
+        JsonHttp.Answer answer = http.exchange(HttpRequest.newBuilder(uri)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
-        JsonNode errors = root.get("errors");
-        if (errors != null && errors.isArray() && !errors.isEmpty()) {
-            List<String> messages = new ArrayList<>();
-            errors.forEach(e -> messages.add(e.path("message").asText(e.toString())));
-            throw new PriceSourceException("RunPod: the GraphQL API answered with errors: "
-                    + String.join("; ", messages) + "; check the key and the query", -1, null);
+        JsonNode root = answer.json();
+        List<String> errors = errorLines(root.get("errors"));
+        JsonNode data = root.get("data");
+        JsonNode types = data == null || data.isNull() ? null : data.get("gpuTypes");
+        if (!errors.isEmpty() && (types == null || types.isNull())) {
+            throw new PriceSourceException(PROVIDER + ": the GraphQL API at " + uri + " answered"
+                    + (answer.status() >= 300 ? " HTTP " + answer.status() : "") + " with errors: "
+                    + String.join("; ", errors) + "; no usable data.gpuTypes came with them. An error about the"
+                    + " query (such as 'Cannot query field') means the API changed: update jsae-provisioning or"
+                    + " report it; an error about authorisation means the key: " + keyHint,
+                    answer.status() >= 300 ? answer.status() : -1, null);
         }
-        JsonNode types = http.require(http.require(root, "data", ""), "gpuTypes", "data");
+        types = http.require(http.require(root, "data", ""), "gpuTypes", "data");
         if (!types.isArray()) {
             throw http.malformed("data.gpuTypes", "is " + types.getNodeType() + ", expected a list");
         }
+        List<String> problems = new ArrayList<>();
+        errors.forEach(e -> problems.add(PROVIDER + ": GraphQL error " + e + "; the rest of the answer was used"));
         LocalDate today = LocalDate.now(clock);
         List<LiveOffer> offers = new ArrayList<>();
         for (int i = 0; i < types.size(); i++) {
             JsonNode type = types.get(i);
             String path = "data.gpuTypes[" + i + "]";
-            String id = http.requireText(type, "id", path);
-            String name = http.requireText(type, "displayName", path);
-            int memory = http.requireNumber(type, "memoryInGb", path).asInt();
-            JsonNode lowest = type.get("lowestPrice");
-            LiveOffer.Capacity onDemand = capacity(lowest, "uninterruptablePrice");
-            LiveOffer.Capacity spot = capacity(lowest, "minimumBidPrice");
-            add(offers, type, "securePrice", path, SECURE, PricingModel.ON_DEMAND, name, memory, id, today, onDemand);
-            add(offers, type, "communityPrice", path, COMMUNITY, PricingModel.ON_DEMAND, name, memory, id, today,
-                    onDemand);
-            add(offers, type, "secureSpotPrice", path, SECURE, PricingModel.SPOT, name, memory, id, today, spot);
-            add(offers, type, "communitySpotPrice", path, COMMUNITY, PricingModel.SPOT, name, memory, id, today, spot);
+            if (type == null || type.isNull()) {
+                problems.add(PROVIDER + ": " + path + " is null in the answer; that GPU type is left out");
+                continue;
+            }
+            List<LiveOffer> ofType = new ArrayList<>();
+            try {
+                addType(ofType, type, path, today);
+            } catch (PriceSourceException e) {
+                if (errors.isEmpty()) {
+                    throw e;
+                }
+                // The API reported errors, so a field it nulled can break this type: keep the others.
+                problems.add(PROVIDER + ": " + path + " left out after the errors above (" + fieldProblem(e) + ")");
+                continue;
+            }
+            offers.addAll(ofType);
         }
-        return offers;
+        problems.forEach(p -> LOG.warn("{}", p));
+        return new LiveFetch(offers, problems);
     }
 
+    /** "field data.gpuTypes[1].displayName is NULL, expected a string" out of a malformed-answer message. */
+    private static String fieldProblem(PriceSourceException e) {
+        String message = e.getMessage();
+        int start = message.indexOf("field ");
+        int end = start < 0 ? -1 : message.indexOf(';', start);
+        return end < 0 ? message : message.substring(start, end);
+    }
+
+    /** "at gpuTypes[3].secureLowestPrice: message" for each GraphQL error; empty when there are none. */
+    private List<String> errorLines(JsonNode errors) {
+        List<String> lines = new ArrayList<>();
+        if (errors == null || !errors.isArray()) {
+            return lines;
+        }
+        for (JsonNode error : errors) {
+            StringBuilder where = new StringBuilder();
+            for (JsonNode part : error.path("path")) {
+                if (part.isNumber()) {
+                    where.append('[').append(part.asInt()).append(']');
+                } else {
+                    where.append(where.isEmpty() ? "" : ".").append(part.asText());
+                }
+            }
+            String message = error.hasNonNull("message") ? error.get("message").asText() : error.toString();
+            lines.add(http.scrub((where.isEmpty() ? "" : "at " + where + ": ") + message));
+        }
+        return lines;
+    }
+
+    private void addType(List<LiveOffer> offers, JsonNode type, String path, LocalDate today)
+            throws PriceSourceException {
+        String id = http.requireText(type, "id", path);
+        String name = http.requireText(type, "displayName", path);
+        int memory = http.requireNumber(type, "memoryInGb", path).asInt();
+        JsonNode secure = type.get("secureLowestPrice");
+        JsonNode community = type.get("communityLowestPrice");
+        add(offers, type, "securePrice", path, SECURE, PricingModel.ON_DEMAND, name, memory, id, today,
+                capacity(secure, "uninterruptablePrice"));
+        add(offers, type, "communityPrice", path, COMMUNITY, PricingModel.ON_DEMAND, name, memory, id, today,
+                capacity(community, "uninterruptablePrice"));
+        add(offers, type, "secureSpotPrice", path, SECURE, PricingModel.SPOT, name, memory, id, today,
+                capacity(secure, "minimumBidPrice"));
+        add(offers, type, "communitySpotPrice", path, COMMUNITY, PricingModel.SPOT, name, memory, id, today,
+                capacity(community, "minimumBidPrice"));
+    }
+
+    /** One cloud's capacity for one pricing model, from that cloud's {@code lowestPrice}. */
     private static LiveOffer.Capacity capacity(JsonNode lowest, String field) {
-        if (lowest == null || lowest.isNull() || !lowest.has(field)) {
+        if (lowest == null || lowest.isNull()) {
+            return LiveOffer.Capacity.UNKNOWN;
+        }
+        JsonNode stock = lowest.get("stockStatus");
+        if (stock != null && stock.isNull()) {
+            return LiveOffer.Capacity.UNAVAILABLE; // no stock status: out of stock
+        }
+        if (!lowest.has(field)) {
             return LiveOffer.Capacity.UNKNOWN;
         }
         return lowest.get(field).isNull() ? LiveOffer.Capacity.UNAVAILABLE : LiveOffer.Capacity.AVAILABLE;

@@ -4,8 +4,9 @@
  *
  * <ul>
  *   <li>{@link io.jsae.provisioning.PriceCatalog} holds dated {@link io.jsae.provisioning.Offer}s (a bundled
- *   CSV with the guide's figures, or a file of your own); the newest row of an offer wins and the history
- *   is kept; stale rows are flagged.</li>
+ *   CSV with the guide's figures and newer dated rows, or a file of your own); the newest row of an offer
+ *   wins and the history is kept; newer, more precise rows supersede plain ones and are reported; stale rows
+ *   are flagged.</li>
  *   <li>{@link io.jsae.provisioning.CostEstimator} computes run costs and "percent cheaper" from the prices
  *   and renders comparison tables with footnotes; {@link io.jsae.provisioning.TrainingCostPlanner} renders
  *   the TUMIX savings table; {@link io.jsae.provisioning.CostMeter} follows a running job against its
@@ -15,7 +16,8 @@
  *   <li>{@link io.jsae.provisioning.Preflight} runs {@link io.jsae.provisioning.PreflightCheck}s: Hugging
  *   Face access, required files, GPU environment.</li>
  *   <li>{@link io.jsae.provisioning.LambdaCloudPriceSource} and {@link io.jsae.provisioning.RunPodPriceSource}
- *   read current offers from provider APIs.</li>
+ *   read current offers from provider APIs ({@link io.jsae.provisioning.LiveFetch}: offers and the problems
+ *   that cost some of them).</li>
  * </ul>
  *
  * <p>Money is {@link java.math.BigDecimal}, exact until shown, then rounded HALF_UP to cents; percentages

@@ -77,13 +77,38 @@ class CostEstimatorTest {
 
         assertTrue(md.contains("[^1]: Price as of 2025-10-01, source: GPU guide table (as quoted by the guide); 423 days"
                 + " old on 2026-11-28, over the 90-day limit"), md);
-        assertTrue(md.contains("| TensorDock[^1][^2] |"), "stale and marketplace: " + md);
-        assertTrue(md.contains("[^2]: Marketplace price: set by individual hosts, it moves often and varies between"
+        assertTrue(md.contains("| TensorDock[^1][^3] |"), "stale and marketplace: " + md);
+        assertTrue(md.contains("[^2]: Price as of 2026-05-07"), "the newer Lambda row is stale too: " + md);
+        assertTrue(md.contains("[^3]: Marketplace price: set by individual hosts, it moves often and varies between"
                 + " hosts (the guide quoted a range of $1.80-2.50/h"), md);
         assertTrue(md.contains("| RunPod (Secure Cloud) | 1x A100 SXM | 80 GB |"), "fresh rows carry no marker: "
                 + md);
         assertTrue(md.contains("| AWS | 8x A100 | 8x 40 GB | $21.96 | $263.49 |"), md);
-        assertTrue(md.contains("| TensorDock[^1][^2] | 1x A100 | not stated |"), md);
+        assertTrue(md.contains("| TensorDock[^1][^3] | 1x A100 | not stated |"), md);
+    }
+
+    @Test
+    void datedRenderingShowsEachRowsDateAndPrefixesFootnotes() {
+        List<Offer> offers = PriceCatalog.guide().offers();
+        String md = estimator.compare(GuideOffers.lambda(), offers, TWELVE)
+                .toMarkdown(CostEstimator.Rendering.dated("g"));
+        List<String> lines = md.lines().toList();
+
+        assertEquals("| Provider | GPU | VRAM | $/hr | as of | 12 h run cost | vs baseline |", lines.get(0));
+        assertEquals("| Lambda[^g1] | 1x A100 | 40 GB | $1.29 | 2025-10-01 | $15.48 | baseline |", lines.get(2));
+        assertTrue(md.contains("| RunPod (spot)[^g1] | 1x A100 | 80 GB | $0.69 | 2025-10-01 | $8.28 | 46.5% cheaper |"),
+                md);
+        assertTrue(md.contains("| TensorDock[^g1][^g2] |"), md);
+        assertTrue(md.contains("\n[^g1]: Price as of 2025-10-01") && md.contains("\n[^g2]: Marketplace price"), md);
+        assertFalse(md.contains("[^1]"), "every label carries the prefix: " + md);
+        assertEquals(estimator.compare(GuideOffers.lambda(), offers, TWELVE).toMarkdown(),
+                estimator.compare(GuideOffers.lambda(), offers, TWELVE).toMarkdown(CostEstimator.Rendering.PLAIN));
+
+        String runs = estimator.compareRuns(GuideOffers.lambda(), GuideOffers.runPodSpot(), TWELVE, 1)
+                .toMarkdown(CostEstimator.Rendering.dated(""));
+        assertTrue(runs.startsWith("| Runs (12 h each) | Lambda on-demand ($1.29/h as of 2025-10-01) | RunPod spot"
+                + " ($0.69/h as of 2025-10-01) | saving |"), runs);
+        assertThrows(IllegalArgumentException.class, () -> CostEstimator.Rendering.dated("a]"));
     }
 
     @Test

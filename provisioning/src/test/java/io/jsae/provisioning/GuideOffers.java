@@ -3,7 +3,7 @@ package io.jsae.provisioning;
 import java.math.BigDecimal;
 import java.time.LocalDate;
 
-/** The guide's offers as read from the bundled catalog, and a helper for hand-made offers. */
+/** The guide's offers as read from the bundled catalog's guide rows, and a helper for hand-made offers. */
 final class GuideOffers {
 
     /** The day the tests treat as today, so staleness does not depend on when they run. */
@@ -13,12 +13,12 @@ final class GuideOffers {
     }
 
     static Offer lambda() {
-        return PriceCatalog.bundled().withProvider("Lambda").withGpuModel("A100")
+        return PriceCatalog.guide().withProvider("Lambda").withGpuModel("A100")
                 .withPricingModel(PricingModel.ON_DEMAND).single();
     }
 
     static Offer runPodSpot() {
-        return PriceCatalog.bundled().withProvider("RunPod").withPricingModel(PricingModel.SPOT).single();
+        return PriceCatalog.guide().withProvider("RunPod").withPricingModel(PricingModel.SPOT).single();
     }
 
     static Offer offer(String provider, String price, PricingModel model, LocalDate asOf) {

@@ -79,13 +79,14 @@ class LambdaCloudPriceSourceTest {
 
         assertEquals(2, offers.size(), "the CPU-only type is left out");
         LiveOffer one = offers.get(0);
-        assertEquals(new Offer("Lambda", "A100", 1, 40, new BigDecimal("1.29"), PricingModel.ON_DEMAND,
+        assertEquals(new Offer("Lambda", "A100 PCIe", 1, 40, new BigDecimal("1.29"), PricingModel.ON_DEMAND,
                 LocalDate.of(2026, 11, 28), "Lambda Cloud API GET /api/v1/instance-types",
                 "gpu_1x_a100: 1x A100 (40 GB PCIe)"), one.offer());
         assertEquals(LiveOffer.Capacity.AVAILABLE, one.capacity());
         assertEquals(List.of("us-east-1"), one.regions());
         LiveOffer eight = offers.get(1);
         assertEquals(8, eight.offer().gpuCount());
+        assertEquals("A100 SXM4", eight.offer().gpuModel(), "the form factor stays in the model");
         assertEquals(0, eight.offer().pricePerHour().compareTo(new BigDecimal("10.32")));
         assertEquals(LiveOffer.Capacity.UNAVAILABLE, eight.capacity());
 
@@ -95,16 +96,59 @@ class LambdaCloudPriceSourceTest {
         assertTrue(sleeps.isEmpty());
     }
 
+    /** Two types that differ only in form factor and price, as Lambda lists them (figures are test data). */
+    static final String PCIE_AND_SXM = """
+            {"data": {
+              "gpu_1x_a100": {
+                "instance_type": {"name": "gpu_1x_a100", "description": "1x A100 (40 GB PCIe)",
+                  "gpu_description": "A100 (40 GB PCIe)", "price_cents_per_hour": 129,
+                  "specs": {"vcpus": 30, "memory_gib": 200, "storage_gib": 512, "gpus": 1}},
+                "regions_with_capacity_available": []},
+              "gpu_1x_a100_sxm4": {
+                "instance_type": {"name": "gpu_1x_a100_sxm4", "description": "1x A100 (40 GB SXM4)",
+                  "gpu_description": "A100 (40 GB SXM4)", "price_cents_per_hour": 148,
+                  "specs": {"vcpus": 30, "memory_gib": 200, "storage_gib": 512, "gpus": 1}},
+                "regions_with_capacity_available": [{"name": "us-east-1", "description": "Virginia, USA"}]},
+              "gpu_1x_gh200": {
+                "instance_type": {"name": "gpu_1x_gh200", "description": "1x GH200 (96 GB)",
+                  "price_cents_per_hour": 149,
+                  "specs": {"vcpus": 64, "memory_gib": 432, "storage_gib": 4096, "gpus": 1}},
+                "regions_with_capacity_available": []}
+            }}""";
+
     @Test
-    void liveOffersJoinTheCatalogAndWinAsNewer() throws Exception {
-        server.on("/api/v1/instance-types", (req, ex) -> respond(ex, 200, INSTANCE_TYPES));
+    void pcieAndSxmOfOneModelStayTwoOffersAndJoinTheCatalog() throws Exception {
+        server.on("/api/v1/instance-types", (req, ex) -> respond(ex, 200, PCIE_AND_SXM));
 
-        PriceCatalog catalog = PriceCatalog.bundled().plus(source(RetryPolicy.DEFAULT).fetch().stream()
-                .map(LiveOffer::offer).toList());
+        List<Offer> live = source(RetryPolicy.DEFAULT).fetch().stream().map(LiveOffer::offer).toList();
 
-        Offer lambda = catalog.withProvider("Lambda").withGpuCount(1).single();
-        assertEquals(LocalDate.of(2026, 11, 28), lambda.asOf());
-        assertEquals(2, catalog.history(lambda.key()).size(), "the guide's row stays in the history");
+        assertEquals(List.of("A100 PCIe", "A100 SXM4", "GH200"), live.stream().map(Offer::gpuModel).toList(),
+                "the form factor is kept where the API states it; the description gives it when gpu_description"
+                        + " is absent");
+        assertEquals(2, live.stream().map(Offer::key).filter(k -> k.gpuModel().startsWith("A100")).distinct()
+                .count());
+        PriceCatalog catalog = PriceCatalog.bundled().plus(live);
+        assertEquals(2, catalog.withProvider("Lambda").withGpuModel("A100").withGpuCount(1).offers().stream()
+                .filter(o -> o.asOf().equals(LocalDate.of(2026, 11, 28))).count());
+        assertTrue(catalog.history().containsAll(PriceCatalog.bundled().history()), "no bundled row is lost");
+        List<PriceCatalog.Superseded> superseded = PriceCatalog.bundled().supersededBy(live);
+        assertEquals(1, superseded.size(), superseded.toString());
+        assertEquals("Lambda", superseded.get(0).row().provider());
+        assertEquals("A100", superseded.get(0).row().gpuModel(), "the plain row of the catalog");
+        assertEquals(List.of("A100 PCIe", "A100 SXM4"), superseded.get(0).by().stream().map(Offer::gpuModel)
+                .toList(), "both form factors supersede it; GH200 does not");
+    }
+
+    @Test
+    void typesThatStillShareAKeyAreToldApartByName() throws Exception {
+        server.on("/api/v1/instance-types", (req, ex) -> respond(ex, 200, PCIE_AND_SXM
+                .replace("\"gpu_description\": \"A100 (40 GB SXM4)\"", "\"gpu_description\": \"A100 (40 GB PCIe)\"")));
+
+        List<Offer> live = source(RetryPolicy.DEFAULT).fetch().stream().map(LiveOffer::offer).toList();
+
+        assertEquals(List.of("A100 PCIe (gpu_1x_a100)", "A100 PCIe (gpu_1x_a100_sxm4)", "GH200"),
+                live.stream().map(Offer::gpuModel).toList());
+        PriceCatalog.of(live); // one row per offer and day
     }
 
     @Test
@@ -117,6 +161,46 @@ class LambdaCloudPriceSourceTest {
         assertTrue(e.getMessage().startsWith("Lambda: API key rejected (HTTP 401 from " + server.uri()), e.getMessage());
         assertEquals(401, e.httpStatus().getAsInt());
         assertEquals(1, server.requests.size(), "a rejected key is not retried");
+    }
+
+    @Test
+    void forbiddenMeansAnInactiveAccountAndSaysSo() {
+        server.on("/api/v1/instance-types", (req, ex) -> respond(ex, 403, "{\"error\": {\"code\":"
+                + " \"global/account-inactive\", \"message\": \"Your account is inactive.\", \"suggestion\":"
+                + " \"Make sure you have verified your email address and have a valid payment method.\"}}"));
+
+        PriceSourceException e = failure(RetryPolicy.DEFAULT);
+
+        assertTrue(e.getMessage().startsWith("Lambda: the account is inactive (HTTP 403 from " + server.uri()
+                + "/api/v1/instance-types, error global/account-inactive: Your account is inactive.)"), e.getMessage());
+        assertTrue(e.getMessage().contains("the key itself was accepted"), e.getMessage());
+        assertTrue(e.getMessage().contains("reactivate it"), e.getMessage());
+        assertTrue(e.getMessage().contains("Lambda suggests: Make sure you have verified your email address"),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("lacks permission"), e.getMessage());
+        assertEquals(403, e.httpStatus().getAsInt());
+        assertEquals(1, server.requests.size(), "an inactive account is not retried");
+    }
+
+    @Test
+    void forbiddenWithoutABodyStillNamesTheInactiveAccount() {
+        server.on("/api/v1/instance-types", (req, ex) -> respond(ex, 403, ""));
+
+        PriceSourceException e = failure(RetryPolicy.DEFAULT);
+
+        assertTrue(e.getMessage().startsWith("Lambda: the account is inactive (HTTP 403"), e.getMessage());
+        assertTrue(e.getMessage().contains("global/account-inactive"), e.getMessage());
+    }
+
+    @Test
+    void forbiddenWithAnotherCodeReportsThatCode() {
+        server.on("/api/v1/instance-types", (req, ex) -> respond(ex, 403, "{\"error\": {\"code\":"
+                + " \"global/object-does-not-exist\", \"message\": \"nope " + KEY + "\"}}"));
+
+        PriceSourceException e = failure(RetryPolicy.DEFAULT);
+
+        assertTrue(e.getMessage().startsWith("Lambda: request refused (HTTP 403"), e.getMessage());
+        assertTrue(e.getMessage().contains("error global/object-does-not-exist: nope [key]"), e.getMessage());
     }
 
     @Test
