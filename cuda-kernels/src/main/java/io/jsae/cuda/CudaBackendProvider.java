@@ -29,7 +29,7 @@ public final class CudaBackendProvider implements BackendProvider {
 
     @Override
     public BackendUnavailableException probe() {
-        return new BackendUnavailableException("cuda: this build of jsae-cuda-kernels carries no CUDA kernels "
+        return new BackendUnavailableException("this build of jsae-cuda-kernels carries no CUDA kernels "
                 + "(the CUDA training step is not built yet); the CPU backend serves instead");
     }
 

@@ -61,7 +61,7 @@ public final class CpuBackendProvider implements BackendProvider {
         }
         String reason = CpuKernels.load();
         if (reason != null) {
-            loadError = new BackendUnavailableException("cpu: " + reason, CpuKernels.loadCause());
+            loadError = new BackendUnavailableException(reason, CpuKernels.loadCause());
             return loadError;
         }
         try {
@@ -70,7 +70,7 @@ public final class CpuBackendProvider implements BackendProvider {
             // step on 2 cores).
             torch.set_num_threads(1);
         } catch (Throwable t) {
-            loadError = new BackendUnavailableException("cpu: libtorch (bytedeco pytorch) could not be loaded: " + t
+            loadError = new BackendUnavailableException("libtorch (bytedeco pytorch) could not be loaded: " + t
                     + "; add org.bytedeco:pytorch with the classifier of this platform", t);
             return loadError;
         }
