@@ -326,7 +326,7 @@ public final class SaeTrainer implements AutoCloseable {
             TrainerState state = new TrainerState(TrainerState.FORMAT_VERSION, config.dIn(), config.dSae(),
                     config.activation().architecture(), config.activation().k(), config.seed(), step, tokensSeen, rounds,
                     pos.epoch(), pos.row(), policy.adamStep(), policy.inputScale(),
-                    Double.isNaN(threshold) ? null : threshold, policy.thresholdUpdates(), s.tokensSinceFired(),
+                    Double.isNaN(threshold) ? null : threshold, s.tokensSinceFired(),
                     List.copyOf(history), round, lastRoundLoss, Instant.now().toString());
             Checkpoint c = store.save(s, state);
             checkpointing.written(step);
@@ -371,8 +371,7 @@ public final class SaeTrainer implements AutoCloseable {
         }
         CheckpointStore.restore(c, sae);
         policy.setInputScale(st.inputScale());
-        policy.restore(st.adamStep(), st.threshold() == null ? Double.NaN : st.threshold(),
-                st.thresholdUpdates() == null ? 0 : st.thresholdUpdates(), st.tokensSinceFired());
+        policy.restore(st.adamStep(), st.threshold() == null ? Double.NaN : st.threshold(), st.tokensSinceFired());
         step = st.step();
         tokensSeen = st.tokensSeen();
         rounds = st.rounds();

@@ -23,7 +23,6 @@ import java.util.Map;
  * @param adamStep         Adam steps taken
  * @param inputScale       input normalization factor
  * @param threshold        batchtopk inference threshold, null when none
- * @param thresholdUpdates updates the threshold has had (null in checkpoints written before it was recorded)
  * @param tokensSinceFired per-latent dead-latent counters
  * @param history          per-round metrics the caller recorded (e.g. for TUMIX), oldest first
  * @param round            sums of the round in progress (null between rounds), so that a round interrupted
@@ -33,7 +32,7 @@ import java.util.Map;
  */
 public record TrainerState(int formatVersion, int dIn, int dSae, String architecture, int k, long seed, long step,
                            long tokensSeen, long rounds, long sourceEpoch, long sourceRow, long adamStep,
-                           double inputScale, Double threshold, Long thresholdUpdates, long[] tokensSinceFired,
+                           double inputScale, Double threshold, long[] tokensSinceFired,
                            List<Map<String, Double>> history, RoundProgress round, Double score, String savedAt) {
     /** Current checkpoint format version. */
     public static final int FORMAT_VERSION = 1;

@@ -64,26 +64,19 @@ class TrainingPolicyTest {
     }
 
     @Test
-    void thresholdIsARunningMeanFirstThenAMovingAverage() {
+    void thresholdStartsAtTheFirstValueThenMovesAtItsRate() {
         SaeConfig config = SaeConfig.builder(16, 64).activation(Activation.batchTopK(4)).build();
         TrainingPolicy policy = new TrainingPolicy(config);
         assertTrue(Double.isNaN(policy.threshold()));
+        policy.after(metrics(0, Double.POSITIVE_INFINITY), "s");
+        assertTrue(Double.isNaN(policy.threshold()), "a batch that kept nothing positive does not start it");
         policy.after(metrics(0, 1.0), "s");
         assertEquals(1.0, policy.threshold(), 1e-15);
         policy.after(metrics(0, 3.0), "s");
-        assertEquals(2.0, policy.threshold(), 1e-15, "mean of the first two");
-        policy.after(metrics(0, 2.0), "s");
-        assertEquals(2.0, policy.threshold(), 1e-15);
-        policy.after(metrics(0, Double.POSITIVE_INFINITY), "s");
-        assertEquals(2.0, policy.threshold(), 1e-15, "a batch that kept nothing positive does not move it");
-        assertEquals(3, policy.thresholdUpdates());
-        while (policy.thresholdUpdates() < (long) Math.ceil(1 / TrainingPolicy.THRESHOLD_MIN_RATE) + 5) {
-            policy.after(metrics(0, 2.0), "s");
-        }
+        assertEquals(1.0 + TrainingPolicy.THRESHOLD_EMA_RATE * 2.0, policy.threshold(), 1e-15);
         double before = policy.threshold();
-        policy.after(metrics(0, 12.0), "s");
-        assertEquals(before + TrainingPolicy.THRESHOLD_MIN_RATE * (12.0 - before), policy.threshold(), 1e-12,
-                "after the running-mean phase the rate stays at its minimum");
+        policy.after(metrics(0, Double.POSITIVE_INFINITY), "s");
+        assertEquals(before, policy.threshold(), "a batch that kept nothing positive does not move it");
 
         TrainingPolicy topk = new TrainingPolicy(SaeConfig.builder(16, 64).activation(Activation.topK(4)).build());
         topk.after(metrics(0, 1.0), "s");
@@ -94,7 +87,7 @@ class TrainingPolicyTest {
     void restoreRecountsTheDeadLatents() {
         SaeConfig config = SaeConfig.builder(16, 4).activation(Activation.topK(2)).kAux(4).deadTokens(100).build();
         TrainingPolicy policy = new TrainingPolicy(config);
-        policy.restore(7, 0.5, 40, new long[] {0, 100, 99, 5000});
+        policy.restore(7, 0.5, new long[] {0, 100, 99, 5000});
         assertEquals(2, policy.deadLatents());
         assertEquals(8, policy.next(0).adamStep());
         assertEquals(2, policy.next(0).auxLatents());

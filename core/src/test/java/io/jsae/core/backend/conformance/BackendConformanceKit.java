@@ -158,7 +158,7 @@ public abstract class BackendConformanceKit {
             ref.applyStep(f, g, 1e-3);
 
             TrainingPolicy policy = new TrainingPolicy(config);
-            policy.restore(5, Double.NaN, 0, counters);
+            policy.restore(5, Double.NaN, counters);
             StepParameters params = policy.next(0);
             assertEquals(6, params.adamStep());
             try (DeviceSae sae = backend.create(config)) {
@@ -306,7 +306,7 @@ public abstract class BackendConformanceKit {
                 step(a, policy, batches[i], i);
             }
             TrainerState st = new TrainerState(TrainerState.FORMAT_VERSION, 12, 40, "topk", 3, 0, 3, 24, 0, 0, 24,
-                    policy.adamStep(), 1.0, null, 0L, a.tokensSinceFired(), List.of(), null, null, "now");
+                    policy.adamStep(), 1.0, null, a.tokensSinceFired(), List.of(), null, null, "now");
             saved = store.save(a, st);
             Map<String, float[]> atSave = TestData.state(a);
             for (int i = 3; i < 6; i++) {
@@ -317,7 +317,7 @@ public abstract class BackendConformanceKit {
                 CheckpointStore.restore(store.latest().orElseThrow(), b);
                 assertTrue(TestData.bitwiseEqual(atSave, TestData.state(b)), "restored state differs from the saved one");
                 TrainingPolicy resumed = new TrainingPolicy(config);
-                resumed.restore(saved.state().adamStep(), Double.NaN, 0, saved.state().tokensSinceFired());
+                resumed.restore(saved.state().adamStep(), Double.NaN, saved.state().tokensSinceFired());
                 for (int i = 3; i < 6; i++) {
                     step(b, resumed, batches[i], i);
                 }
