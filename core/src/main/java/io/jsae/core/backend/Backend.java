@@ -34,8 +34,8 @@ public interface Backend extends AutoCloseable {
      *
      * @param config the configuration; its batch size bounds the rows of one call
      * @return the device SAE, owned by this backend and closable on its own
-     * @throws IllegalArgumentException if the configuration asks for what this backend cannot do (a precision,
-     *                                  training a jumprelu SAE)
+     * @throws IllegalArgumentException if the configuration asks for what this backend cannot do (a precision);
+     *                                  a jumprelu SAE is made for inference and refuses training steps
      * @throws IllegalStateException    if the backend was closed
      */
     DeviceSae create(SaeConfig config);

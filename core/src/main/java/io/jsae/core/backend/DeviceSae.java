@@ -68,7 +68,8 @@ public interface DeviceSae extends AutoCloseable {
     /**
      * The state tensors, in {@link #STATE_TENSORS} order, with the shapes this SAE publishes
      * ({@code encoder_rows}, {@code decoder_rows}: {@code [dSae, dIn]}; {@code b_enc}: {@code [dSae]};
-     * {@code b_dec}: {@code [dIn]}; moments like their parameter). The list and its tensors stay valid until close.
+     * {@code b_dec}: {@code [dIn]}; moments like their parameter), and for a jumprelu SAE a last one,
+     * {@code threshold} {@code [dSae]}. The list and its tensors stay valid until close.
      *
      * @return the state tensors
      */
