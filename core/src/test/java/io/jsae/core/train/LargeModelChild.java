@@ -15,7 +15,7 @@ import java.util.HexFormat;
 
 /**
  * The run of {@link LargeModelResumeTest}, in a JVM of its own with a 1 GiB heap: a topk SAE of d_in 4096 and
- * d_sae 65536 (6.4 GB of weights and Adam moments, 8.6 GB with gradients) trained at batch 64. Mode
+ * d_sae 65536 (6.4 GB of weights and Adam moments; no gradient is stored) trained at batch 64. Mode
  * {@code checkpoint} initializes, takes 2 steps, checkpoints, takes 2 more and prints the state's SHA-256;
  * mode {@code resume} resumes from the checkpoint, takes the 2 remaining steps and prints the same hash.
  *

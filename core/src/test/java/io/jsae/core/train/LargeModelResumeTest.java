@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * State stays off the heap: with {@code -Xmx1g}, a topk SAE of d_in 4096 and d_sae 65536 (6.4 GB of weights and
  * moments) is initialized on the CPU backend, trained at batch 64, checkpointed, resumed in a second JVM, and
- * ends bitwise equal to the run without the interruption. Needs about 9 GB of memory and 7 GB of disk.
+ * ends bitwise equal to the run without the interruption. Needs about 7 GB of memory and 7 GB of disk.
  */
 class LargeModelResumeTest {
 

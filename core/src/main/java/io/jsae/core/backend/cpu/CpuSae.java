@@ -57,11 +57,14 @@ final class CpuSae implements DeviceSae {
     private final List<Pointer> owned = new ArrayList<>();
 
     // Parameters, gradients, Adam moments: libtorch tensors, with cached data pointers.
-    private final TensorSet params, grads, adamM, adamV;
+    private final TensorSet params, adamM, adamV;
+    /** Gradient tensors, made on the conformance probe's first use: a training step never stores gradients. */
+    private TensorSet grads;
     private final List<StateTensor> stateTensors = new ArrayList<>();
     private final Tensor wEncT, bEncT;
     private final FloatPointer wEnc, bEnc, wDec, bDec;
-    private final FloatPointer gWEnc, gBEnc, gWDec, gBDec;
+    /** The b_dec gradient of a training step (dIn floats). */
+    private final FloatPointer bdecGrad;
     private final Tensor xcT, preT;
     private final FloatPointer xc, pre;
     private final FloatPointer input;
@@ -92,7 +95,6 @@ final class CpuSae implements DeviceSae {
         this.dSae = config.dSae();
         this.maxRows = config.batchSize();
         params = new TensorSet("");
-        grads = new TensorSet("grad.");
         adamM = new TensorSet("adam_m.");
         adamV = new TensorSet("adam_v.");
         for (TensorSet set : new TensorSet[] {params, adamM, adamV}) {
@@ -111,10 +113,7 @@ final class CpuSae implements DeviceSae {
         bEnc = params.data[1];
         wDec = params.data[2];
         bDec = params.data[3];
-        gWEnc = grads.data[0];
-        gBEnc = grads.data[1];
-        gWDec = grads.data[2];
-        gBDec = grads.data[3];
+        bdecGrad = allocate(() -> new FloatPointer(dIn));
         xcT = tensor(maxRows, dIn);
         preT = tensor(maxRows, dSae);
         xc = xcT.data_ptr_float();
@@ -599,7 +598,10 @@ final class CpuSae implements DeviceSae {
      * codes' backward (overwriting the gradient rows) then the AuxK codes' (adding); then b_dec.
      */
     private void backward(int rows) {
-        overLatentParts(rows, (part, j0, j1, bdecPart) -> {
+        FloatPointer gWEnc = gradientTensors().data[0];
+        FloatPointer gBEnc = gradientTensors().data[1];
+        FloatPointer gWDec = gradientTensors().data[2];
+        overLatentParts(rows, gradientTensors().data[3], (part, j0, j1, bdecPart) -> {
             jsae_backward_latents(main.latStart, main.latEntry, main.entryRow, main.keptPre, main.val, err, coef, l1,
                     decNorm, xc, wDec, wEnc, gWDec, gWEnc, gBEnc, bdecPart, 1, dIn, j0, j1);
             if (auxCoef != 0) {
@@ -607,6 +609,14 @@ final class CpuSae implements DeviceSae {
                         0f, null, xc, wDec, wEnc, gWDec, gWEnc, gBEnc, bdecPart, 0, dIn, j0, j1);
             }
         });
+    }
+
+    /** @return the gradient tensors, made on first use (2·dSae·dIn floats that training never needs) */
+    private TensorSet gradientTensors() {
+        if (grads == null) {
+            grads = new TensorSet("grad.");
+        }
+        return grads;
     }
 
     /** A backward pass over the latents [j0, j1) of one part, adding its encoder terms to bdecPart. */
@@ -617,9 +627,10 @@ final class CpuSae implements DeviceSae {
 
     /**
      * Runs a backward pass over one contiguous part of the latents per thread, each with its own zeroed share of
-     * the b_dec gradient's encoder terms; then the b_dec gradient from the error column sums and those shares.
+     * the b_dec gradient's encoder terms; then the b_dec gradient (into {@code gBDec}) from the error column sums
+     * and those shares.
      */
-    private void overLatentParts(int rows, LatentPart body) {
+    private void overLatentParts(int rows, FloatPointer gBDec, LatentPart body) {
         int parts = exec.threads();
         exec.forRange(parts, (lo, hi) -> {
             for (long part = lo; part < hi; part++) {
@@ -649,12 +660,12 @@ final class CpuSae implements DeviceSae {
         float bc2Sqrt = (float) p.adamBias2Sqrt();
         float eps = (float) p.eps();
         Codes a = auxCoef != 0 ? aux : main; // read only when auxCoef != 0
-        overLatentParts(rows, (part, j0, j1, bdecPart) -> jsae_backward_adam_latents(main.latStart, main.latEntry,
+        overLatentParts(rows, bdecGrad, (part, j0, j1, bdecPart) -> jsae_backward_adam_latents(main.latStart, main.latEntry,
                 main.entryRow, main.keptPre, main.val, err, coef, l1, decNorm, a.latStart, a.latEntry, a.entryRow,
                 a.keptPre, a.val, auxErr, auxCoef, xc, wDec, wEnc, bEnc, adamM.data[2], adamV.data[2], adamM.data[0],
                 adamV.data[0], adamM.data[1], adamV.data[1], latentScratch.getPointer(FloatPointer.class, part * 2 * dIn),
                 bdecPart, b1, c1, b2, c2, stepSize, bc2Sqrt, eps, dIn, j0, j1));
-        jsae_adam(bDec, gBDec, adamM.data[3], adamV.data[3], b1, c1, b2, c2, stepSize, bc2Sqrt, eps, 0, dIn);
+        jsae_adam(bDec, bdecGrad, adamM.data[3], adamV.data[3], b1, c1, b2, c2, stepSize, bc2Sqrt, eps, 0, dIn);
     }
 
     /** Counters grow by the batch's rows and reset where a latent fired; the dead mask follows. */
@@ -734,7 +745,7 @@ final class CpuSae implements DeviceSae {
             @Override
             public void poison() {
                 checkOpen();
-                grads.fill(Float.NaN);
+                gradientTensors().fill(Float.NaN);
                 try (PointerScope scope = new PointerScope()) {
                     xcT.fill_(new Scalar(Float.NaN));
                     preT.fill_(new Scalar(Float.NaN));
@@ -744,7 +755,7 @@ final class CpuSae implements DeviceSae {
                         p.fill(0xFF);
                     }
                 }
-                for (FloatPointer p : new FloatPointer[] {err, auxErr, bdecParts, latentScratch, minPos, decNorm}) {
+                for (FloatPointer p : new FloatPointer[] {err, auxErr, bdecParts, latentScratch, bdecGrad, minPos, decNorm}) {
                     p.fill(0xFF);
                 }
                 sse.fill(0xFF);
@@ -762,7 +773,7 @@ final class CpuSae implements DeviceSae {
             @Override
             public List<StateTensor> gradients() {
                 checkOpen();
-                return List.copyOf(grads.views);
+                return List.copyOf(gradientTensors().views);
             }
         };
     }
