@@ -4,8 +4,9 @@ import io.jsae.core.Activation;
 import io.jsae.core.ParameterTensors;
 import io.jsae.core.SaeConfig;
 import io.jsae.core.backend.DeviceSae;
-import io.jsae.core.train.TrainingPolicy;
+import io.jsae.core.backend.ParameterCopies;
 import io.jsae.core.backend.cpu.CpuBackend;
+import io.jsae.core.train.TrainingPolicy;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Adam;
 import org.bytedeco.pytorch.AdamOptions;
@@ -70,7 +71,7 @@ public final class CpuTrainStepBenchmark {
         long rssAt100 = -1;
         long rssAtEnd = -1;
         try (CpuBackend backend = new CpuBackend(threads); DeviceSae sae = backend.create(config)) {
-            writeWeights(sae, w);
+            ParameterCopies.write(sae.stateTensors(), "", w);
             TrainingPolicy policy = new TrainingPolicy(config);
             FloatBuffer[] bufs = new FloatBuffer[xs.length];
             for (int i = 0; i < xs.length; i++) {
@@ -122,11 +123,6 @@ public final class CpuTrainStepBenchmark {
     private static void step(DeviceSae sae, TrainingPolicy policy, FloatBuffer x, int rows, long step) {
         sae.inputBuffer().put(x.duplicate());
         policy.after(sae.trainStep(rows, policy.next(step)), "benchmark step " + step);
-    }
-
-    private static void writeWeights(DeviceSae sae, ParameterTensors w) {
-        sae.stateTensor("encoder_rows").write(0, FloatBuffer.wrap(w.wEnc()));
-        sae.stateTensor("decoder_rows").write(0, FloatBuffer.wrap(w.wDec()));
     }
 
     private static void row(String what, String value) {

@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -155,30 +154,6 @@ public final class TestData {
         float[] v = new float[Math.toIntExact(t.size())];
         t.read(0, FloatBuffer.wrap(v));
         return v;
-    }
-
-    /** Writes weights into a device SAE's parameter tensors. */
-    public static void writeWeights(DeviceSae sae, String prefix, ParameterTensors w) {
-        List<float[]> arrays = List.of(w.wEnc(), w.bEnc(), w.wDec(), w.bDec());
-        List<String> names = List.of("encoder_rows", "b_enc", "decoder_rows", "b_dec");
-        for (int i = 0; i < 4; i++) {
-            sae.stateTensor(prefix + names.get(i)).write(0, FloatBuffer.wrap(arrays.get(i)));
-        }
-    }
-
-    /** Reads a device SAE's parameter-shaped tensors with the given prefix ("", "adam_m.", "grad.") to the heap. */
-    public static ParameterTensors readWeights(List<StateTensor> tensors, String prefix, int dIn, int dSae) {
-        ParameterTensors w = ParameterTensors.zeros(dIn, dSae);
-        List<float[]> arrays = List.of(w.wEnc(), w.bEnc(), w.wDec(), w.bDec());
-        List<String> names = List.of("encoder_rows", "b_enc", "decoder_rows", "b_dec");
-        for (int i = 0; i < 4; i++) {
-            for (StateTensor t : tensors) {
-                if (t.name().equals(prefix + names.get(i))) {
-                    t.read(0, FloatBuffer.wrap(arrays.get(i)));
-                }
-            }
-        }
-        return w;
     }
 
     /** Copies rows into a device SAE's input buffer. */

@@ -25,6 +25,10 @@ public final class Backends {
     /** System property with the device index for {@link #best()} (default 0). */
     public static final String DEVICE_PROPERTY = "jsae.device";
 
+    /** Highest rank first, ties by name. */
+    private static final Comparator<BackendProvider> BY_RANK =
+            Comparator.comparingInt(BackendProvider::rank).reversed().thenComparing(BackendProvider::name);
+
     private Backends() {
     }
 
@@ -51,7 +55,7 @@ public final class Backends {
                 LOG.warn("a backend provider could not be loaded: {}", e.toString());
             }
         }
-        out.sort(Comparator.comparingInt(BackendProvider::rank).reversed().thenComparing(BackendProvider::name));
+        out.sort(BY_RANK);
         return out;
     }
 
@@ -90,7 +94,7 @@ public final class Backends {
      */
     public static Backend best(List<BackendProvider> providers, String forced, int deviceIndex) {
         List<BackendProvider> ranked = new ArrayList<>(providers);
-        ranked.sort(Comparator.comparingInt(BackendProvider::rank).reversed().thenComparing(BackendProvider::name));
+        ranked.sort(BY_RANK);
         if (forced != null && !forced.isBlank()) {
             String name = forced.trim();
             BackendProvider p = ranked.stream().filter(x -> x.name().equalsIgnoreCase(name)).findFirst()

@@ -95,7 +95,7 @@ final class Checkpointing {
     }
 
     /**
-     * Registers the SIGTERM hook (once; a second call only changes nothing but the wait).
+     * Registers the SIGTERM hook, once: a later call changes nothing.
      *
      * @param target  the trainer
      * @param maxWait bound on the hook's wait for the step in progress and the write

@@ -6,9 +6,8 @@ import io.jsae.core.SparseAutoencoder;
 import io.jsae.core.backend.Backend;
 import io.jsae.core.backend.DeviceSae;
 import io.jsae.core.backend.InvalidBatchException;
-import io.jsae.core.backend.StateTensor;
+import io.jsae.core.backend.ParameterCopies;
 import io.jsae.core.backend.StepMetrics;
-import io.jsae.core.backend.StepParameters;
 import io.jsae.core.data.ActivationSource;
 import io.jsae.core.data.SourcePosition;
 import io.jsae.core.eval.EvalMetrics;
@@ -131,10 +130,7 @@ public final class SaeTrainer implements AutoCloseable {
         }
         policy.setInputScale(inputScale);
         DeviceSae s = backend.create(config);
-        s.stateTensor("encoder_rows").write(0, FloatBuffer.wrap(weights.wEnc()));
-        s.stateTensor("b_enc").write(0, FloatBuffer.wrap(weights.bEnc()));
-        s.stateTensor("decoder_rows").write(0, FloatBuffer.wrap(weights.wDec()));
-        s.stateTensor("b_dec").write(0, FloatBuffer.wrap(weights.bDec()));
+        ParameterCopies.write(s.stateTensors(), "", weights);
         sae = s;
     }
 
@@ -248,20 +244,18 @@ public final class SaeTrainer implements AutoCloseable {
                 epochEnded = true;
                 break;
             }
-            StepParameters p = policy.next(step);
+            double lr;
             StepMetrics m;
             stepLock.lock();
             try {
-                m = sae.trainStep(rows, p);
-                policy.after(m, "step " + step + " (" + tokensSeen + " tokens trained, batch read ending at "
+                lr = config.learningRateAt(step);
+                m = step(rows, "step " + step + " (" + tokensSeen + " tokens trained, batch read ending at "
                         + source.position() + ")");
-                step++;
-                tokensSeen += rows;
                 round = round.plus(rows, m, secondsBefore + (System.nanoTime() - t0) / 1e9);
             } finally {
                 stepLock.unlock();
             }
-            StepReport report = new StepReport(step - 1, tokensSeen, p.learningRate(), m, config.dSae());
+            StepReport report = new StepReport(step - 1, tokensSeen, lr, m, config.dSae());
             for (TrainingListener l : listeners) {
                 if (l.onStep(report) == TrainingListener.Action.STOP) {
                     stopRequested = true;
@@ -471,11 +465,18 @@ public final class SaeTrainer implements AutoCloseable {
         for (float[] r : rows) {
             batch.put(r);
         }
-        StepParameters p = policy.next(step);
-        StepMetrics m = sae.trainStep(rows.length, p);
-        policy.after(m, "step " + step);
+        return step(rows.length, "step " + step);
+    }
+
+    /**
+     * One step on the rows in the input buffer with the policy's parameters; counts it unless the batch was
+     * rejected (then throws, naming {@code where}).
+     */
+    private StepMetrics step(int rows, String where) {
+        StepMetrics m = sae.trainStep(rows, policy.next(step));
+        policy.after(m, where);
         step++;
-        tokensSeen += rows.length;
+        tokensSeen += rows;
         return m;
     }
 
@@ -518,14 +519,7 @@ public final class SaeTrainer implements AutoCloseable {
      * @return the model
      */
     public SparseAutoencoder model() {
-        DeviceSae s = deviceSae();
-        ParameterTensors w = ParameterTensors.zeros(config.dIn(), config.dSae());
-        float[][] arrays = {w.wEnc(), w.bEnc(), w.wDec(), w.bDec()};
-        String[] names = {"encoder_rows", "b_enc", "decoder_rows", "b_dec"};
-        for (int i = 0; i < 4; i++) {
-            StateTensor t = s.stateTensor(names[i]);
-            t.read(0, FloatBuffer.wrap(arrays[i]));
-        }
+        ParameterTensors w = ParameterCopies.read(deviceSae().stateTensors(), "", config.dIn(), config.dSae());
         return new SparseAutoencoder(config, w, null, policy.threshold(), policy.inputScale());
     }
 

@@ -8,6 +8,7 @@ import io.jsae.core.TestData;
 import io.jsae.core.backend.Backend;
 import io.jsae.core.backend.ConformanceProbe;
 import io.jsae.core.backend.DeviceSae;
+import io.jsae.core.backend.ParameterCopies;
 import io.jsae.core.backend.StepMetrics;
 import io.jsae.core.backend.StepParameters;
 import io.jsae.core.reference.ReferenceSae;
@@ -176,7 +177,7 @@ public abstract class BackendConformanceKit {
                 if (c.dead() > 0 && c.activation().k() > 0) {
                     assertTrue(f.auxLoss() > 0, "the case must exercise AuxK");
                 }
-                ParameterTensors grads = TestData.readWeights(probe.gradients(), "grad.", c.dIn(), c.dSae());
+                ParameterTensors grads = ParameterCopies.read(probe.gradients(), "grad.", c.dIn(), c.dSae());
                 tensor("grad W_enc", grads.wEnc(), g.wEnc(), bound);
                 tensor("grad b_enc", grads.bEnc(), g.bEnc(), bound);
                 tensor("grad W_dec", grads.wDec(), gWDecRaw, bound);
@@ -191,9 +192,9 @@ public abstract class BackendConformanceKit {
                 double scale = Arrays.stream(f.codes().pre()).map(Math::abs).max().orElse(1);
                 assertEquals(f.minPositiveKept(), step.minPositiveKept(), bound * scale, "min positive kept");
                 ParameterTensors rw = ref.weights();
-                ParameterTensors after = TestData.readWeights(sae.stateTensors(), "", c.dIn(), c.dSae());
-                ParameterTensors afterM = TestData.readWeights(sae.stateTensors(), "adam_m.", c.dIn(), c.dSae());
-                ParameterTensors afterV = TestData.readWeights(sae.stateTensors(), "adam_v.", c.dIn(), c.dSae());
+                ParameterTensors after = ParameterCopies.read(sae.stateTensors(), "", c.dIn(), c.dSae());
+                ParameterTensors afterM = ParameterCopies.read(sae.stateTensors(), "adam_m.", c.dIn(), c.dSae());
+                ParameterTensors afterV = ParameterCopies.read(sae.stateTensors(), "adam_v.", c.dIn(), c.dSae());
                 tensor("W_enc after Adam", after.wEnc(), rw.wEnc(), bound);
                 tensor("b_enc after Adam", after.bEnc(), rw.bEnc(), bound);
                 tensor("W_dec after Adam", after.wDec(), rw.wDec(), bound);
@@ -214,9 +215,9 @@ public abstract class BackendConformanceKit {
     }
 
     private static void load(DeviceSae sae, ParameterTensors w, ParameterTensors m, ParameterTensors v, long[] counters) {
-        TestData.writeWeights(sae, "", w);
-        TestData.writeWeights(sae, "adam_m.", m);
-        TestData.writeWeights(sae, "adam_v.", v);
+        ParameterCopies.write(sae.stateTensors(), "", w);
+        ParameterCopies.write(sae.stateTensors(), "adam_m.", m);
+        ParameterCopies.write(sae.stateTensors(), "adam_v.", v);
         sae.setTokensSinceFired(counters);
     }
 
@@ -232,7 +233,7 @@ public abstract class BackendConformanceKit {
                 continue;
             }
             try (DeviceSae sae = backend.create(config)) {
-                TestData.writeWeights(sae, "", w);
+                ParameterCopies.write(sae.stateTensors(), "", w);
                 TestData.fill(sae, x);
                 StepMetrics m = sae.evaluate(8, new TrainingPolicy(config).evalParameters());
                 close("eval mse", m.mse(), f.mse(), 1e-5);
@@ -270,7 +271,7 @@ public abstract class BackendConformanceKit {
                 continue;
             }
             try (DeviceSae sae = backend.create(config)) {
-                TestData.writeWeights(sae, "", w);
+                ParameterCopies.write(sae.stateTensors(), "", w);
                 sae.stateTensor("threshold").write(0, java.nio.FloatBuffer.wrap(theta));
                 sae.conformanceProbe().poison();
                 TestData.fill(sae, x);
@@ -300,7 +301,7 @@ public abstract class BackendConformanceKit {
         Map<String, float[]> uninterrupted;
         Checkpoint saved;
         try (DeviceSae a = backend.create(config)) {
-            TestData.writeWeights(a, "", w);
+            ParameterCopies.write(a.stateTensors(), "", w);
             TrainingPolicy policy = new TrainingPolicy(config);
             for (int i = 0; i < 3; i++) {
                 step(a, policy, batches[i], i);
@@ -339,7 +340,7 @@ public abstract class BackendConformanceKit {
         SaeConfig config = SaeConfig.builder(10, 30).activation(Activation.batchTopK(2)).batchSize(6).build();
         SplittableRandom rnd = random("nan");
         try (DeviceSae sae = backend.create(config)) {
-            TestData.writeWeights(sae, "", TestData.randomWeights(10, 30, rnd));
+            ParameterCopies.write(sae.stateTensors(), "", TestData.randomWeights(10, 30, rnd));
             TrainingPolicy policy = new TrainingPolicy(config);
             step(sae, policy, TestData.batch(6, 10, rnd), 0);
             Map<String, float[]> before = TestData.state(sae);
@@ -387,8 +388,8 @@ public abstract class BackendConformanceKit {
         TrainingPolicy scaling = new TrainingPolicy(config);
         scaling.setInputScale(2.5);
         try (DeviceSae a = backend.create(config); DeviceSae b = backend.create(config)) {
-            TestData.writeWeights(a, "", w);
-            TestData.writeWeights(b, "", w);
+            ParameterCopies.write(a.stateTensors(), "", w);
+            ParameterCopies.write(b.stateTensors(), "", w);
             StepMetrics ma = step(a, plain, scaled, 0);
             StepMetrics mb = step(b, scaling, x, 0);
             assertEquals(ma.mse(), mb.mse(), "scaling in the backend must equal scaling the rows first");
@@ -422,18 +423,18 @@ public abstract class BackendConformanceKit {
         DeviceSae sae;
         try (PointerScope callers = new PointerScope()) {
             sae = backend.create(config);
-            TestData.writeWeights(sae, "", w);
+            ParameterCopies.write(sae.stateTensors(), "", w);
             TestData.fill(sae, x);
             sae.trainStep(8, new TrainingPolicy(config).next(0));
         }
         try (DeviceSae s = sae; DeviceSae fresh = backend.create(config)) {
             // After the caller's scope closed, the SAE must still hold its memory and step like a fresh one.
-            TestData.writeWeights(fresh, "", w);
+            ParameterCopies.write(fresh.stateTensors(), "", w);
             TrainingPolicy p1 = new TrainingPolicy(config);
             TrainingPolicy p2 = new TrainingPolicy(config);
-            TestData.writeWeights(s, "", w);
+            ParameterCopies.write(s.stateTensors(), "", w);
             for (String moment : List.of("adam_m.", "adam_v.")) {
-                TestData.writeWeights(s, moment, ParameterTensors.zeros(12, 40));
+                ParameterCopies.write(s.stateTensors(), moment, ParameterTensors.zeros(12, 40));
             }
             s.setTokensSinceFired(new long[40]);
             StepMetrics a = step(s, p1, x, 0);
