@@ -5,9 +5,10 @@ import io.jsae.core.backend.BackendProvider;
 import io.jsae.core.backend.BackendUnavailableException;
 
 /**
- * Provides the CUDA backend ("cuda", rank 100: preferred over the CPU wherever it runs). This version of the
- * module carries no CUDA kernels yet, so the provider reports the backend as not built, and
- * {@code Backends.best()} passes over it to the CPU with that reason in its log line.
+ * Provides the CUDA backend ("cuda", rank 100: preferred over the CPU wherever it runs). {@link #probe()} loads
+ * the binding and the device kernels and asks the CUDA runtime for devices; without a driver or a GPU it
+ * returns the runtime's reason, which {@code Backends.best()} logs as it passes over to the CPU. cuBLAS is
+ * opened when the backend is created (see the README for where it may come from).
  */
 public final class CudaBackendProvider implements BackendProvider {
     /** The backend's name. */
@@ -29,12 +30,26 @@ public final class CudaBackendProvider implements BackendProvider {
 
     @Override
     public BackendUnavailableException probe() {
-        return new BackendUnavailableException("this build of jsae-cuda-kernels carries no CUDA kernels "
-                + "(the CUDA training step is not built yet); the CPU backend serves instead");
+        try {
+            BackendUnavailableException why = KernelLibrary.DEVICE.open();
+            if (why != null) {
+                return why;
+            }
+            CudaBackend.deviceCount(KernelLibrary.DEVICE, NAME);
+            return null;
+        } catch (BackendUnavailableException e) {
+            return e;
+        } catch (Throwable t) {
+            return new BackendUnavailableException(NAME + ": probing the CUDA runtime failed: " + t, t);
+        }
     }
 
     @Override
     public Backend create(int deviceIndex) {
-        throw probe();
+        try {
+            return new CudaBackend(KernelLibrary.DEVICE, NAME, deviceIndex);
+        } catch (CudaFailureException e) {
+            throw new BackendUnavailableException(NAME + ": " + e.getMessage(), e);
+        }
     }
 }
