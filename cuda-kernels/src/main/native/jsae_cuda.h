@@ -107,6 +107,9 @@ typedef struct {
     // max_rows and the configured precision, out[1] device-to-device copy bandwidth in GB/s (bytes read plus
     // written); each the median of `repeats` timed runs after one warm-up.
     int32_t (*measure_peaks)(jsae_cuda_sae* sae, int32_t repeats, double* out);
+    // The cuBLAS library file SAEs created afterwards open first (e.g. one unpacked from a redist jar); null or
+    // "" clears it. Then JSAE_CUBLAS, then libcublas.so.13/.12/.11 on the loader path.
+    void (*set_cublas_library)(const char* path);
 } jsae_cuda_api;
 
 // Exported by both libraries.

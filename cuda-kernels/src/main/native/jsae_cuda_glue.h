@@ -136,4 +136,8 @@ static inline int32_t jsae_glue_measure_peaks(int32_t lib, int64_t sae, int32_t 
     return jsae_glue_api[lib]->measure_peaks((jsae_cuda_sae*) (intptr_t) sae, repeats, out);
 }
 
+static inline void jsae_glue_set_cublas_library(int32_t lib, const char* path) {
+    jsae_glue_api[lib]->set_cublas_library(path);
+}
+
 #endif

@@ -83,6 +83,11 @@ static inline rt_status rt_event_record(jsae_event* e, jsae_stream) {
 }
 static inline double rt_event_ms(jsae_event a, jsae_event b) { return b - a; }
 
+static inline std::string& rt_cublas_library() {  // unused by the emulation
+    static std::string path;
+    return path;
+}
+
 // The GEMM stand-in: pre[b, j] = Σ_d xc[b, d] · w[j, d] in float, operands rounded as the precision says (bf16
 // operands arrive as bf16 arrays).
 struct rt_blas {
@@ -162,8 +167,13 @@ static inline double rt_event_ms(jsae_event a, jsae_event b) {
     return ms;
 }
 
-// cuBLAS, opened at run time: the toolkit's, the Python nvidia-cublas package's, or any on the loader path.
-// JSAE_CUBLAS names the library file to use. Only the handful of entry points the encoder GEMM needs.
+static inline std::string& rt_cublas_library() {
+    static std::string path;
+    return path;
+}
+
+// cuBLAS, opened at run time: a file set through the API (the redist jar's), JSAE_CUBLAS's file, then the
+// toolkit's, the Python nvidia-cublas package's or any on the loader path. Only the handful of entry points the encoder GEMM needs.
 struct rt_blas {
     typedef int (*create_fn)(void**);
     typedef int (*destroy_fn)(void*);
@@ -181,7 +191,14 @@ struct rt_blas {
 
     std::string open(int) {
         const char* forced = getenv("JSAE_CUBLAS");
-        const char* names[] = {forced, "libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"};
+        const std::string& set = rt_cublas_library();
+        if (!set.empty()) {
+            // libcublas needs its sibling libcublasLt: load it from the same folder first.
+            std::string lt = set.substr(0, set.rfind('/') + 1) + "libcublasLt" + set.substr(set.rfind("/libcublas") + 10);
+            dlopen(lt.c_str(), RTLD_NOW | RTLD_GLOBAL);
+        }
+        const char* names[] = {set.empty() ? nullptr : set.c_str(), forced, "libcublas.so.13", "libcublas.so.12",
+                               "libcublas.so.11", "libcublas.so"};
         std::string tried;
         for (const char* n : names) {
             if (!n) continue;

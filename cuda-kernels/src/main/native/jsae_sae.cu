@@ -610,10 +610,13 @@ int32_t api_measure_peaks(jsae_cuda_sae* s, int32_t repeats, double* out) {
     return 0;
 }
 
+void api_set_cublas_library(const char* path) { rt_cublas_library() = path ? path : ""; }
+
 const jsae_cuda_api api_table = {
     JSAE_CUDA_ABI,     api_build_info,   api_device_count, api_device_describe, api_create,
     api_destroy,       api_error,        api_input_buffer, api_step,            api_tensor_copy,
     api_counters_copy, api_fire_counts,  api_refresh_dead, api_poison,          api_measure_peaks,
+    api_set_cublas_library,
 };
 
 }  // namespace

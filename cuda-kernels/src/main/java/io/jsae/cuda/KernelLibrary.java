@@ -77,8 +77,35 @@ enum KernelLibrary {
                     + text(err));
             return failure;
         }
+        if (this == DEVICE) {
+            useRedistCublas();
+        }
         open = true;
         return null;
+    }
+
+    /**
+     * When bytedeco's CUDA redist jar is on the class path (the {@code cublas-redist} Maven profile of this
+     * module), unpacks its cuBLAS and has SAEs open that one first. Any failure leaves the other sources
+     * (JSAE_CUBLAS, the loader path) in place.
+     */
+    private void useRedistCublas() {
+        String folder = "/org/bytedeco/cuda/" + Loader.getPlatform() + "/";
+        for (String version : new String[] {"13", "12"}) {
+            String cublas = folder + "libcublas.so." + version;
+            String cublasLt = folder + "libcublasLt.so." + version;
+            if (KernelLibrary.class.getResource(cublas) == null || KernelLibrary.class.getResource(cublasLt) == null) {
+                continue;
+            }
+            try {
+                Loader.cacheResource(KernelLibrary.class, cublasLt);
+                File lib = Loader.cacheResource(KernelLibrary.class, cublas);
+                NativeCuda.jsae_glue_set_cublas_library(id, lib.getAbsolutePath());
+            } catch (Exception e) {
+                // fall back to the loader path; creating an SAE names what is missing
+            }
+            return;
+        }
     }
 
     private File locate() throws Exception {
