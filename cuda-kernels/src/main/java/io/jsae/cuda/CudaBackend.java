@@ -81,11 +81,11 @@ public final class CudaBackend implements Backend {
         int[] count = new int[1];
         byte[] err = new byte[1024];
         if (NativeCuda.jsae_glue_device_count(library.id(), count, err, err.length) != 0) {
-            throw new BackendUnavailableException(name + ": no usable NVIDIA GPU here (" + KernelLibrary.text(err)
+            throw new BackendUnavailableException("no usable NVIDIA GPU here (" + KernelLibrary.text(err)
                     + "); install the NVIDIA driver, or use the cpu backend");
         }
         if (count[0] < 1) {
-            throw new BackendUnavailableException(name + ": the CUDA runtime sees no device");
+            throw new BackendUnavailableException("the CUDA runtime sees no device");
         }
         return count[0];
     }
