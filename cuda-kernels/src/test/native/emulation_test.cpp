@@ -851,7 +851,9 @@ void timings() {
     CHECK(bad == 0, "%d rows with a wrong maximum", bad);
     std::printf("  top-k-like row max, 64 x 12288, 256 threads/block: %.1f ms (%d workers)\n", t1 - t0,
                 jsae_emu::worker_count());
+#if !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
     CHECK(t1 - t0 < 1000.0, "row max took %.1f ms", t1 - t0);
+#endif
 }
 
 }  // namespace

@@ -30,6 +30,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+// Under -fsanitize=thread the switches are announced to TSan (one TSan fiber per fiber slot), so a native
+// test can look for races between blocks; switches synchronize, so races inside a block go unseen.
+#if defined(__SANITIZE_THREAD__)
+#define JSAE_EMU_TSAN 1
+#include <sanitizer/tsan_interface.h>
+#else
+#define JSAE_EMU_TSAN 0
+#endif
+
 #if defined(__x86_64__) && !defined(JSAE_EMU_FORCE_UCONTEXT)
 #define JSAE_EMU_ASM_SWITCH 1
 #else
@@ -111,6 +120,7 @@ using entry_fn = void (*)(void*);
 #if JSAE_EMU_ASM_SWITCH
 struct context {
     void* sp = nullptr;
+    void* tsan = nullptr;
 };
 
 unsigned long long current_fpu_state() {
@@ -137,9 +147,17 @@ void ctx_make(context* c, char* stack_lo, std::size_t size, entry_fn fn, void* a
     sp[8] = 0;
     sp[9] = 0;
     c->sp = sp;
+#if JSAE_EMU_TSAN
+    if (c->tsan == nullptr) c->tsan = __tsan_create_fiber(0);
+#endif
 }
 
-inline void ctx_swap(context* from, context* to) { jsae_emu_ctx_swap(&from->sp, to->sp); }
+inline void ctx_swap(context* from, context* to) {
+#if JSAE_EMU_TSAN
+    __tsan_switch_to_fiber(to->tsan, 0);
+#endif
+    jsae_emu_ctx_swap(&from->sp, to->sp);
+}
 
 #else  // ucontext fallback
 
@@ -147,6 +165,7 @@ struct context {
     ucontext_t uc;
     entry_fn fn = nullptr;
     void* arg = nullptr;
+    void* tsan = nullptr;
 };
 
 unsigned long long current_fpu_state() { return 0; }
@@ -167,9 +186,17 @@ void ctx_make(context* c, char* stack_lo, std::size_t size, entry_fn fn, void* a
     unsigned long long v = static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(c));
     makecontext(&c->uc, reinterpret_cast<void (*)()>(&uc_entry), 2, static_cast<unsigned int>(v >> 32),
                 static_cast<unsigned int>(v & 0xffffffffu));
+#if JSAE_EMU_TSAN
+    if (c->tsan == nullptr) c->tsan = __tsan_create_fiber(0);
+#endif
 }
 
-inline void ctx_swap(context* from, context* to) { swapcontext(&from->uc, &to->uc); }
+inline void ctx_swap(context* from, context* to) {
+#if JSAE_EMU_TSAN
+    __tsan_switch_to_fiber(to->tsan, 0);
+#endif
+    swapcontext(&from->uc, &to->uc);
+}
 #endif
 
 // ---------------------------------------------------------------------------------------------------------
@@ -651,6 +678,9 @@ void run_block(worker* w, launch_state* L, unsigned long long b) {
     w->ready = n - 1;
     *w->tid_tls = F[0].tid;
     w->in_fibers = true;
+#if JSAE_EMU_TSAN
+    w->sched.tsan = __tsan_get_current_fiber();
+#endif
     ctx_swap(&w->sched, &F[0].ctx);
     w->in_fibers = false;
     if (!w->abort && w->done != n) diagnose_deadlock(w);
@@ -1188,12 +1218,18 @@ double measure_switch_ns(long long round_trips) {
     void* m = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED || round_trips <= 0) return -1.0;
     bench_state s;
+#if JSAE_EMU_TSAN
+    s.main.tsan = __tsan_get_current_fiber();
+#endif
     ctx_make(&s.other, static_cast<char*>(m), size, &bench_entry, &s, current_fpu_state());
     ctx_swap(&s.main, &s.other);  // start it
     auto t0 = std::chrono::steady_clock::now();
     for (long long i = 0; i < round_trips; ++i) ctx_swap(&s.main, &s.other);
     auto t1 = std::chrono::steady_clock::now();
     munmap(m, size);  // the other context is left suspended for good
+#if JSAE_EMU_TSAN
+    __tsan_destroy_fiber(s.other.tsan);
+#endif
     return std::chrono::duration<double, std::nano>(t1 - t0).count() / (2.0 * static_cast<double>(round_trips));
 }
 
