@@ -81,62 +81,25 @@ final class CudaSae implements DeviceSae {
         long[][] shapes = {{dSae, dIn}, {dSae}, {dSae, dIn}, {dIn}};
         String[] names = {"encoder_rows", "b_enc", "decoder_rows", "b_dec"};
         for (int i = 0; i < STATE_TENSORS.size(); i++) {
-            stateTensors.add(new DeviceTensor(STATE_TENSORS.get(i), shapes[i % 4], i));
+            stateTensors.add(deviceTensor(STATE_TENSORS.get(i), shapes[i % 4], i));
         }
         if (jumpRelu) {
-            stateTensors.add(new DeviceTensor("threshold", new long[] {dSae}, THRESHOLD_TENSOR));
+            stateTensors.add(deviceTensor("threshold", new long[] {dSae}, THRESHOLD_TENSOR));
         }
         for (int i = 0; i < 4; i++) {
-            gradients.add(new DeviceTensor("grad." + names[i], shapes[i], FIRST_GRADIENT + i));
+            gradients.add(deviceTensor("grad." + names[i], shapes[i], FIRST_GRADIENT + i));
         }
     }
 
     /** A state or gradient tensor in device memory, copied in chunks. */
-    private final class DeviceTensor implements StateTensor {
-        private final String name;
-        private final long[] shape;
-        private final int id;
-        private final long size;
-
-        DeviceTensor(String name, long[] shape, int id) {
-            this.name = name;
-            this.shape = shape.clone();
-            this.id = id;
-            long n = 1;
-            for (long d : shape) {
-                n *= d;
-            }
-            this.size = n;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public long[] shape() {
-            return shape.clone();
-        }
-
-        @Override
-        public long size() {
-            return size;
-        }
-
-        @Override
-        public void read(long offset, FloatBuffer dst) {
+    private StateTensor deviceTensor(String name, long[] shape, int id) {
+        return StateTensor.of(name, shape, (offset, dst) -> {
             checkOpen();
-            StateTensor.checkRange(this, offset, dst.remaining());
             copy(id, offset, dst, false);
-        }
-
-        @Override
-        public void write(long offset, FloatBuffer src) {
+        }, (offset, src) -> {
             checkOpen();
-            StateTensor.checkRange(this, offset, src.remaining());
             copy(id, offset, src, true);
-        }
+        });
     }
 
     /** Copies buf's remaining floats to or from tensor id at offset, advancing buf's position. */
@@ -197,10 +160,7 @@ final class CudaSae implements DeviceSae {
 
     private void checkRows(int rows) {
         checkOpen();
-        if (rows < 1 || rows > maxRows) {
-            throw new IllegalArgumentException("batch of " + rows + " rows; this SAE takes 1.." + maxRows
-                    + " rows per call (the configured batchSize)");
-        }
+        DeviceSae.checkRows(rows, maxRows);
     }
 
     /** Recomputes the device's dead mask from its counters when they were replaced or deadTokens changed. */
@@ -330,15 +290,7 @@ final class CudaSae implements DeviceSae {
     @Override
     public void setTokensSinceFired(long[] counters) {
         checkOpen();
-        if (counters.length != dSae) {
-            throw new IllegalArgumentException("tokensSinceFired has " + counters.length
-                    + " counters, the model has dSae=" + dSae);
-        }
-        for (long c : counters) {
-            if (c < 0) {
-                throw new IllegalArgumentException("tokensSinceFired counters must be >= 0, found " + c);
-            }
-        }
+        DeviceSae.checkCounters(counters, dSae);
         check(NativeCuda.jsae_glue_counters_copy(lib, handle, counters.clone(), 1), "counter copy");
         deadMaskTokens = -1;
     }

@@ -99,6 +99,39 @@ public interface DeviceSae extends AutoCloseable {
      */
     void setTokensSinceFired(long[] counters);
 
+    /**
+     * The row check every implementation makes on {@link #trainStep} and {@link #evaluate}.
+     *
+     * @param rows    rows of the call
+     * @param maxRows the SAE's batch size
+     * @throws IllegalArgumentException if rows is not in 1..maxRows
+     */
+    static void checkRows(int rows, int maxRows) {
+        if (rows < 1 || rows > maxRows) {
+            throw new IllegalArgumentException("batch of " + rows + " rows; this SAE takes 1.." + maxRows
+                    + " rows per call (the configured batchSize)");
+        }
+    }
+
+    /**
+     * The check every implementation makes on {@link #setTokensSinceFired}.
+     *
+     * @param counters the replacement counters
+     * @param dSae     the SAE's latents
+     * @throws IllegalArgumentException if there is not one counter per latent or one is negative
+     */
+    static void checkCounters(long[] counters, int dSae) {
+        if (counters.length != dSae) {
+            throw new IllegalArgumentException("tokensSinceFired has " + counters.length
+                    + " counters, the model has dSae=" + dSae);
+        }
+        for (long c : counters) {
+            if (c < 0) {
+                throw new IllegalArgumentException("tokensSinceFired counters must be >= 0, found " + c);
+            }
+        }
+    }
+
     /** @return the test probe of this SAE (conformance kit only) */
     ConformanceProbe conformanceProbe();
 

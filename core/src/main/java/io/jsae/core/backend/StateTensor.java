@@ -43,6 +43,62 @@ public interface StateTensor {
     void write(long offset, FloatBuffer src);
 
     /**
+     * Copies between a tensor, from an element offset, and a buffer's remaining elements, advancing the buffer.
+     * The range is already checked when it runs.
+     */
+    @FunctionalInterface
+    interface ChunkCopy {
+        /**
+         * @param offset first element of the tensor
+         * @param buffer source or destination; its position advances by what was copied
+         */
+        void copy(long offset, FloatBuffer buffer);
+    }
+
+    /**
+     * A state tensor made of its two chunk copies, which a backend implements on its memory (a live host
+     * tensor, device memory staged through the host). Ranges are checked before either copy runs.
+     *
+     * @param name  the tensor's name
+     * @param shape its shape, outermost first
+     * @param read  copies from the tensor into a buffer
+     * @param write copies from a buffer into the tensor
+     * @return the tensor view
+     */
+    static StateTensor of(String name, long[] shape, ChunkCopy read, ChunkCopy write) {
+        long[] dims = shape.clone();
+        long size = Arrays.stream(dims).reduce(1, Math::multiplyExact);
+        return new StateTensor() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public long[] shape() {
+                return dims.clone();
+            }
+
+            @Override
+            public long size() {
+                return size;
+            }
+
+            @Override
+            public void read(long offset, FloatBuffer dst) {
+                checkRange(this, offset, dst.remaining());
+                read.copy(offset, dst);
+            }
+
+            @Override
+            public void write(long offset, FloatBuffer src) {
+                checkRange(this, offset, src.remaining());
+                write.copy(offset, src);
+            }
+        };
+    }
+
+    /**
      * Checks a range against the tensor's size.
      *
      * @param t      the tensor

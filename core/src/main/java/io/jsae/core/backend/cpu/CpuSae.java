@@ -103,7 +103,7 @@ final class CpuSae implements DeviceSae {
         if (config.activation() instanceof Activation.JumpRelu) {
             Tensor t = tensor(dSae);
             jumpThreshold = t.data_ptr_float();
-            stateTensors.add(new LiveTensor(JUMP_THRESHOLD, new long[] {dSae}, jumpThreshold));
+            stateTensors.add(liveTensor(JUMP_THRESHOLD, new long[] {dSae}, jumpThreshold));
         } else {
             jumpThreshold = null;
         }
@@ -231,7 +231,7 @@ final class CpuSae implements DeviceSae {
             for (int i = 0; i < 4; i++) {
                 tensors[i] = tensor(shapes[i]);
                 data[i] = tensors[i].data_ptr_float();
-                views.add(new LiveTensor(prefix + names[i], shapes[i], data[i]));
+                views.add(liveTensor(prefix + names[i], shapes[i], data[i]));
             }
         }
 
@@ -245,55 +245,18 @@ final class CpuSae implements DeviceSae {
     }
 
     /** A state tensor read and written in place: chunks are copied straight from and into the live memory. */
-    private final class LiveTensor implements StateTensor {
-        private final String name;
-        private final long[] shape;
-        private final FloatPointer data;
-        private final long size;
-
-        LiveTensor(String name, long[] shape, FloatPointer data) {
-            this.name = name;
-            this.shape = shape.clone();
-            this.data = data;
-            long n = 1;
-            for (long d : shape) {
-                n *= d;
-            }
-            this.size = n;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public long[] shape() {
-            return shape.clone();
-        }
-
-        @Override
-        public long size() {
-            return size;
-        }
-
-        @Override
-        public void read(long offset, FloatBuffer dst) {
+    private StateTensor liveTensor(String name, long[] shape, FloatPointer data) {
+        return StateTensor.of(name, shape, (offset, dst) -> {
             checkOpen();
-            StateTensor.checkRange(this, offset, dst.remaining());
-            dst.put(chunk(offset, dst.remaining()));
-        }
-
-        @Override
-        public void write(long offset, FloatBuffer src) {
+            dst.put(chunk(data, offset, dst.remaining()));
+        }, (offset, src) -> {
             checkOpen();
-            StateTensor.checkRange(this, offset, src.remaining());
-            chunk(offset, src.remaining()).put(src);
-        }
+            chunk(data, offset, src.remaining()).put(src);
+        });
+    }
 
-        private FloatBuffer chunk(long offset, int count) {
-            return data.getPointer(FloatPointer.class, offset).capacity(count).asBuffer();
-        }
+    private static FloatBuffer chunk(FloatPointer data, long offset, int count) {
+        return data.getPointer(FloatPointer.class, offset).capacity(count).asBuffer();
     }
 
     @Override
@@ -314,10 +277,7 @@ final class CpuSae implements DeviceSae {
 
     private void checkRows(int rows) {
         checkOpen();
-        if (rows < 1 || rows > maxRows) {
-            throw new IllegalArgumentException("batch of " + rows + " rows; this SAE takes 1.." + maxRows
-                    + " rows per call (the configured batchSize)");
-        }
+        DeviceSae.checkRows(rows, maxRows);
     }
 
     /**
@@ -726,15 +686,7 @@ final class CpuSae implements DeviceSae {
     @Override
     public void setTokensSinceFired(long[] counters) {
         checkOpen();
-        if (counters.length != dSae) {
-            throw new IllegalArgumentException("tokensSinceFired has " + counters.length
-                    + " counters, the model has dSae=" + dSae);
-        }
-        for (long c : counters) {
-            if (c < 0) {
-                throw new IllegalArgumentException("tokensSinceFired counters must be >= 0, found " + c);
-            }
-        }
+        DeviceSae.checkCounters(counters, dSae);
         tokensSinceFired.put(counters);
         deadMaskTokens = -1;
     }
