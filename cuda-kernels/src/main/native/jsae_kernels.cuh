@@ -1,7 +1,7 @@
 // The kernels of one SAE step (docs/design.md, section 4, is the math they implement). Included by jsae_sae.cu,
 // which launches them in this order for a training step:
 //   k_step_reset → k_center → encoder GEMM (cuBLAS, outside) → selection → k_decode → k_mid_scalars
-//   → [AuxK: k_topk_rows over dead latents → k_decode of the residual] → k_entry_dp (main, AuxK)
+//   → [AuxK: k_topk_rows over dead latents → k_decode of the residual]
 //   → k_lat_count / k_lat_scan / k_lat_fill (codes grouped by latent) → k_backward_adam → k_bdec
 //   → k_counters → k_col_variance → k_final_scalars, then one copy of the scalars to the host.
 // Rules every kernel keeps: a block's threads all reach every barrier (early exits are block-uniform); each
@@ -537,33 +537,6 @@ __global__ void k_row_norms(dptr<const float> w, int64_t d_in, dptr<float> norms
 // ---------------------------------------------------------------------------------------------------------
 // Backward.
 
-// Per entry (one warp each, a block per row): dp = [pre > 0] · (coef · ⟨err_b, decoder_rows[j]⟩ + l1 · ‖row j‖).
-__global__ void k_entry_dp(dptr<const int32_t> row_start, dptr<const int32_t> idx, dptr<const float> kept,
-                           dptr<const float> err, dptr<const float> w_dec, int64_t d_in, int32_t aux,
-                           dptr<const float> dec_norm, dptr<float> dp, dptr<const jsae_step_state> s) {
-    if (step_rejected(s) || (aux && !s->aux_on)) return;
-    float coef = aux ? s->aux_coef : s->coef;
-    float l1 = aux ? 0.0f : s->l1;
-    int64_t b = blockIdx.x;
-    unsigned lane = threadIdx.x & 31u, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-    dptr<const float> eb = err + b * d_in;
-    for (int64_t e = row_start[b] + warp; e < row_start[b + 1]; e += warps) {
-        int32_t j = idx[e];
-        dptr<const float> w = w_dec + (int64_t) j * d_in;
-        float acc = 0;
-        for (int64_t d = lane; d < d_in; d += 32) acc += eb[d] * w[d];
-        for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
-        if (lane == 0) {
-            float p = 0;
-            if (kept[e] > 0) {
-                p = coef * acc;
-                if (l1 != 0) p += l1 * dec_norm[j];
-            }
-            dp[e] = p;
-        }
-    }
-}
-
 // Codes grouped by latent: counts, an exclusive scan, a fill (order within a latent is fixed later by sorting).
 __global__ void k_lat_count(dptr<const int32_t> idx, dptr<const int32_t> entries_at, dptr<int32_t> lat_count,
                             dptr<const jsae_step_state> s, int32_t aux) {
@@ -602,7 +575,8 @@ __global__ void k_lat_fill(dptr<const int32_t> idx, dptr<const int32_t> entries_
 struct jsae_latent_codes {
     dptr<int32_t> lat_start, lat_entry;
     dptr<const int32_t> entry_row;
-    dptr<const float> kept, val, dp, err;
+    dptr<const float> kept, val, err;
+    dptr<float> dp;  // per entry: dz where pre > 0, else 0 (written by latent_entry_dz)
 };
 
 struct jsae_backward_args {
@@ -617,6 +591,29 @@ struct jsae_backward_args {
     int32_t gradients_only;
     jsae_adam_params adam;
 };
+
+// One latent's dz for each of its entries (a warp per entry, reading the entry's error row once while the
+// latent's decoder row stays in cache): dp = [pre > 0] · (coef · ⟨err_b, decoder_rows[j]⟩ + l1 · ‖row j‖).
+// The caller synchronizes before reading dp.
+__device__ inline void latent_entry_dz(const jsae_latent_codes& c, int64_t j, float coef, float l1,
+                                       dptr<const float> dec_norm, dptr<const float> wd, int64_t d_in) {
+    unsigned lane = threadIdx.x & 31u, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    for (int64_t q = c.lat_start[j] + warp; q < c.lat_start[j + 1]; q += warps) {
+        int32_t e = c.lat_entry[q];
+        dptr<const float> eb = c.err + (int64_t) c.entry_row[e] * d_in;
+        float acc = 0;
+        for (int64_t d = lane; d < d_in; d += 32) acc += eb[d] * wd[d];
+        for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+        if (lane == 0) {
+            float p = 0;
+            if (c.kept[e] > 0) {
+                p = coef * acc;
+                if (l1 != 0) p += l1 * dec_norm[j];
+            }
+            c.dp[e] = p;
+        }
+    }
+}
 
 // One latent's share of one set of codes: adds its decoder-row gradient into gd and encoder-row gradient into
 // ge (this thread's columns only) and returns its b_enc gradient (the same in every thread).
@@ -656,7 +653,8 @@ __device__ inline float adam_update(float p, float g, dptr<float> m, dptr<float>
 }
 
 // The backward pass fused with Adam, latent-major: block q owns latents [q·L, (q+1)·L). For each it sorts the
-// latent's token list (so the sums below run in row order whatever order the fill left), builds the latent's
+// latent's token list (so the sums below run in row order whatever order the fill left), computes each entry's
+// dz (latent_entry_dz), builds the latent's
 // gradient rows in shared memory (never in global memory), adds its encoder term of the b_dec gradient to the
 // block's share, and applies Adam to its encoder row and b_enc entry, then to its decoder row: the gradient's
 // component along the row removed, Adam, the row renormalized. Each parameter and moment is read and written
@@ -680,6 +678,9 @@ __global__ void k_backward_adam(jsae_backward_args a, dptr<const jsae_step_state
         __syncthreads();
         dptr<float> wd = a.w_dec + j * d_in;
         dptr<float> we = a.w_enc + j * d_in;
+        latent_entry_dz(a.main, j, coef, l1, a.dec_norm, wd, d_in);
+        if (aux_on) latent_entry_dz(a.aux, j, aux_coef, 0.0f, a.dec_norm, wd, d_in);
+        __syncthreads();
         // Each thread owns the columns d ≡ threadIdx.x (mod blockDim.x) of gd, ge and part: no barrier needed
         // between these loops.
         for (int64_t d = threadIdx.x; d < d_in; d += blockDim.x) {

@@ -378,21 +378,15 @@ bool jsae_cuda_sae::step(int which, int rows, const jsae_cuda_step_params& p, js
                             dead, 1, codes, state);
                 decode(aux, rows, true, err, -1.0f, aux_err, aux_sse, false, nullptr, nullptr);
             }
-            JSAE_LAUNCH(this, k_entry_dp, rows, JSAE_THREADS, 0, main.row_start, main.idx, main.kept, err,
-                        tensors[JSAE_T_DECODER], d_in, 0, dec_norm, main.dp, state);
             group_by_latent(main, rows, 0);
-            if (aux_used) {
-                JSAE_LAUNCH(this, k_entry_dp, rows, JSAE_THREADS, 0, aux.row_start, aux.idx, aux.kept, aux_err,
-                            tensors[JSAE_T_DECODER], d_in, 1, dec_norm, aux.dp, state);
-                group_by_latent(aux, rows, 1);
-            }
+            if (aux_used) group_by_latent(aux, rows, 1);
             jsae_adam_params adam = {(float) p.beta1, (float) (1 - p.beta1), (float) p.beta2, (float) (1 - p.beta2),
                                      (float) p.step_size, (float) p.bias2_sqrt, (float) p.eps};
             bool grads = p.mode == JSAE_MODE_GRADIENTS;
             jsae_backward_args a;
             codes_buffers& ac = aux_used ? aux : main;  // read only when AuxK is on
-            a.main = {main.lat_start, main.lat_entry, main.entry_row, main.kept, main.val, main.dp, err};
-            a.aux = {ac.lat_start, ac.lat_entry, ac.entry_row, ac.kept, ac.val, ac.dp, aux_used ? aux_err : err};
+            a.main = {main.lat_start, main.lat_entry, main.entry_row, main.kept, main.val, err, main.dp};
+            a.aux = {ac.lat_start, ac.lat_entry, ac.entry_row, ac.kept, ac.val, aux_used ? aux_err : err, ac.dp};
             a.xc = xc;
             a.dec_norm = dec_norm;
             a.w_enc = tensors[JSAE_T_ENCODER];
