@@ -53,6 +53,8 @@ typedef struct {
     int32_t activation, k;  // k: topk/batchtopk only
     int32_t k_aux;          // most AuxK latents a step may ask for (0: no AuxK scratch)
     int32_t precision;
+    int32_t topk_candidates;  // per-row top-k: candidates kept in shared memory for the two-read path (< 0: 2048;
+                              // 0: always the five-read radix path)
 } jsae_cuda_config;
 
 typedef struct {

@@ -49,7 +49,7 @@ static inline int32_t jsae_glue_device_describe(int32_t lib, int32_t device, cha
     return jsae_glue_api[lib]->device_describe(device, out, out_len);
 }
 
-// config: d_in, d_sae, max_rows, activation, k, k_aux, precision
+// config: d_in, d_sae, max_rows, activation, k, k_aux, precision, topk_candidates
 static inline int64_t jsae_glue_create(int32_t lib, int32_t device, const int64_t* config, char* err,
                                        int32_t err_len) {
     jsae_cuda_config c;
@@ -60,6 +60,7 @@ static inline int64_t jsae_glue_create(int32_t lib, int32_t device, const int64_
     c.k = (int32_t) config[4];
     c.k_aux = (int32_t) config[5];
     c.precision = (int32_t) config[6];
+    c.topk_candidates = (int32_t) config[7];
     return (int64_t) (intptr_t) jsae_glue_api[lib]->create(device, &c, err, err_len);
 }
 

@@ -113,10 +113,12 @@ __device__ inline float block_min(float v) {
     return r;
 }
 
-// Sorts a[0, n) ascending in place (global memory, one block): a bitonic network whose first step of each
-// stage compares mirrored pairs, so that every comparison puts the smaller value first and positions past n
-// (taken as +inf) never have to move: it sorts any n, not only powers of two.
-__device__ inline void block_sort_ints(dptr<int32_t> a, int64_t n) {
+// Sorts positions [0, n) so that no later position is `less` than an earlier one, in place, with the whole
+// block: a bitonic network whose first step of each stage compares mirrored pairs, so that every comparison
+// puts the lesser first and positions past n (taken as greatest) never have to move: any n sorts, not only
+// powers of two. less(i, j) compares positions; swap(i, j) exchanges them.
+template <class Less, class Swap>
+__device__ inline void block_sort(int64_t n, Less less, Swap swap) {
     if (n < 2) return;
     int64_t pow2 = 1;
     while (pow2 < n) pow2 <<= 1;
@@ -125,26 +127,36 @@ __device__ inline void block_sort_ints(dptr<int32_t> a, int64_t n) {
         for (int64_t i = threadIdx.x; i < pow2 / 2; i += blockDim.x) {
             int64_t lo = (i / half) * size + (i % half);
             int64_t hi = (i / half) * size + size - 1 - (i % half);
-            if (hi < n && a[lo] > a[hi]) {
-                int32_t t = a[lo];
-                a[lo] = a[hi];
-                a[hi] = t;
-            }
+            if (hi < n && less(hi, lo)) swap(lo, hi);
         }
         __syncthreads();
         for (int64_t stride = half >> 1; stride > 0; stride >>= 1) {
             for (int64_t i = threadIdx.x; i < pow2 / 2; i += blockDim.x) {
                 int64_t lo = (i / stride) * 2 * stride + (i % stride);
                 int64_t hi = lo + stride;
-                if (hi < n && a[lo] > a[hi]) {
-                    int32_t t = a[lo];
-                    a[lo] = a[hi];
-                    a[hi] = t;
-                }
+                if (hi < n && less(hi, lo)) swap(lo, hi);
             }
             __syncthreads();
         }
     }
+}
+
+__device__ inline void block_sort_ints(dptr<int32_t> a, int64_t n) {
+    block_sort(
+        n, [&](int64_t i, int64_t j) { return a[i] < a[j]; },
+        [&](int64_t i, int64_t j) {
+            int32_t t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        });
+}
+
+// The float of a key (jsae_key's inverse).
+__device__ inline float key_value(uint32_t key) {
+    uint32_t u = (key & 0x80000000u) ? (key & 0x7fffffffu) : ~key;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
 }
 
 __device__ inline bool step_rejected(dptr<const jsae_step_state> s) {
@@ -252,14 +264,21 @@ __device__ inline void compact_row(dptr<const float> pre_row, dptr<const float> 
     }
 }
 
-// Per row (one block of 256 threads): the k best entries of pre + b_enc among allowed latents (all when null),
-// by a radix select on the float keys, 8 bits per pass, then the ordered compaction. For AuxK (aux != 0) the
-// kernel does nothing unless the step turned AuxK on.
+// Per row (one block of 256 threads): the k best entries of pre + b_enc among allowed latents (all when null).
+// A radix select on the float keys, 8 bits per pass. After the first pass the entries whose top byte reaches the
+// k-th's are usually few: when at most `cap` (the dynamic shared memory holds cap keys and indices), the second
+// pass gathers them into shared memory, where they are sorted (value descending, lower index first), the first
+// k kept and re-sorted by index: two reads of the row. Otherwise three more radix passes find the exact k-th
+// key and an ordered compaction writes the row: five reads. For AuxK (aux != 0) the kernel does nothing unless
+// the step turned AuxK on.
 __global__ void k_topk_rows(dptr<const float> pre, dptr<const float> b_enc, int64_t d_sae, int32_t k,
-                            dptr<const uint8_t> allowed, int32_t aux, jsae_codes codes, dptr<const jsae_step_state> s) {
+                            dptr<const uint8_t> allowed, int32_t aux, int32_t cap, jsae_codes codes,
+                            dptr<const jsae_step_state> s) {
     if (step_rejected(s) || (aux && !s->aux_on)) return;
     JSAE_SHARED(uint32_t, hist, 256);
-    JSAE_SHARED(uint32_t, pick, 2);
+    JSAE_SHARED(uint32_t, pick, 3);
+    JSAE_DYNAMIC_SHARED(uint32_t, cand_key);
+    dptr<int32_t> cand_idx = dptr_cast<int32_t>(cand_key + cap);
     int32_t b = blockIdx.x;
     dptr<const float> row = pre + (int64_t) b * d_sae;
     uint32_t prefix = 0, mask = 0, remaining = (uint32_t) k;
@@ -279,12 +298,54 @@ __global__ void k_topk_rows(dptr<const float> pre, dptr<const float> b_enc, int6
         if (threadIdx.x < 256 && above < remaining && above + c >= remaining) {
             pick[0] = 255 - threadIdx.x;
             pick[1] = remaining - above;
+            pick[2] = above + c;  // entries whose digit reaches the picked one
         }
         __syncthreads();
-        prefix |= pick[0] << shift;
-        mask |= 255u << shift;
+        uint32_t digit = pick[0], reach = pick[2];
         remaining = pick[1];
         __syncthreads();
+        if (shift == 24 && reach <= (uint32_t) cap) {
+            // Gather every entry whose top byte is at least the k-th's, then sort and keep k.
+            uint32_t floor_key = digit << 24;
+            if (threadIdx.x == 0) pick[0] = 0;
+            __syncthreads();
+            for (int64_t j = threadIdx.x; j < d_sae; j += blockDim.x) {
+                if (allowed && !allowed[j]) continue;
+                uint32_t key = jsae_key(row[j] + b_enc[j]);
+                if (key >= floor_key) {
+                    uint32_t slot = atomicAdd(&pick[0], 1u);
+                    cand_key[slot] = key;
+                    cand_idx[slot] = (int32_t) j;
+                }
+            }
+            __syncthreads();
+            auto swap = [&](int64_t x, int64_t y) {
+                uint32_t tk = cand_key[x];
+                cand_key[x] = cand_key[y];
+                cand_key[y] = tk;
+                int32_t ti = cand_idx[x];
+                cand_idx[x] = cand_idx[y];
+                cand_idx[y] = ti;
+            };
+            block_sort(
+                reach,
+                [&](int64_t x, int64_t y) {
+                    return cand_key[x] > cand_key[y] || (cand_key[x] == cand_key[y] && cand_idx[x] < cand_idx[y]);
+                },
+                swap);
+            block_sort(k, [&](int64_t x, int64_t y) { return cand_idx[x] < cand_idx[y]; }, swap);
+            for (int64_t i = threadIdx.x; i < k; i += blockDim.x) {
+                int64_t e = (int64_t) b * k + i;
+                float v = key_value(cand_key[i]);
+                codes.idx[e] = cand_idx[i];
+                codes.kept[e] = v;
+                codes.val[e] = v > 0 ? v : 0.0f;
+                codes.entry_row[e] = b;
+            }
+            return;
+        }
+        prefix |= digit << shift;
+        mask |= 255u << shift;
     }
     compact_row(row, b_enc, d_sae, prefix, remaining, allowed, dptr<const float>(nullptr), (int64_t) b * k, b, codes);
 }

@@ -58,10 +58,13 @@ struct jsae_cuda_sae {
     jsae_step_state* host_state = nullptr;
     int64_t backward_blocks = 0, latents_per_block = 0;
     size_t backward_smem = 0;
+    int32_t topk_candidates = 0;  // capacity of the per-row top-k's shared candidates
     bool rejected_at_selection = false;
     jsae_event step_start = jsae_event(), step_end = jsae_event();  // the selection's synchronization already found a non-finite row
 
     bool ok() const { return error.empty(); }
+
+    size_t topk_smem() const { return (size_t) topk_candidates * (sizeof(uint32_t) + sizeof(int32_t)); }
 
     bool fail(const std::string& what) {
         if (error.empty()) error = what;
@@ -210,6 +213,7 @@ bool jsae_cuda_sae::create() {
     backward_blocks = ceil_div(d_sae, latents_per_block);
     bdec_parts = alloc<float>(backward_blocks * d_in, "b_dec gradient shares");
     backward_smem = sizeof(float) * 3 * (size_t) d_in;
+    topk_candidates = cfg.topk_candidates < 0 ? 2048 : cfg.topk_candidates;
     if (!ok()) return false;
     if (backward_smem > 48 * 1024 &&
         rt_allow_dynamic_smem((const void*) k_backward_adam, backward_smem) != 0)
@@ -282,8 +286,8 @@ bool jsae_cuda_sae::select(int rows, const jsae_cuda_step_params& p) {
     switch (cfg.activation) {
         case JSAE_TOPK: {
             jsae_codes codes = {main.idx, main.entry_row, main.kept, main.val};
-            JSAE_LAUNCH(this, k_topk_rows, rows, JSAE_THREADS, 0, pre, b_enc, cfg.d_sae, cfg.k,
-                        (const uint8_t*) nullptr, 0, codes, state);
+            JSAE_LAUNCH(this, k_topk_rows, rows, JSAE_THREADS, topk_smem(), pre, b_enc, cfg.d_sae, cfg.k,
+                        (const uint8_t*) nullptr, 0, topk_candidates, codes, state);
             return ok();
         }
         case JSAE_BATCHTOPK:
@@ -374,8 +378,8 @@ bool jsae_cuda_sae::step(int which, int rows, const jsae_cuda_step_params& p, js
                 JSAE_LAUNCH(this, k_fixed_row_starts, ceil_div(rows + 1, JSAE_THREADS), JSAE_THREADS, 0, aux.row_start,
                             (int64_t) rows, p.aux_latents);
                 jsae_codes codes = {aux.idx, aux.entry_row, aux.kept, aux.val};
-                JSAE_LAUNCH(this, k_topk_rows, rows, JSAE_THREADS, 0, pre, tensors[JSAE_T_BENC], d_sae, p.aux_latents,
-                            dead, 1, codes, state);
+                JSAE_LAUNCH(this, k_topk_rows, rows, JSAE_THREADS, topk_smem(), pre, tensors[JSAE_T_BENC], d_sae,
+                            p.aux_latents, dead, 1, topk_candidates, codes, state);
                 decode(aux, rows, true, err, -1.0f, aux_err, aux_sse, false, nullptr, nullptr);
             }
             group_by_latent(main, rows, 0);

@@ -28,6 +28,8 @@ public final class CudaBackend implements Backend {
     private final Set<Precision> precisions;
     private final Set<CudaSae> live = new LinkedHashSet<>();
     private boolean closed;
+    /** Shared-memory candidates of the per-row top-k's two-read path; -1: the native default, 0: never. */
+    private int topkCandidates = -1;
 
     /**
      * Opens the backend on a device.
@@ -120,9 +122,21 @@ public final class CudaBackend implements Backend {
                     + " operands; precision " + config.precision() + " is not one of them");
         }
         CudaSae[] made = new CudaSae[1];
-        made[0] = new CudaSae(library, name, device, config, () -> forget(made[0]));
+        made[0] = new CudaSae(library, name, device, config, topkCandidates, () -> forget(made[0]));
         live.add(made[0]);
         return made[0];
+    }
+
+    /**
+     * Sets the capacity of the per-row top-k's shared-memory candidates for SAEs created afterwards (tests: 0
+     * forces the five-read radix path everywhere).
+     *
+     * @param candidates capacity, 0 for never, -1 for the default
+     * @return this backend
+     */
+    synchronized CudaBackend topkCandidates(int candidates) {
+        this.topkCandidates = candidates;
+        return this;
     }
 
     private synchronized void forget(CudaSae sae) {

@@ -54,7 +54,8 @@ final class CudaSae implements DeviceSae {
     private double lastDeviceMillis = Double.NaN;
     private volatile boolean closed;
 
-    CudaSae(KernelLibrary library, String backendName, int device, SaeConfig config, Runnable onClose) {
+    CudaSae(KernelLibrary library, String backendName, int device, SaeConfig config, int topkCandidates,
+            Runnable onClose) {
         this.lib = library.id();
         this.backendName = backendName;
         this.config = config;
@@ -67,7 +68,7 @@ final class CudaSae implements DeviceSae {
         int kind = act instanceof Activation.TopK ? 0 : act instanceof Activation.BatchTopK ? 1
                 : act instanceof Activation.Relu ? 2 : 3;
         long[] cfg = {dIn, dSae, maxRows, kind, act.k(), config.usesAuxK() ? config.kAux() : 0,
-                config.precision().ordinal()};
+                config.precision().ordinal(), topkCandidates};
         byte[] err = new byte[2048];
         handle = NativeCuda.jsae_glue_create(lib, device, cfg, err, err.length);
         if (handle == 0) {
