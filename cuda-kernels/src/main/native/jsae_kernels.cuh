@@ -202,21 +202,36 @@ __global__ void k_center(dptr<float> x, float scale, dptr<const float> b_dec, dp
     if (bad) atomicMin(&s->bad_row, (unsigned long long) b);
 }
 
-// Column variance: var_part[d] = Σ_b (x[b,d] − mean_d)² in double, one thread per column.
+// Column sums for the column reductions below: a block of 256 threads covers 32 columns, each column summed by
+// 8 threads over interleaved rows (so a warp reads 32 adjacent columns of one row) and the 8 partial sums
+// added in a fixed order; every thread of the column gets the sum. f maps (row, column) to the value summed.
+template <class T, class F>
+__device__ inline T column_sum(int64_t rows, int64_t d, int64_t d_in, F f) {
+    JSAE_SHARED(T, part, JSAE_THREADS);
+    unsigned col = threadIdx.x & 31u, lane = threadIdx.x >> 5;
+    T acc = 0;
+    if (d < d_in)
+        for (int64_t b = lane; b < rows; b += JSAE_THREADS / 32) acc += f(b, d);
+    part[threadIdx.x] = acc;
+    __syncthreads();
+    T sum = 0;
+    for (unsigned r = 0; r < JSAE_THREADS / 32; r++) sum += part[r * 32 + col];
+    __syncthreads();
+    return sum;
+}
+
+// Column variance: var_part[d] = Σ_b (x[b,d] − mean_d)² in double, 32 columns per block.
 __global__ void k_col_variance(dptr<const float> x, int64_t rows, int64_t d_in, dptr<double> var_part,
                                dptr<const jsae_step_state> s) {
     if (step_rejected(s)) return;
-    int64_t d = (int64_t) blockIdx.x * blockDim.x + threadIdx.x;
-    if (d >= d_in) return;
-    double mean = 0;
-    for (int64_t b = 0; b < rows; b++) mean += x[b * d_in + d];
+    int64_t d = (int64_t) blockIdx.x * 32 + (threadIdx.x & 31u);
+    double mean = column_sum<double>(rows, d, d_in, [&](int64_t b, int64_t c) { return (double) x[b * d_in + c]; });
     mean /= (double) rows;
-    double acc = 0;
-    for (int64_t b = 0; b < rows; b++) {
-        double e = x[b * d_in + d] - mean;
-        acc += e * e;
-    }
-    var_part[d] = acc;
+    double v = column_sum<double>(rows, d, d_in, [&](int64_t b, int64_t c) {
+        double e = x[b * d_in + c] - mean;
+        return e * e;
+    });
+    if (threadIdx.x < 32 && d < d_in) var_part[d] = v;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -793,15 +808,15 @@ __global__ void k_backward_adam(jsae_backward_args a, dptr<const jsae_step_state
     for (int64_t d = threadIdx.x; d < d_in; d += blockDim.x) a.bdec_parts[(int64_t) blockIdx.x * d_in + d] = part[d];
 }
 
-// b_dec: g[d] = coef·Σ_b err[b,d] − Σ_q parts[q,d]; Adam, or the gradient kept (gradients mode).
+// b_dec: g[d] = coef·Σ_b err[b,d] − Σ_q parts[q,d]; Adam, or the gradient kept (gradients mode). 32 columns
+// per block.
 __global__ void k_bdec(dptr<const float> err, int64_t rows, int64_t d_in, dptr<const float> parts, int64_t n_parts,
                        int32_t gradients_only, dptr<float> g_bdec, dptr<float> b_dec, dptr<float> m, dptr<float> v,
                        jsae_adam_params adam, dptr<const jsae_step_state> s) {
     if (step_rejected(s)) return;
-    int64_t d = (int64_t) blockIdx.x * blockDim.x + threadIdx.x;
-    if (d >= d_in) return;
-    float acc = 0;
-    for (int64_t b = 0; b < rows; b++) acc += err[b * d_in + d];
+    int64_t d = (int64_t) blockIdx.x * 32 + (threadIdx.x & 31u);
+    float acc = column_sum<float>(rows, d, d_in, [&](int64_t b, int64_t c) { return err[b * d_in + c]; });
+    if (threadIdx.x >= 32 || d >= d_in) return;
     acc *= s->coef;
     for (int64_t q = 0; q < n_parts; q++) acc -= parts[q * d_in + d];
     if (gradients_only) {

@@ -414,14 +414,14 @@ bool jsae_cuda_sae::step(int which, int rows, const jsae_cuda_step_params& p, js
             a.adam = adam;
             JSAE_LAUNCH(this, k_backward_adam, backward_blocks, JSAE_THREADS, backward_smem, a, state);
             float* g_bdec = grads ? gradient(JSAE_T_GRAD0 + 3) : nullptr;
-            JSAE_LAUNCH(this, k_bdec, ceil_div(d_in, JSAE_THREADS), JSAE_THREADS, 0, err, (int64_t) rows, d_in,
+            JSAE_LAUNCH(this, k_bdec, ceil_div(d_in, 32), JSAE_THREADS, 0, err, (int64_t) rows, d_in,
                         bdec_parts, backward_blocks, (int32_t) grads, g_bdec, tensors[JSAE_T_BDEC],
                         tensors[JSAE_T_M0 + 3], tensors[JSAE_T_V0 + 3], adam, state);
             if (train)
                 JSAE_LAUNCH(this, k_counters, ceil_div(d_sae, JSAE_THREADS), JSAE_THREADS, 0, fired_flag,
                             tokens_since_fired, (int64_t) rows, p.dead_tokens, d_sae, dead, state, 1);
         }
-        JSAE_LAUNCH(this, k_col_variance, ceil_div(d_in, JSAE_THREADS), JSAE_THREADS, 0, x, (int64_t) rows, d_in,
+        JSAE_LAUNCH(this, k_col_variance, ceil_div(d_in, 32), JSAE_THREADS, 0, x, (int64_t) rows, d_in,
                     var_part, state);
         JSAE_LAUNCH(this, k_final_scalars, 1, JSAE_THREADS, 0, (int64_t) rows, d_in, aux_used ? aux_sse : nullptr,
                     l1 ? l1_rows : nullptr, var_part, state);
