@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -295,6 +296,44 @@ __global__ void __launch_bounds__(256) row_argmax(dptr<const float> x, int cols,
             where[row] = bi;
         }
     }
+}
+
+__device__ int sum_first(dptr<const int> p, int n) {
+    int acc = 0;
+    for (int i = 0; i < n; ++i) acc += p[i];
+    return acc;
+}
+
+JSAE_SHARED(int, file_scope_shared, 64);  // namespace scope works too
+
+// Shared arrays passed on as dptr (to const), with offsets.
+__global__ void shared_convert(dptr<int> out) {
+    JSAE_SHARED(int, s, 64);
+    int t = threadIdx.x;
+    s[t] = t;
+    file_scope_shared[t] = 2 * t;
+    __syncthreads();
+    dptr<int> tail = s + 32;
+    dptr<const int> c = s;
+    out[blockIdx.x * 64 + t] = sum_first(s, 8) + tail[t % 32] + c[63 - t] + sum_first(file_scope_shared, 4);
+}
+
+__global__ void shared_dptr_oob(dptr<int> out) {
+    JSAE_SHARED(int, s, 64);
+    dptr<int> p = s;
+    p[threadIdx.x] = 1;  // 65 threads
+    out[threadIdx.x] = 0;
+}
+
+// Big block, 48 KiB of dynamic shared memory.
+__global__ void big_dyn(dptr<int> out) {
+    JSAE_DYNAMIC_SHARED(int, buf);
+    int t = threadIdx.x;
+    for (int i = t; i < 12288; i += blockDim.x) buf[i] = i;
+    __syncthreads();
+    int acc = 0;
+    for (int i = 0; i < 12; ++i) acc += buf[(t * 12 + i + 7) % 12288];
+    out[blockIdx.x * blockDim.x + t] = acc;
 }
 
 // Error kernels.
@@ -681,6 +720,64 @@ void test_dptr() {
     CHECK(end.lower_bound() == reinterpret_cast<const char*>(buf.p) && (end - 1)[0] == 15.0f, "one-past-end");
 }
 
+void test_shared_conversions() {
+    dev_buf<int> out(3 * 64);
+    int rc = JSAE_EMU_LAUNCH(shared_convert, dim3(3), dim3(64), 0, out.p);
+    CHECK(rc == 0, "%s", jsae_emu::last_error());
+    for (int t = 0; t < 3 * 64; ++t) {
+        int want = 28 + (32 + t % 32) + (63 - t % 64) + 12;
+        CHECK(out[t] == want, "shared conversions t %d: %d want %d", t, out[t], want);
+    }
+    rc = JSAE_EMU_LAUNCH(shared_dptr_oob, dim3(1), dim3(65), 0, out.p);
+    CHECK(rc != 0 && contains(jsae_emu::last_error(), "in a shared array of 256 bytes"), "%s",
+          jsae_emu::last_error());
+    std::printf("  [shared dptr oob] %s\n", jsae_emu::last_error());
+
+    dev_buf<int> big(2 * 1024);
+    rc = JSAE_EMU_LAUNCH(big_dyn, dim3(2), dim3(1024), 48 * 1024, big.p);
+    CHECK(rc == 0, "%s", jsae_emu::last_error());
+    int bad = 0;
+    for (int b = 0; b < 2; ++b)
+        for (int t = 0; t < 1024; ++t) {
+            int want = 0;
+            for (int i = 0; i < 12; ++i) want += (t * 12 + i + 7) % 12288;
+            bad += big[b * 1024 + t] != want;
+        }
+    CHECK(bad == 0, "%d wrong big-block results", bad);
+}
+
+// Two host threads launching at once: launches are serialized, each thread sees its own last_error.
+void test_concurrent_launches() {
+    const int n = 4096;
+    dev_buf<float> in(n), sums_a(16), sums_b(16);
+    for (int i = 0; i < n; ++i) in[i] = 2.0f;
+    int ok_a = 0, err_b = 0;
+    std::string msg_a, msg_b;
+    std::thread ta([&] {
+        for (int k = 0; k < 50; ++k) {
+            int rc = jsae_emu::launch("block_sum", dim3(16), dim3(256), 0, [&] { block_sum(in.p, sums_a.p, n); });
+            ok_a += rc == 0;
+        }
+        msg_a = jsae_emu::last_error();
+    });
+    std::thread tb([&] {
+        for (int k = 0; k < 50; ++k) {
+            int rc = jsae_emu::launch("oob_b", dim3(2), dim3(64), 0, [&] {
+                dptr<float> q = sums_b.p;
+                q[blockIdx.x * 64 + threadIdx.x] = 1.0f;  // faults at thread 16 of block 0
+            });
+            err_b += rc != 0;
+        }
+        msg_b = jsae_emu::last_error();
+    });
+    ta.join();
+    tb.join();
+    CHECK(ok_a == 50 && err_b == 50, "concurrent launches: %d ok, %d errors", ok_a, err_b);
+    CHECK(msg_a.empty() && contains(msg_b.c_str(), "kernel 'oob_b'"), "per-thread last_error: '%s' / '%s'",
+          msg_a.c_str(), msg_b.c_str());
+    for (int b = 0; b < 16; ++b) CHECK(sums_a[b] == 512.0f, "concurrent block %d sum %f", b, sums_a[b]);
+}
+
 void test_memory_registry() {
     std::size_t before = jsae_emu::device_bytes_in_use();
     void* a = jsae_emu::device_malloc(1000);
@@ -878,6 +975,8 @@ int main() {
         {"__syncthreads_count/and/or", test_sync_count},
         {"atomics and intrinsics", test_atomics_and_intrinsics},
         {"dptr", test_dptr},
+        {"shared array conversions, big blocks", test_shared_conversions},
+        {"concurrent launches", test_concurrent_launches},
         {"memory registry", test_memory_registry},
         {"parallel_for", test_parallel_for},
         {"uninitialized shared memory", test_uninitialized_shared},

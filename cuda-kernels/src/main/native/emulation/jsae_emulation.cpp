@@ -148,7 +148,9 @@ void ctx_make(context* c, char* stack_lo, std::size_t size, entry_fn fn, void* a
     sp[9] = 0;
     c->sp = sp;
 #if JSAE_EMU_TSAN
-    if (c->tsan == nullptr) c->tsan = __tsan_create_fiber(0);
+    // A fresh TSan fiber per run: an exited or abandoned fiber never unwinds its TSan shadow stack.
+    if (c->tsan != nullptr) __tsan_destroy_fiber(c->tsan);
+    c->tsan = __tsan_create_fiber(0);
 #endif
 }
 
@@ -187,7 +189,9 @@ void ctx_make(context* c, char* stack_lo, std::size_t size, entry_fn fn, void* a
     makecontext(&c->uc, reinterpret_cast<void (*)()>(&uc_entry), 2, static_cast<unsigned int>(v >> 32),
                 static_cast<unsigned int>(v & 0xffffffffu));
 #if JSAE_EMU_TSAN
-    if (c->tsan == nullptr) c->tsan = __tsan_create_fiber(0);
+    // A fresh TSan fiber per run: an exited or abandoned fiber never unwinds its TSan shadow stack.
+    if (c->tsan != nullptr) __tsan_destroy_fiber(c->tsan);
+    c->tsan = __tsan_create_fiber(0);
 #endif
 }
 
@@ -244,6 +248,8 @@ struct fiber {
     uint3 tid{0, 0, 0};
     unsigned char state = F_DONE;
     unsigned char wkind = 0;
+    bool in_body = false;    // inside the kernel body (its frames are live)
+    bool needs_make = true;  // the context must be (re)made before the next run
     int warg = 0;
     int wwidth = 32;
     unsigned wmask = 0;
@@ -372,7 +378,8 @@ void switch_away(worker* w) {
     }
 }
 
-[[noreturn]] void thread_exit(worker* w) {
+// The running fiber returned from the kernel body. Returns when the fiber is resumed for a later block.
+void finish_thread(worker* w) {
     fiber* F = w->fibers.data();
     int me = w->cur;
     int lane = me & 31;
@@ -394,27 +401,33 @@ void switch_away(worker* w) {
         }
     }
     F[me].state = F_DONE;
+    F[me].in_body = false;
     ++w->done;
     w->exited[warp] |= 1u << lane;
     if (w->first_exited < 0) w->first_exited = me;
     switch_away(w);
-    __builtin_unreachable();
 }
 
+// A fiber runs the body once per block, for as many blocks as its slot is used: after finishing it waits in
+// finish_thread until the next block resumes it. A fiber left inside the body (fault, abandoned block) is
+// made afresh instead.
 void fiber_entry(void* arg) {
     worker* w = static_cast<worker*>(arg);
-    bool threw = false;
-    try {
-        (*w->L->body)();
-    } catch (const std::exception& e) {
-        std::snprintf(w->pending, sizeof w->pending, "kernel threw an exception: %s", e.what());
-        threw = true;
-    } catch (...) {
-        std::snprintf(w->pending, sizeof w->pending, "kernel threw an exception of unknown type");
-        threw = true;
+    for (;;) {
+        w->fibers[static_cast<std::size_t>(w->cur)].in_body = true;
+        bool threw = false;
+        try {
+            (*w->L->body)();
+        } catch (const std::exception& e) {
+            std::snprintf(w->pending, sizeof w->pending, "kernel threw an exception: %s", e.what());
+            threw = true;
+        } catch (...) {
+            std::snprintf(w->pending, sizeof w->pending, "kernel threw an exception of unknown type");
+            threw = true;
+        }
+        if (threw) fault_fiber(w, w->pending);  // outside the handler, so no exception stays "caught"
+        finish_thread(w);
     }
-    if (threw) fault_fiber(w, w->pending);  // outside the handler, so no exception stays "caught"
-    thread_exit(w);
 }
 
 int block_barrier(worker* w, int kind, int pred, const char* name) {
@@ -615,6 +628,8 @@ bool grow_fibers(worker* w, std::size_t need) {
         munmap(m, k * slot);
         return false;
     }
+    // The elements moved (a ucontext_t points into itself): make every context afresh.
+    for (fiber& f : w->fibers) f.needs_make = true;
     char* base = static_cast<char*>(m);
     for (std::size_t i = 0; i < k; ++i) {
         char* s = base + i * slot;
@@ -657,7 +672,11 @@ void run_block(worker* w, launch_state* L, unsigned long long b) {
         unsigned u = static_cast<unsigned>(i);
         F[i].state = F_READY;
         F[i].tid = uint3{u % bx, (u % bxy) / bx, u / bxy};
-        ctx_make(&F[i].ctx, F[i].stack_lo, ss, &fiber_entry, w, fpu);
+        if (F[i].needs_make) {
+            ctx_make(&F[i].ctx, F[i].stack_lo, ss, &fiber_entry, w, fpu);
+            F[i].needs_make = false;
+            F[i].in_body = false;
+        }
     }
     int warps = (n + 31) / 32;
     for (int k = 0; k < warps; ++k) {
@@ -684,6 +703,9 @@ void run_block(worker* w, launch_state* L, unsigned long long b) {
     ctx_swap(&w->sched, &F[0].ctx);
     w->in_fibers = false;
     if (!w->abort && w->done != n) diagnose_deadlock(w);
+    for (int i = 0; i < n; ++i) {
+        if (F[i].in_body) F[i].needs_make = true;  // abandoned mid-kernel
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -694,6 +716,7 @@ struct job {
     std::atomic<unsigned long long> next{0};
     unsigned long long count = 0;
     std::atomic<int> active{0};
+    std::atomic<bool> crashed{false};  // a worker caught an unexpected exception
 };
 
 struct launch_job : job {
@@ -731,7 +754,11 @@ void worker_main(pool* P) {
             seen = P->gen;
             J = P->cur;
         }
-        J->run(J, &w);
+        try {
+            J->run(J, &w);
+        } catch (...) {
+            J->crashed.store(true, std::memory_order_relaxed);
+        }
         if (J->active.fetch_sub(1, std::memory_order_acq_rel) == 1) {
             std::lock_guard<std::mutex> lk(P->mu);
             P->finished.notify_all();
@@ -770,7 +797,11 @@ void run_job(job* J) {
         }
         worker* saved = tls_worker;
         tls_worker = fallback;
-        J->run(J, fallback);
+        try {
+            J->run(J, fallback);
+        } catch (...) {
+            J->crashed.store(true, std::memory_order_relaxed);
+        }
         tls_worker = saved;
         return;
     }
@@ -935,6 +966,10 @@ int launch(const char* kernel_name, dim3 grid, dim3 block, std::size_t dynamic_s
         J.count = static_cast<unsigned long long>(grid.x) * grid.y * grid.z;
         J.L = &L;
         run_job(&J);
+        if (J.crashed.load() && !L.failed.load()) {
+            set_last_error((std::string("kernel '") + name + "': internal error in a worker").c_str());
+            return 2;
+        }
         if (L.failed.load()) {
             set_last_error(L.error.empty() ? "kernel failed" : L.error.c_str());
             return 2;
@@ -1036,6 +1071,7 @@ void parallel_for(long long n, const std::function<void(long long, long long)>& 
     J.body = &body;
     run_job(&J);
     if (J.error) std::rethrow_exception(J.error);
+    if (J.crashed.load()) throw std::runtime_error("parallel_for: internal error in a worker");
 }
 
 int worker_count() { return std::max(1, the_pool().nthreads); }

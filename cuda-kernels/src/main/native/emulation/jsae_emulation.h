@@ -14,6 +14,23 @@
 //   __ldg, min/max.
 // Errors (out-of-bounds index, barrier divergence, deadlock, bad warp mask) never crash or hang: the launch
 // returns non-zero and jsae_emu::last_error() says what happened, in which kernel, block and thread.
+//
+// Limits a kernel must respect here (all are bugs or undefined behaviour on a GPU too, or are noted):
+// - Shared memory only through JSAE_SHARED / JSAE_DYNAMIC_SHARED (a bare __shared__ fails to compile); declare
+//   JSAE_DYNAMIC_SHARED inside the kernel function. Pass shared arrays on as dptr (the array itself or s + n),
+//   not as s.data() or &s[0] (raw pointers into shared memory are not registered).
+// - Kernel pointer parameters as dptr<T>; raw pointers given to a launch must come from device_malloc (or
+//   register_memory). A dptr made from any other pointer faults on first use.
+// - Every thread of a block reaches every __syncthreads(), and no thread exits while others still have one
+//   ahead (an early `return` before a barrier is reported). A warp operation's mask names only existing,
+//   non-exited lanes, including the caller, and all of them make the same call with the same mask.
+// - No spin-waiting on another thread or block (a flag loop without a barrier never yields: it hangs).
+//   Blocks run in any order, some in parallel; nothing may depend on two blocks running at the same time.
+// - Lanes are not in lockstep: the lane that completes a warp operation runs on alone until it blocks.
+//   Code must not rely on implicit warp synchronicity; __activemask() is "existing lanes that have not exited".
+// - 64 KiB stack per CUDA thread (JSAE_EMU_STACK_KB to change): no large local arrays. A stack overflow hits
+//   a guard page and ends the process (there is no signal handler in a JVM).
+// - Do not include cuda_runtime.h or other CUDA headers in the same translation unit.
 #ifndef JSAE_EMULATION_H
 #define JSAE_EMULATION_H
 
@@ -300,7 +317,7 @@ public:
 private:
     T* moved(long long n) const noexcept {
         return reinterpret_cast<T*>(reinterpret_cast<std::uintptr_t>(p_) +
-                                    static_cast<std::uintptr_t>(n) * static_cast<std::uintptr_t>(sizeof(T)));
+                                    static_cast<std::uintptr_t>(n) * sizeof(T));
     }
     T* checked(long long i) const {
         std::uintptr_t a = reinterpret_cast<std::uintptr_t>(moved(i));
