@@ -580,6 +580,7 @@ int32_t api_poison(jsae_cuda_sae* s) {
 
 int32_t api_measure_peaks(jsae_cuda_sae* s, int32_t repeats, double* out) {
     if (!s->ok()) return -1;
+    if (repeats < 1) repeats = 1;
     const int64_t rows = s->cfg.max_rows, d_in = s->cfg.d_in, d_sae = s->cfg.d_sae;
     std::vector<double> gemm_ms, copy_ms;
     for (int i = 0; i <= repeats; i++) {
