@@ -215,10 +215,13 @@ bool jsae_cuda_sae::create() {
     backward_smem = sizeof(float) * 3 * (size_t) d_in;
     topk_candidates = cfg.topk_candidates < 0 ? 2048 : cfg.topk_candidates;
     if (!ok()) return false;
-    if (backward_smem > 48 * 1024 &&
-        rt_allow_dynamic_smem((const void*) k_backward_adam, backward_smem) != 0)
+    // Opt in for every size: above 48 KiB of static plus dynamic shared memory a launch fails without it (d_in 4096
+    // needs exactly 48 KiB dynamic, plus the block reductions' static arrays).
+    if (rt_allow_dynamic_smem((const void*) k_backward_adam, backward_smem) != 0 ||
+        rt_allow_dynamic_smem((const void*) k_topk_rows, topk_smem()) != 0)
         return fail("d_in " + std::to_string(d_in) + " needs " + std::to_string(backward_smem) +
-                    " bytes of shared memory per block in the backward pass, more than this device allows");
+                    " bytes of shared memory per block in the backward pass (and the top-k " +
+                    std::to_string(topk_smem()) + "), more than this device allows");
     for (int i = 0; i < 2; i++) {
         void* h = nullptr;
         if (!check(rt_host_alloc(&h, sizeof(float) * (size_t) (rows * d_in)), "cudaMallocHost (input buffer)"))
