@@ -151,8 +151,19 @@ static inline rt_status rt_sync(jsae_stream s) { return cudaStreamSynchronize(s)
 static inline void rt_mem_info(size_t* free_bytes, size_t* total_bytes) {
     if (cudaMemGetInfo(free_bytes, total_bytes) != cudaSuccess) *free_bytes = *total_bytes = 0;
 }
+// Lets a kernel use `bytes` of dynamic shared memory. The attribute belongs to the kernel in the whole process
+// (per device), not to one SAE, so it is always raised to the device's opt-in maximum (less the kernel's static
+// shared memory): SAEs of different shapes never lower it under each other.
 static inline rt_status rt_allow_dynamic_smem(const void* kernel, size_t bytes) {
-    return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int) bytes);
+    int device = 0, optin = 0;
+    cudaError_t e = cudaGetDevice(&device);
+    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+    cudaFuncAttributes fa;
+    if (e == cudaSuccess) e = cudaFuncGetAttributes(&fa, kernel);
+    if (e != cudaSuccess) return e;
+    size_t room = (size_t) optin > fa.sharedSizeBytes ? (size_t) optin - fa.sharedSizeBytes : 0;
+    if (bytes > room) return cudaErrorInvalidValue;
+    return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int) room);
 }
 
 typedef cudaEvent_t jsae_event;

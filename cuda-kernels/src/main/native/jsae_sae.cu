@@ -64,6 +64,13 @@ struct jsae_cuda_sae {
 
     bool ok() const { return error.empty(); }
 
+    // Every entry point runs on the SAE's device, whatever the calling thread had current (cuBLAS and the runtime
+    // both use the thread's current device).
+    bool enter() {
+        if (!ok()) return false;
+        return check(rt_set_device(device), "cudaSetDevice");
+    }
+
     size_t topk_smem() const { return (size_t) topk_candidates * (sizeof(uint32_t) + sizeof(int32_t)); }
 
     bool fail(const std::string& what) {
@@ -499,6 +506,7 @@ jsae_cuda_sae* api_create(int32_t device, const jsae_cuda_config* config, char* 
 
 void api_destroy(jsae_cuda_sae* s) {
     if (!s) return;
+    rt_set_device(s->device);
     s->release_all();
     delete s;
 }
@@ -509,12 +517,12 @@ float* api_input_buffer(jsae_cuda_sae* s, int32_t which) { return s->host_input[
 
 int32_t api_step(jsae_cuda_sae* s, int32_t which, int32_t rows, const jsae_cuda_step_params* p,
                  jsae_cuda_step_result* r) {
-    if (!s->ok()) return -1;
+    if (!s->enter()) return -1;
     return s->step(which, rows, *p, *r) ? 0 : -1;
 }
 
 int32_t api_tensor_copy(jsae_cuda_sae* s, int32_t id, int64_t offset, int64_t count, float* host, int32_t to_device) {
-    if (!s->ok()) return -1;
+    if (!s->enter()) return -1;
     if (id < 0 || id >= JSAE_T_COUNT) return s->fail("no tensor " + std::to_string(id)), -1;
     float* t = id >= JSAE_T_GRAD0 ? s->gradient(id) : s->tensors[id];
     if (!t) return s->fail("tensor " + std::to_string(id) + " does not exist in this SAE"), -1;
@@ -527,7 +535,7 @@ int32_t api_tensor_copy(jsae_cuda_sae* s, int32_t id, int64_t offset, int64_t co
 }
 
 int32_t api_counters_copy(jsae_cuda_sae* s, int64_t* host, int32_t to_device) {
-    if (!s->ok()) return -1;
+    if (!s->enter()) return -1;
     size_t bytes = sizeof(long long) * (size_t) s->cfg.d_sae;
     rt_status st = to_device ? rt_copy(s->tokens_since_fired, host, bytes, s->stream)
                              : rt_copy(host, s->tokens_since_fired, bytes, s->stream);
@@ -535,14 +543,14 @@ int32_t api_counters_copy(jsae_cuda_sae* s, int64_t* host, int32_t to_device) {
 }
 
 int32_t api_fire_counts(jsae_cuda_sae* s, int64_t* host, int32_t reset) {
-    if (!s->ok()) return -1;
+    if (!s->enter()) return -1;
     size_t bytes = sizeof(unsigned long long) * (size_t) s->cfg.d_sae;
     rt_status st = reset ? rt_memset(s->fires, 0, bytes, s->stream) : rt_copy(host, s->fires, bytes, s->stream);
     return s->check(st, "fire counts") && s->check(rt_sync(s->stream), "fire counts") ? 0 : -1;
 }
 
 int32_t api_refresh_dead(jsae_cuda_sae* s, int64_t dead_tokens, int64_t* dead_count) {
-    if (!s->ok()) return -1;
+    if (!s->enter()) return -1;
     JSAE_LAUNCH(s, k_step_reset, 1, 256, 0, s->state, 0LL);
     JSAE_LAUNCH(s, k_counters, ceil_div(s->cfg.d_sae, JSAE_THREADS), JSAE_THREADS, 0, s->fired_flag,
                 s->tokens_since_fired, (int64_t) 0, dead_tokens, s->cfg.d_sae, s->dead, s->state, 0);
@@ -554,7 +562,7 @@ int32_t api_refresh_dead(jsae_cuda_sae* s, int64_t dead_tokens, int64_t* dead_co
 }
 
 int32_t api_poison(jsae_cuda_sae* s) {
-    if (!s->ok()) return -1;
+    if (!s->enter()) return -1;
     const int64_t rows = s->cfg.max_rows, d_in = s->cfg.d_in, d_sae = s->cfg.d_sae;
     struct {
         void* p;
@@ -582,7 +590,7 @@ int32_t api_poison(jsae_cuda_sae* s) {
 }
 
 int32_t api_measure_peaks(jsae_cuda_sae* s, int32_t repeats, double* out) {
-    if (!s->ok()) return -1;
+    if (!s->enter()) return -1;
     if (repeats < 1) repeats = 1;
     const int64_t rows = s->cfg.max_rows, d_in = s->cfg.d_in, d_sae = s->cfg.d_sae;
     std::vector<double> gemm_ms, copy_ms;
