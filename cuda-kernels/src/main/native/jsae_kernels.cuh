@@ -280,48 +280,61 @@ __device__ inline void compact_row(dptr<const float> pre_row, dptr<const float> 
 }
 
 // Per row (one block of 256 threads): the k best entries of pre + b_enc among allowed latents (all when null).
-// A radix select on the float keys, 8 bits per pass. After the first pass the entries whose top byte reaches the
-// k-th's are usually few: when at most `cap` (the dynamic shared memory holds cap keys and indices), the second
-// pass gathers them into shared memory, where they are sorted (value descending, lower index first), the first
-// k kept and re-sorted by index: two reads of the row. Otherwise three more radix passes find the exact k-th
-// key and an ordered compaction writes the row: five reads. For AuxK (aux != 0) the kernel does nothing unless
-// the step turned AuxK on.
+// A radix select on the float keys in three passes of 11, 11 and 10 bits. The first digit is the sign, the
+// exponent and two mantissa bits (a quarter of a binade), so after the first pass the entries whose digit reaches
+// the k-th's are usually few: when at most `cap` (the dynamic shared memory holds cap keys and indices), the
+// second pass gathers them into shared memory, where they are sorted (value descending, lower index first), the
+// first k kept and re-sorted by index: two reads of the row. Otherwise two more passes find the exact k-th key
+// and an ordered compaction writes the row: four reads. For AuxK (aux != 0) the kernel does nothing unless the
+// step turned AuxK on.
 __global__ void k_topk_rows(dptr<const float> pre, dptr<const float> b_enc, int64_t d_sae, int32_t k,
                             dptr<const uint8_t> allowed, int32_t aux, int32_t cap, jsae_codes codes,
                             dptr<const jsae_step_state> s) {
     if (step_rejected(s) || (aux && !s->aux_on)) return;
-    JSAE_SHARED(uint32_t, hist, 256);
+    const int shifts[3] = {21, 10, 0};
+    const int widths[3] = {11, 11, 10};
+    JSAE_SHARED(uint32_t, hist, 2048);
     JSAE_SHARED(uint32_t, pick, 3);
     JSAE_DYNAMIC_SHARED(uint32_t, cand_key);
     dptr<int32_t> cand_idx = dptr_cast<int32_t>(cand_key + cap);
     int32_t b = blockIdx.x;
     dptr<const float> row = pre + (int64_t) b * d_sae;
     uint32_t prefix = 0, mask = 0, remaining = (uint32_t) k;
-    for (int shift = 24; shift >= 0; shift -= 8) {
-        for (int t = threadIdx.x; t < 256; t += blockDim.x) hist[t] = 0;
+    for (int pass = 0; pass < 3; pass++) {
+        const int shift = shifts[pass];
+        const uint32_t bins = 1u << widths[pass], digit_mask = bins - 1;
+        for (uint32_t t = threadIdx.x; t < bins; t += blockDim.x) hist[t] = 0;
         __syncthreads();
         for (int64_t j = threadIdx.x; j < d_sae; j += blockDim.x) {
             if (allowed && !allowed[j]) continue;
             uint32_t key = jsae_key(row[j] + b_enc[j]);
-            if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & 255u], 1u);
+            if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & digit_mask], 1u);
         }
         __syncthreads();
-        // Thread t looks at digit 255 − t: the scan gives the count of larger digits.
-        uint32_t c = threadIdx.x < 256 ? hist[255 - threadIdx.x] : 0u;
+        // Thread t owns `per` consecutive digits from the top (digit bins−1−t·per downwards): the scan of the
+        // threads' sums gives the count above its first digit.
+        const uint32_t per = bins / blockDim.x;
+        uint32_t mine = 0;
+        for (uint32_t i = 0; i < per; i++) mine += hist[bins - 1 - (threadIdx.x * per + i)];
         uint32_t total;
-        uint32_t above = block_exclusive_scan<uint32_t>(c, &total);
-        if (threadIdx.x < 256 && above < remaining && above + c >= remaining) {
-            pick[0] = 255 - threadIdx.x;
-            pick[1] = remaining - above;
-            pick[2] = above + c;  // entries whose digit reaches the picked one
+        uint32_t above = block_exclusive_scan<uint32_t>(mine, &total);
+        for (uint32_t i = 0; i < per; i++) {
+            uint32_t digit = bins - 1 - (threadIdx.x * per + i);
+            uint32_t h = hist[digit];
+            if (above < remaining && above + h >= remaining) {
+                pick[0] = digit;
+                pick[1] = remaining - above;
+                pick[2] = above + h;  // entries whose digit reaches the picked one
+            }
+            above += h;
         }
         __syncthreads();
         uint32_t digit = pick[0], reach = pick[2];
         remaining = pick[1];
         __syncthreads();
-        if (shift == 24 && reach <= (uint32_t) cap) {
-            // Gather every entry whose top byte is at least the k-th's, then sort and keep k.
-            uint32_t floor_key = digit << 24;
+        if (pass == 0 && reach <= (uint32_t) cap) {
+            // Gather every entry whose first digit is at least the k-th's, then sort and keep k.
+            uint32_t floor_key = digit << shift;
             if (threadIdx.x == 0) pick[0] = 0;
             __syncthreads();
             for (int64_t j = threadIdx.x; j < d_sae; j += blockDim.x) {
@@ -360,7 +373,7 @@ __global__ void k_topk_rows(dptr<const float> pre, dptr<const float> b_enc, int6
             return;
         }
         prefix |= digit << shift;
-        mask |= 255u << shift;
+        mask |= digit_mask << shift;
     }
     compact_row(row, b_enc, d_sae, prefix, remaining, allowed, dptr<const float>(nullptr), (int64_t) b * k, b, codes);
 }

@@ -96,7 +96,7 @@ public final class GpuCheck {
     // ---- the floor's traffic counts (each also printed with the table) ----
     /**
      * Selection: passes over pre = B·d_sae floats; k_topk_rows reads a row twice when the entries reaching the
-     * k-th's top byte fit in shared memory (the usual case), five times otherwise.
+     * k-th's first 11-bit digit fit in shared memory (the usual case), four times otherwise.
      */
     static final int SELECTION_PASSES = 2;
     /** Decode: gathered decoder rows, B·k·d_in floats read once (k_decode). */
