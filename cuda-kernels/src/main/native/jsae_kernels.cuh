@@ -14,6 +14,7 @@
 #include "jsae_device.h"
 
 #define JSAE_THREADS 256
+#define JSAE_UNROLL 4
 #define JSAE_NO_BAD_ROW 0xffffffffffffffffull
 
 // Device-side scalars of one step: written by the reset kernel, read and filled by the others, copied to the
@@ -732,13 +733,21 @@ __device__ inline float latent_codes_grad(const jsae_latent_codes& c, int64_t j,
     return gb;
 }
 
+// Adam (PyTorch's form) on one element held in registers: m and v are updated in place, the new weight returned.
+__device__ inline float adam_step(float p, float g, float& m, float& v, const jsae_adam_params& a) {
+    m = a.b1 * m + a.c1 * g;
+    v = a.b2 * v + a.c2 * g * g;
+    return p - a.step_size * m / (sqrtf(v) / a.bias2_sqrt + a.eps);
+}
+
+// Adam on element i of a parameter whose moments are in memory.
 __device__ inline float adam_update(float p, float g, dptr<float> m, dptr<float> v, int64_t i,
                                     const jsae_adam_params& a) {
-    float mi = a.b1 * m[i] + a.c1 * g;
-    float vi = a.b2 * v[i] + a.c2 * g * g;
+    float mi = m[i], vi = v[i];
+    float np = adam_step(p, g, mi, vi, a);
     m[i] = mi;
     v[i] = vi;
-    return p - a.step_size * mi / (sqrtf(vi) / a.bias2_sqrt + a.eps);
+    return np;
 }
 
 // The backward pass fused with Adam, latent-major: block q owns latents [q·L, (q+1)·L). For each it sorts the
@@ -791,10 +800,29 @@ __global__ void k_backward_adam(jsae_backward_args a, dptr<const jsae_step_state
             if (threadIdx.x == 0) a.g_benc[j] = gb;
             continue;
         }
-        for (int64_t d = threadIdx.x; d < d_in; d += blockDim.x) {
-            float w = adam_update(we[d], ge[d], a.m_enc, a.v_enc, j * d_in + d, a.adam);
-            we[d] = w;
-            if (a.w_enc16) a.w_enc16[j * d_in + d] = jsae_to_bf16(w);
+        // Adam passes load JSAE_UNROLL of this thread's columns before updating any, so that each thread keeps
+        // several loads of weights and moments in flight (one at a time leaves HBM half idle). The columns and
+        // their order per thread stay those of the other loops.
+        for (int64_t d0 = threadIdx.x; d0 < d_in; d0 += JSAE_UNROLL * blockDim.x) {
+            float w[JSAE_UNROLL], m[JSAE_UNROLL], v[JSAE_UNROLL];
+            for (int u = 0; u < JSAE_UNROLL; u++) {
+                int64_t d = d0 + u * blockDim.x;
+                if (d < d_in) {
+                    w[u] = we[d];
+                    m[u] = a.m_enc[j * d_in + d];
+                    v[u] = a.v_enc[j * d_in + d];
+                }
+            }
+            for (int u = 0; u < JSAE_UNROLL; u++) {
+                int64_t d = d0 + u * blockDim.x;
+                if (d < d_in) {
+                    float nw = adam_step(w[u], ge[d], m[u], v[u], a.adam);
+                    we[d] = nw;
+                    a.m_enc[j * d_in + d] = m[u];
+                    a.v_enc[j * d_in + d] = v[u];
+                    if (a.w_enc16) a.w_enc16[j * d_in + d] = jsae_to_bf16(nw);
+                }
+            }
         }
         if (threadIdx.x == 0) a.b_enc[j] = adam_update(a.b_enc[j], gb, a.m_benc, a.v_benc, j, a.adam);
         float ww = 0, gw = 0;
@@ -806,11 +834,27 @@ __global__ void k_backward_adam(jsae_backward_args a, dptr<const jsae_step_state
         gw = block_sum<float>(gw);
         float c = ww > 0 ? gw / ww : 0.0f;
         float nn = 0;
-        for (int64_t d = threadIdx.x; d < d_in; d += blockDim.x) {
-            float g = ww > 0 ? gd[d] - c * wd[d] : gd[d];
-            float w = adam_update(wd[d], g, a.m_dec, a.v_dec, j * d_in + d, a.adam);
-            ge[d] = w;  // the encoder gradient is spent: its space holds the new decoder row
-            nn += w * w;
+        for (int64_t d0 = threadIdx.x; d0 < d_in; d0 += JSAE_UNROLL * blockDim.x) {
+            float w[JSAE_UNROLL], m[JSAE_UNROLL], v[JSAE_UNROLL];
+            for (int u = 0; u < JSAE_UNROLL; u++) {
+                int64_t d = d0 + u * blockDim.x;
+                if (d < d_in) {
+                    w[u] = wd[d];
+                    m[u] = a.m_dec[j * d_in + d];
+                    v[u] = a.v_dec[j * d_in + d];
+                }
+            }
+            for (int u = 0; u < JSAE_UNROLL; u++) {
+                int64_t d = d0 + u * blockDim.x;
+                if (d < d_in) {
+                    float g = ww > 0 ? gd[d] - c * w[u] : gd[d];
+                    float nw = adam_step(w[u], g, m[u], v[u], a.adam);
+                    a.m_dec[j * d_in + d] = m[u];
+                    a.v_dec[j * d_in + d] = v[u];
+                    ge[d] = nw;  // the encoder gradient is spent: its space holds the new decoder row
+                    nn += nw * nw;
+                }
+            }
         }
         nn = block_sum<float>(nn);
         float norm = sqrtf(nn);

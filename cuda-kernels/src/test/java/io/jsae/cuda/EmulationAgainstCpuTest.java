@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The kernels at shapes the conformance kit's small cases do not reach, against the CPU backend: more than 256
- * columns per thread block, more latents than backward blocks (several latents per block), row scans longer
+ * columns per thread block (and more than the four per thread that the Adam loops load at once), more latents than backward blocks (several latents per block), row scans longer
  * than one block, a latent firing in every row (a long token list to sort), and several steps in a row (counters,
  * dead latents, AuxK). Selections may differ where two pre-activations lie within float rounding of each other,
  * so weights are compared after the steps with a bound that one swapped entry cannot break but a wrong kernel
@@ -57,7 +57,9 @@ class EmulationAgainstCpuTest {
                 Arguments.of("batchtopk+auxk, rows past one scan block", SaeConfig.builder(40, 300)
                         .activation(Activation.batchTopK(8)).batchSize(1030).kAux(20).deadTokens(5000).build(), 100),
                 Arguments.of("relu+l1", SaeConfig.builder(280, 600).activation(Activation.relu(0.01)).batchSize(200)
-                        .build(), 0));
+                        .build(), 0),
+                Arguments.of("topk, d_in past four columns per thread", SaeConfig.builder(1100, 96)
+                        .activation(Activation.topK(6)).batchSize(40).kAux(16).deadTokens(1000).build(), 20));
     }
 
     @ParameterizedTest(name = "{0}")
