@@ -28,6 +28,7 @@ struct jsae_step_state {
     uint32_t prefix;
     long long remaining;
     unsigned long long hist[256];
+    int32_t overflow;   // batchtopk: a row's candidates were all selected, so it may hold more (exact path)
     long long entries;  // kept entries of the batch (row_start[rows])
     // results
     double sse, aux_sse, l1_sum, variance;
@@ -175,6 +176,7 @@ __global__ void k_step_reset(dptr<jsae_step_state> s, long long keep) {
         s->mse = 0;
         s->prefix = 0;
         s->remaining = keep;
+        s->overflow = 0;
         s->entries = 0;
         s->sse = s->aux_sse = s->l1_sum = s->variance = 0;
         s->fired = s->dead = 0;
@@ -244,16 +246,19 @@ struct jsae_codes {
     dptr<float> kept, val;
 };
 
-__device__ inline void compact_row(dptr<const float> pre_row, dptr<const float> b_enc, int64_t d_sae, uint32_t tau,
-                                   int64_t ties, dptr<const uint8_t> allowed, dptr<const float> theta, int64_t out,
-                                   int32_t b, jsae_codes codes) {
+// The ordered compaction over n entries given by entry(t, &v, &j) (false: no entry at t): keeps those above tau
+// (or, with theta, above their latent's threshold) and the first `ties` equal to tau, written from `out` in t
+// order.
+template <class Entry>
+__device__ inline void compact_entries(int64_t n, Entry entry, uint32_t tau, int64_t ties, dptr<const float> theta,
+                                       int64_t out, int32_t b, jsae_codes codes) {
     int64_t written = 0, ties_seen = 0;
-    for (int64_t base = 0; base < d_sae; base += blockDim.x) {
-        int64_t j = base + threadIdx.x;
+    for (int64_t base = 0; base < n; base += blockDim.x) {
+        int64_t t = base + threadIdx.x;
         uint32_t gt = 0, eq = 0;
         float v = 0;
-        if (j < d_sae && (!allowed || allowed[j])) {
-            v = pre_row[j] + b_enc[j];
+        int32_t j = 0;
+        if (t < n && entry(t, v, j)) {
             if (theta) {
                 gt = v > theta[j];
             } else {
@@ -269,7 +274,7 @@ __device__ inline void compact_row(dptr<const float> pre_row, dptr<const float> 
         int64_t eq_taken_before = eq_before < ties_left ? eq_before : ties_left;
         if (gt || (eq && eq_before < ties_left)) {
             int64_t e = out + written + (before & 0xffffu) + eq_taken_before;
-            codes.idx[e] = (int32_t) j;
+            codes.idx[e] = j;
             codes.kept[e] = v;
             codes.val[e] = v > 0 ? v : 0.0f;
             codes.entry_row[e] = b;
@@ -278,6 +283,21 @@ __device__ inline void compact_row(dptr<const float> pre_row, dptr<const float> 
         written += (total & 0xffffu) + (eq_total < ties_left ? eq_total : ties_left);
         ties_seen += eq_total;
     }
+}
+
+// A dense row of pre + b_enc, restricted to allowed latents when given.
+__device__ inline void compact_row(dptr<const float> pre_row, dptr<const float> b_enc, int64_t d_sae, uint32_t tau,
+                                   int64_t ties, dptr<const uint8_t> allowed, dptr<const float> theta, int64_t out,
+                                   int32_t b, jsae_codes codes) {
+    compact_entries(
+        d_sae,
+        [&](int64_t t, float& v, int32_t& j) {
+            if (allowed && !allowed[t]) return false;
+            v = pre_row[t] + b_enc[t];
+            j = (int32_t) t;
+            return true;
+        },
+        tau, ties, theta, out, b, codes);
 }
 
 // Per row (one block of 256 threads): the k best entries of pre + b_enc among allowed latents (all when null).
@@ -417,6 +437,75 @@ __global__ void k_batch_pick(int shift, dptr<jsae_step_state> s) {
         s->remaining = (long long) pick[1];
     }
     s->hist[threadIdx.x] = 0;
+}
+
+// Batchtopk from per-row candidates: each row's c best entries (k_topk_rows, sorted by latent) stand for the
+// row. One radix pass over the batch's candidates, like k_batch_hist over the candidates' values.
+__global__ void k_cand_hist(dptr<const float> cand_kept, int64_t c, int shift, dptr<jsae_step_state> s) {
+    if (step_rejected(s)) return;
+    JSAE_SHARED(uint32_t, hist, 256);
+    for (int t = threadIdx.x; t < 256; t += blockDim.x) hist[t] = 0;
+    __syncthreads();
+    uint32_t mask = shift >= 24 ? 0u : ~0u << (shift + 8);
+    uint32_t prefix = s->prefix;
+    dptr<const float> row = cand_kept + (int64_t) blockIdx.x * c;
+    for (int64_t i = threadIdx.x; i < c; i += blockDim.x) {
+        uint32_t key = jsae_key(row[i]);
+        if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & 255u], 1u);
+    }
+    __syncthreads();
+    for (int t = threadIdx.x; t < 256; t += blockDim.x)
+        if (hist[t]) atomicAdd(&s->hist[t], (unsigned long long) hist[t]);
+}
+
+// Per row: candidates above the batch threshold (gt) and equal to it (eq); a row whose worst candidate still
+// reaches the threshold may hold more entries above it than it has candidates: overflow, and the exact path runs.
+__global__ void k_cand_counts(dptr<const float> cand_kept, int64_t c, dptr<int64_t> gt, dptr<int64_t> eq,
+                              dptr<jsae_step_state> s) {
+    if (step_rejected(s)) return;
+    JSAE_SHARED(uint32_t, worst_key, 1);
+    if (threadIdx.x == 0) worst_key[0] = 0xffffffffu;
+    __syncthreads();
+    uint32_t tau = s->prefix;
+    dptr<const float> row = cand_kept + (int64_t) blockIdx.x * c;
+    int64_t g = 0, e = 0;
+    uint32_t worst = 0xffffffffu;
+    for (int64_t i = threadIdx.x; i < c; i += blockDim.x) {
+        uint32_t key = jsae_key(row[i]);
+        g += key > tau;
+        e += key == tau;
+        worst = key < worst ? key : worst;
+    }
+    atomicMin(&worst_key[0], worst);
+    g = block_sum<int64_t>(g);
+    e = block_sum<int64_t>(e);
+    if (threadIdx.x == 0) {
+        gt[blockIdx.x] = g;
+        eq[blockIdx.x] = e;
+        if (worst_key[0] >= tau) s->overflow = 1;
+    }
+}
+
+// Per row: the ordered compaction of its candidates against the batch threshold and the row's share of ties.
+__global__ void k_cand_compact(jsae_codes cand, int64_t c, dptr<const int64_t> ties, dptr<const int32_t> row_start,
+                               jsae_codes codes, dptr<const jsae_step_state> s) {
+    if (step_rejected(s)) return;
+    int32_t b = blockIdx.x;
+    int64_t base = (int64_t) b * c;
+    compact_entries(
+        c,
+        [&](int64_t t, float& v, int32_t& j) {
+            v = cand.kept[base + t];
+            j = cand.idx[base + t];
+            return true;
+        },
+        s->prefix, ties[b], dptr<const float>(nullptr), row_start[b], b, codes);
+}
+
+// Starts the batch radix select again (after the candidates overflowed).
+__global__ void k_radix_restart(dptr<jsae_step_state> s, long long keep) {
+    s->prefix = 0;
+    s->remaining = keep;
 }
 
 // Per row: entries above the threshold (gt) and equal to it (eq). The threshold is tau, or the batch's radix

@@ -1,7 +1,8 @@
 // Host side of the CUDA core: one SAE's device memory and the order of the kernels of a step (see the top of
 // jsae_kernels.cuh). Compiled by nvcc for a GPU and by g++ for the host emulation (JSAE_EMULATION); the
 // difference lives in jsae_runtime.h. One stream; one host synchronization per step, at the end (relu, jumprelu
-// and thresholded evaluation add one after the selection, to size the codes).
+// and thresholded evaluation add one after the selection, to size the codes; batchtopk one after its candidates,
+// to learn whether a row overflowed them).
 #include "jsae_cuda.h"
 #include "jsae_kernels.cuh"
 #include "jsae_runtime.h"
@@ -51,6 +52,8 @@ struct jsae_cuda_sae {
     double *sse = nullptr, *aux_sse = nullptr, *l1_rows = nullptr, *var_part = nullptr;
     int64_t *fired_rows = nullptr, *gt = nullptr, *eq = nullptr, *ties = nullptr;
     codes_buffers main, aux;
+    codes_buffers cand;          // batchtopk: each row's best candidates
+    int64_t batch_candidates = 0;  // per row; 0: no candidate path (exact radix select over the whole batch)
     long long* tokens_since_fired = nullptr;
     uint8_t *dead = nullptr, *fired_flag = nullptr;
     unsigned long long* fires = nullptr;
@@ -165,6 +168,7 @@ struct jsae_cuda_sae {
     bool create();
     bool step(int which, int rows, const jsae_cuda_step_params& p, jsae_cuda_step_result& r);
     bool select(int rows, const jsae_cuda_step_params& p);
+    int select_from_candidates(int rows);
     bool select_by_counts(int rows, uint32_t tau, int from_state, const float* theta);
     void decode(codes_buffers& c, int rows, bool aux_codes, const float* target, float sign, float* out, double* sse_out,
                 bool l1, uint8_t* flags, unsigned long long* fire_counts);
@@ -214,6 +218,11 @@ bool jsae_cuda_sae::create() {
     int k = cfg.activation == JSAE_TOPK || cfg.activation == JSAE_BATCHTOPK ? cfg.k : 64;
     make_codes(main, rows * (int64_t) k);
     make_codes(aux, cfg.k_aux > 0 ? rows * (int64_t) cfg.k_aux : 1);
+    // Batchtopk selects from each row's 2k best when no row needs more (the exact path runs when one does).
+    if (cfg.activation == JSAE_BATCHTOPK && cfg.topk_candidates != 0 && 2 * (int64_t) cfg.k < d_sae) {
+        batch_candidates = 2 * (int64_t) cfg.k;
+        make_codes(cand, rows * batch_candidates);
+    }
     // Backward: at most 1024 blocks, each owning a run of latents and one d_in share of the b_dec gradient.
     backward_blocks = d_sae < 1024 ? d_sae : 1024;
     latents_per_block = ceil_div(d_sae, backward_blocks);
@@ -291,6 +300,39 @@ bool jsae_cuda_sae::select_by_counts(int rows, uint32_t tau, int from_state, con
     return ok();
 }
 
+// Batchtopk from per-row candidates: each row's 2k best (the per-row top-k kernel, two reads of the row), one radix
+// select over the batch's candidates, then a check, with one synchronization, that no row had all its candidates
+// selected (it could hold more above the threshold). Returns 1 when the codes are made, 0 when a row overflowed
+// (the caller runs the exact path over the whole batch), -1 on failure.
+int jsae_cuda_sae::select_from_candidates(int rows) {
+    const int64_t c = batch_candidates;
+    jsae_codes cc = {cand.idx, cand.entry_row, cand.kept, cand.val};
+    JSAE_LAUNCH(this, k_topk_rows, rows, JSAE_THREADS, topk_smem(), pre, tensors[JSAE_T_BENC], cfg.d_sae, (int32_t) c,
+                (const uint8_t*) nullptr, 0, topk_candidates, cc, state);
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        JSAE_LAUNCH(this, k_cand_hist, rows, JSAE_THREADS, 0, cand.kept, c, shift, state);
+        JSAE_LAUNCH(this, k_batch_pick, 1, 256, 0, shift, state);
+    }
+    JSAE_LAUNCH(this, k_cand_counts, rows, JSAE_THREADS, 0, cand.kept, c, gt, eq, state);
+    if (!check(rt_copy(host_state, state, sizeof(jsae_step_state), stream), "copy of the candidates' check") ||
+        !check(rt_sync(stream), "batchtopk selection"))
+        return -1;
+    if (host_state->bad_row != JSAE_NO_BAD_ROW) {
+        rejected_at_selection = true;
+        return 1;
+    }
+    if (host_state->overflow) {
+        long long keep = (long long) cfg.k * rows;
+        if (keep > (long long) rows * cfg.d_sae) keep = (long long) rows * cfg.d_sae;
+        JSAE_LAUNCH(this, k_radix_restart, 1, 1, 0, state, keep);
+        return ok() ? 0 : -1;
+    }
+    JSAE_LAUNCH(this, k_row_starts, 1, 1024, 0, (int64_t) rows, 1, gt, eq, ties, main.row_start, state);
+    jsae_codes codes = {main.idx, main.entry_row, main.kept, main.val};
+    JSAE_LAUNCH(this, k_cand_compact, rows, JSAE_THREADS, 0, cc, c, ties, main.row_start, codes, state);
+    return ok() ? 1 : -1;
+}
+
 bool jsae_cuda_sae::select(int rows, const jsae_cuda_step_params& p) {
     const float* b_enc = tensors[JSAE_T_BENC];
     switch (cfg.activation) {
@@ -303,6 +345,10 @@ bool jsae_cuda_sae::select(int rows, const jsae_cuda_step_params& p) {
         case JSAE_BATCHTOPK:
             if (p.mode == JSAE_MODE_EVALUATE && !isnan(p.threshold))
                 return select_by_counts(rows, jsae_key((float) p.threshold), 0, nullptr);
+            if (batch_candidates > 0) {
+                int selected = select_from_candidates(rows);
+                if (selected != 0) return selected > 0;  // done (or failed); 0: a row overflowed, go exact
+            }
             for (int shift = 24; shift >= 0; shift -= 8) {
                 JSAE_LAUNCH(this, k_batch_hist, rows, JSAE_THREADS, 0, pre, b_enc, cfg.d_sae, shift, state);
                 JSAE_LAUNCH(this, k_batch_pick, 1, 256, 0, shift, state);

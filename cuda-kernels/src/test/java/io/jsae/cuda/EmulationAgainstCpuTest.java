@@ -126,6 +126,44 @@ class EmulationAgainstCpuTest {
         }
     }
 
+    /**
+     * Batchtopk takes each row's 2k best as candidates; a row that deserves more of the batch's k·B than that
+     * (here one row scaled up) must send the step down the exact path, with the same result.
+     */
+    @org.junit.jupiter.api.Test
+    void batchtopkWithARowNeedingMoreThanItsCandidates() {
+        SaeConfig config = SaeConfig.builder(32, 200).activation(Activation.batchTopK(4)).batchSize(64).build();
+        SplittableRandom rnd = new SplittableRandom(23);
+        try (DeviceSae a = cpu.create(config); DeviceSae b = emulated.create(config)) {
+            for (StateTensor t : a.stateTensors()) {
+                float[] v = new float[Math.toIntExact(t.size())];
+                if (!t.name().startsWith("adam_")) {
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = (float) (0.2 * TestData.gaussian(rnd));
+                    }
+                }
+                t.write(0, FloatBuffer.wrap(v));
+                b.stateTensor(t.name()).write(0, FloatBuffer.wrap(v));
+            }
+            float[][] x = TestData.batch(64, 32, rnd);
+            for (int d = 0; d < 32; d++) {
+                x[0][d] *= 30; // row 0 outshines the others: it holds far more than 8 of the batch's 256 best
+            }
+            TestData.fill(a, x);
+            TestData.fill(b, x);
+            StepParameters p = new StepParameters(1, 1e-3, 1e-2, Math.sqrt(1 - 0.999), 0.9, 0.999, 6.25e-10, 0, 0, 0,
+                    1.0, 10_000_000);
+            StepMetrics ma = a.trainStep(64, p);
+            StepMetrics mb = b.trainStep(64, p);
+            assertEquals(ma.l0(), mb.l0(), 1e-12, "l0");
+            assertClose("mse", ma.mse(), mb.mse(), 1e-5);
+            for (String t : new String[] {"encoder_rows", "decoder_rows", "b_enc", "b_dec"}) {
+                double rel = TestData.relativeError(TestData.read(b.stateTensor(t)), TestData.read(a.stateTensor(t)));
+                assertTrue(rel < 1e-5, t + " differs from the CPU backend's by " + rel);
+            }
+        }
+    }
+
     private static void assertClose(String what, double expected, double actual, double rel) {
         double scale = Math.max(Math.abs(expected), 1e-12);
         assertTrue(Math.abs(expected - actual) <= rel * scale, what + ": cpu " + expected + ", emulated " + actual);
