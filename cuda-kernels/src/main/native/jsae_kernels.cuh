@@ -839,6 +839,35 @@ __device__ inline float adam_update(float p, float g, dptr<float> m, dptr<float>
     return np;
 }
 
+// Adam over one row of d_in weights, this thread's columns (d ≡ threadIdx.x mod blockDim.x, in increasing order,
+// like every other per-column loop of the backward): grad(d, w) gives the gradient of column d with weight w,
+// sink(d, new_w) takes the new weight; the moments are written back. JSAE_UNROLL columns are loaded before any
+// is updated, so that each thread keeps several loads in flight (one at a time leaves HBM about half idle).
+template <class Grad, class Sink>
+__device__ inline void adam_row(dptr<const float> w_row, dptr<float> m_row, dptr<float> v_row, int64_t d_in,
+                                const jsae_adam_params& adam, Grad grad, Sink sink) {
+    for (int64_t d0 = threadIdx.x; d0 < d_in; d0 += JSAE_UNROLL * blockDim.x) {
+        float w[JSAE_UNROLL], m[JSAE_UNROLL], v[JSAE_UNROLL];
+        for (int u = 0; u < JSAE_UNROLL; u++) {
+            int64_t d = d0 + u * blockDim.x;
+            if (d < d_in) {
+                w[u] = w_row[d];
+                m[u] = m_row[d];
+                v[u] = v_row[d];
+            }
+        }
+        for (int u = 0; u < JSAE_UNROLL; u++) {
+            int64_t d = d0 + u * blockDim.x;
+            if (d < d_in) {
+                float nw = adam_step(w[u], grad(d, w[u]), m[u], v[u], adam);
+                m_row[d] = m[u];
+                v_row[d] = v[u];
+                sink(d, nw);
+            }
+        }
+    }
+}
+
 // The backward pass fused with Adam, latent-major: block q owns latents [q·L, (q+1)·L). For each it sorts the
 // latent's token list (so the sums below run in row order whatever order the fill left), computes each entry's
 // dz (latent_entry_dz), builds the latent's
@@ -889,30 +918,11 @@ __global__ void k_backward_adam(jsae_backward_args a, dptr<const jsae_step_state
             if (threadIdx.x == 0) a.g_benc[j] = gb;
             continue;
         }
-        // Adam passes load JSAE_UNROLL of this thread's columns before updating any, so that each thread keeps
-        // several loads of weights and moments in flight (one at a time leaves HBM half idle). The columns and
-        // their order per thread stay those of the other loops.
-        for (int64_t d0 = threadIdx.x; d0 < d_in; d0 += JSAE_UNROLL * blockDim.x) {
-            float w[JSAE_UNROLL], m[JSAE_UNROLL], v[JSAE_UNROLL];
-            for (int u = 0; u < JSAE_UNROLL; u++) {
-                int64_t d = d0 + u * blockDim.x;
-                if (d < d_in) {
-                    w[u] = we[d];
-                    m[u] = a.m_enc[j * d_in + d];
-                    v[u] = a.v_enc[j * d_in + d];
-                }
-            }
-            for (int u = 0; u < JSAE_UNROLL; u++) {
-                int64_t d = d0 + u * blockDim.x;
-                if (d < d_in) {
-                    float nw = adam_step(w[u], ge[d], m[u], v[u], a.adam);
-                    we[d] = nw;
-                    a.m_enc[j * d_in + d] = m[u];
-                    a.v_enc[j * d_in + d] = v[u];
-                    if (a.w_enc16) a.w_enc16[j * d_in + d] = jsae_to_bf16(nw);
-                }
-            }
-        }
+        adam_row(we, a.m_enc + j * d_in, a.v_enc + j * d_in, d_in, a.adam, [&](int64_t d, float) { return ge[d]; },
+                 [&](int64_t d, float nw) {
+                     we[d] = nw;
+                     if (a.w_enc16) a.w_enc16[j * d_in + d] = jsae_to_bf16(nw);
+                 });
         if (threadIdx.x == 0) a.b_enc[j] = adam_update(a.b_enc[j], gb, a.m_benc, a.v_benc, j, a.adam);
         float ww = 0, gw = 0;
         for (int64_t d = threadIdx.x; d < d_in; d += blockDim.x) {
@@ -923,28 +933,13 @@ __global__ void k_backward_adam(jsae_backward_args a, dptr<const jsae_step_state
         gw = block_sum<float>(gw);
         float c = ww > 0 ? gw / ww : 0.0f;
         float nn = 0;
-        for (int64_t d0 = threadIdx.x; d0 < d_in; d0 += JSAE_UNROLL * blockDim.x) {
-            float w[JSAE_UNROLL], m[JSAE_UNROLL], v[JSAE_UNROLL];
-            for (int u = 0; u < JSAE_UNROLL; u++) {
-                int64_t d = d0 + u * blockDim.x;
-                if (d < d_in) {
-                    w[u] = wd[d];
-                    m[u] = a.m_dec[j * d_in + d];
-                    v[u] = a.v_dec[j * d_in + d];
-                }
-            }
-            for (int u = 0; u < JSAE_UNROLL; u++) {
-                int64_t d = d0 + u * blockDim.x;
-                if (d < d_in) {
-                    float g = ww > 0 ? gd[d] - c * w[u] : gd[d];
-                    float nw = adam_step(w[u], g, m[u], v[u], a.adam);
-                    a.m_dec[j * d_in + d] = m[u];
-                    a.v_dec[j * d_in + d] = v[u];
-                    ge[d] = nw;  // the encoder gradient is spent: its space holds the new decoder row
-                    nn += nw * nw;
-                }
-            }
-        }
+        adam_row(
+            wd, a.m_dec + j * d_in, a.v_dec + j * d_in, d_in, a.adam,
+            [&](int64_t d, float w) { return ww > 0 ? gd[d] - c * w : gd[d]; },
+            [&](int64_t d, float nw) {
+                ge[d] = nw;  // the encoder gradient is spent: its space holds the new decoder row
+                nn += nw * nw;
+            });
         nn = block_sum<float>(nn);
         float norm = sqrtf(nn);
         float inv = norm > 0 ? 1.0f / norm : 1.0f;
