@@ -2,7 +2,8 @@
 // which launches them in this order for a training step:
 //   k_step_reset → k_center → encoder GEMM (cuBLAS, outside) → selection → k_decode → k_mid_scalars
 //   → [AuxK: k_topk_rows over dead latents → k_decode of the residual]
-//   → k_lat_count / k_lat_scan / k_lat_fill (codes grouped by latent) → k_backward_adam → k_bdec
+//   → k_lat_count / k_lat_scan / k_lat_fill (codes grouped by latent) → k_sort_lists → k_latent_partials
+//   (heavy latents, by chunks) → k_backward_adam → k_bdec
 //   → k_counters → k_col_variance → k_final_scalars, then one copy of the scalars to the host.
 // Rules every kernel keeps: a block's threads all reach every barrier (early exits are block-uniform); each
 // output element has exactly one writer and a fixed order of floating-point operations, so a step is
@@ -725,22 +726,34 @@ __global__ void k_lat_count(dptr<const int32_t> idx, dptr<const int32_t> entries
         atomicAdd(&lat_count[idx[e]], 1);
 }
 
-__global__ void k_lat_scan(dptr<const int32_t> lat_count, int64_t d_sae, dptr<int32_t> lat_start,
-                           dptr<int32_t> lat_cursor, dptr<const jsae_step_state> s, int32_t aux) {
+// Latent starts (exclusive scan of the counts), the fill cursors, and the chunk starts of heavy latents: a latent
+// with more than `chunk` entries is split into chunks of `chunk` entries that k_latent_partials sums on blocks
+// of their own (one block alone would be a straggler); chunk_start[j] numbers its chunks, chunk_start[d_sae]
+// counts them all.
+__global__ void k_lat_scan(dptr<const int32_t> lat_count, int64_t d_sae, int64_t chunk, dptr<int32_t> lat_start,
+                           dptr<int32_t> lat_cursor, dptr<int32_t> chunk_start, dptr<const jsae_step_state> s,
+                           int32_t aux) {
     if (step_rejected(s) || (aux && !s->aux_on)) return;
-    int64_t seen = 0;
+    int64_t seen = 0, chunks_seen = 0;
     for (int64_t base = 0; base < d_sae; base += blockDim.x) {
         int64_t j = base + threadIdx.x;
         int64_t c = j < d_sae ? lat_count[j] : 0;
-        int64_t total;
+        int64_t chunks = c > chunk ? (c + chunk - 1) / chunk : 0;
+        int64_t total, chunks_total;
         int64_t before = seen + block_exclusive_scan<int64_t>(c, &total);
+        int64_t chunks_before = chunks_seen + block_exclusive_scan<int64_t>(chunks, &chunks_total);
         if (j < d_sae) {
             lat_start[j] = (int32_t) before;
             lat_cursor[j] = (int32_t) before;
+            chunk_start[j] = (int32_t) chunks_before;
         }
         seen += total;
+        chunks_seen += chunks_total;
     }
-    if (threadIdx.x == 0) lat_start[d_sae] = (int32_t) seen;
+    if (threadIdx.x == 0) {
+        lat_start[d_sae] = (int32_t) seen;
+        chunk_start[d_sae] = (int32_t) chunks_seen;
+    }
 }
 
 __global__ void k_lat_fill(dptr<const int32_t> idx, dptr<const int32_t> entries_at, dptr<int32_t> lat_cursor,
@@ -756,6 +769,9 @@ struct jsae_latent_codes {
     dptr<const int32_t> entry_row;
     dptr<const float> kept, val, err;
     dptr<float> dp;  // per entry: dz where pre > 0, else 0 (written by latent_entry_dz)
+    dptr<const int32_t> chunk_start;  // heavy latents' chunks (k_lat_scan)
+    dptr<float> partials;             // per chunk: gd [d_in], ge [d_in], gb, Σ val
+    int64_t chunk;                    // entries per chunk; a latent with more is heavy
 };
 
 struct jsae_backward_args {
@@ -771,13 +787,13 @@ struct jsae_backward_args {
     jsae_adam_params adam;
 };
 
-// One latent's dz for each of its entries (a warp per entry, reading the entry's error row once while the
+// dz for the entries [q0, q1) of latent j's list (a warp per entry, reading the entry's error row once while the
 // latent's decoder row stays in cache): dp = [pre > 0] · (coef · ⟨err_b, decoder_rows[j]⟩ + l1 · ‖row j‖).
 // The caller synchronizes before reading dp.
-__device__ inline void latent_entry_dz(const jsae_latent_codes& c, int64_t j, float coef, float l1,
-                                       dptr<const float> dec_norm, dptr<const float> wd, int64_t d_in) {
+__device__ inline void latent_entry_dz(const jsae_latent_codes& c, int64_t j, int64_t q0, int64_t q1, float coef,
+                                       float l1, dptr<const float> dec_norm, dptr<const float> wd, int64_t d_in) {
     unsigned lane = threadIdx.x & 31u, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-    for (int64_t q = c.lat_start[j] + warp; q < c.lat_start[j + 1]; q += warps) {
+    for (int64_t q = q0 + warp; q < q1; q += warps) {
         int32_t e = c.lat_entry[q];
         dptr<const float> eb = c.err + (int64_t) c.entry_row[e] * d_in;
         float acc = 0;
@@ -794,14 +810,12 @@ __device__ inline void latent_entry_dz(const jsae_latent_codes& c, int64_t j, fl
     }
 }
 
-// One latent's share of one set of codes: adds its decoder-row gradient into gd and encoder-row gradient into
-// ge (this thread's columns only) and returns its b_enc gradient (the same in every thread).
-__device__ inline float latent_codes_grad(const jsae_latent_codes& c, int64_t j, float coef, float l1,
-                                          dptr<const float> dec_norm, dptr<const float> wd, dptr<const float> xc,
-                                          dptr<float> gd, dptr<float> ge, int64_t d_in) {
-    float gb = 0, l1sum = 0;
-    int64_t s0 = c.lat_start[j], s1 = c.lat_start[j + 1];
-    for (int64_t q = s0; q < s1; q++) {
+// The entries [q0, q1) of a latent's list, in order: adds coef·val·err_b into gd and dz·xc_b into ge (this
+// thread's columns only), and their dz and values into gb and l1sum (the same in every thread).
+__device__ inline void latent_range_grad(const jsae_latent_codes& c, int64_t q0, int64_t q1, float coef,
+                                         dptr<const float> xc, dptr<float> gd, dptr<float> ge, int64_t d_in, float& gb,
+                                         float& l1sum) {
+    for (int64_t q = q0; q < q1; q++) {
         int32_t e = c.lat_entry[q];
         int64_t b = c.entry_row[e];
         float v = c.val[e];
@@ -815,11 +829,89 @@ __device__ inline float latent_codes_grad(const jsae_latent_codes& c, int64_t j,
         for (int64_t d = threadIdx.x; d < d_in; d += blockDim.x) ge[d] += p * xc[b * d_in + d];
         gb += p;
     }
+}
+
+__device__ inline bool latent_is_heavy(const jsae_latent_codes& c, int64_t j) {
+    return c.lat_start[j + 1] - c.lat_start[j] > c.chunk;
+}
+
+// One latent's share of one set of codes: adds its decoder-row gradient into gd and encoder-row gradient into
+// ge (this thread's columns only) and returns its b_enc gradient (the same in every thread). A heavy latent's
+// sums come from its chunks' partial sums (k_latent_partials), added in chunk order.
+__device__ inline float latent_codes_grad(const jsae_latent_codes& c, int64_t j, float coef, float l1,
+                                          dptr<const float> dec_norm, dptr<const float> wd, dptr<const float> xc,
+                                          dptr<float> gd, dptr<float> ge, int64_t d_in) {
+    float gb = 0, l1sum = 0;
+    if (latent_is_heavy(c, j)) {
+        for (int64_t q = c.chunk_start[j]; q < c.chunk_start[j + 1]; q++) {
+            dptr<const float> part = c.partials + q * (2 * d_in + 2);
+            for (int64_t d = threadIdx.x; d < d_in; d += blockDim.x) {
+                gd[d] += part[d];
+                ge[d] += part[d_in + d];
+            }
+            gb += part[2 * d_in];
+            l1sum += part[2 * d_in + 1];
+        }
+    } else {
+        latent_range_grad(c, c.lat_start[j], c.lat_start[j + 1], coef, xc, gd, ge, d_in, gb, l1sum);
+    }
     if (l1 != 0 && l1sum != 0 && dec_norm[j] > 0) {
         float f = l1 * l1sum / dec_norm[j];
         for (int64_t d = threadIdx.x; d < d_in; d += blockDim.x) gd[d] += f * wd[d];
     }
     return gb;
+}
+
+// Sorts each latent's token list (block q owns latents [q·L, (q+1)·L)), so that every sum over a latent's
+// entries runs in row order whatever order the fill left: results are deterministic.
+__global__ void k_sort_lists(jsae_latent_codes c, int64_t d_sae, int64_t latents_per_block,
+                             dptr<const jsae_step_state> s, int32_t aux) {
+    if (step_rejected(s) || (aux && !s->aux_on)) return;
+    int64_t j0 = (int64_t) blockIdx.x * latents_per_block;
+    int64_t j1 = j0 + latents_per_block < d_sae ? j0 + latents_per_block : d_sae;
+    for (int64_t j = j0; j < j1; j++) block_sort_ints(c.lat_entry + c.lat_start[j], c.lat_start[j + 1] - c.lat_start[j]);
+}
+
+// One chunk of a heavy latent per block (blocks past the last chunk do nothing): the chunk's entries' dz, then
+// their sums into the chunk's partials (gd, ge, gb, Σ val). Dynamic shared memory: 2·d_in floats.
+__global__ void k_latent_partials(jsae_latent_codes c, int64_t d_sae, int64_t d_in, dptr<const float> w_dec,
+                                  dptr<const float> xc, dptr<const float> dec_norm, dptr<const jsae_step_state> s,
+                                  int32_t aux) {
+    if (step_rejected(s) || (aux && !s->aux_on)) return;
+    int64_t q = blockIdx.x;
+    if (q >= c.chunk_start[d_sae]) return;
+    // The latent whose chunks hold q: the last j with chunk_start[j] <= q.
+    int64_t lo = 0, hi = d_sae;
+    while (hi - lo > 1) {
+        int64_t mid = (lo + hi) / 2;
+        if (c.chunk_start[mid] <= q) lo = mid; else hi = mid;
+    }
+    int64_t j = lo;
+    int64_t q0 = c.lat_start[j] + (q - c.chunk_start[j]) * c.chunk;
+    int64_t q1 = q0 + c.chunk < c.lat_start[j + 1] ? q0 + c.chunk : c.lat_start[j + 1];
+    float coef = aux ? s->aux_coef : s->coef;
+    float l1 = aux ? 0.0f : s->l1;
+    dptr<const float> wd = w_dec + j * d_in;
+    latent_entry_dz(c, j, q0, q1, coef, l1, dec_norm, wd, d_in);
+    __syncthreads();
+    JSAE_DYNAMIC_SHARED(float, smem);
+    dptr<float> gd = smem;
+    dptr<float> ge = smem + d_in;
+    for (int64_t d = threadIdx.x; d < d_in; d += blockDim.x) {
+        gd[d] = 0;
+        ge[d] = 0;
+    }
+    float gb = 0, l1sum = 0;
+    latent_range_grad(c, q0, q1, coef, xc, gd, ge, d_in, gb, l1sum);
+    dptr<float> part = c.partials + q * (2 * d_in + 2);
+    for (int64_t d = threadIdx.x; d < d_in; d += blockDim.x) {
+        part[d] = gd[d];
+        part[d_in + d] = ge[d];
+    }
+    if (threadIdx.x == 0) {
+        part[2 * d_in] = gb;
+        part[2 * d_in + 1] = l1sum;
+    }
 }
 
 // Adam (PyTorch's form) on one element held in registers: m and v are updated in place, the new weight returned.
@@ -868,9 +960,9 @@ __device__ inline void adam_row(dptr<const float> w_row, dptr<float> m_row, dptr
     }
 }
 
-// The backward pass fused with Adam, latent-major: block q owns latents [q·L, (q+1)·L). For each it sorts the
-// latent's token list (so the sums below run in row order whatever order the fill left), computes each entry's
-// dz (latent_entry_dz), builds the latent's
+// The backward pass fused with Adam, latent-major: block q owns latents [q·L, (q+1)·L), whose token lists
+// k_sort_lists sorted and whose heavy ones k_latent_partials summed by chunks. For each it computes each entry's
+// dz (latent_entry_dz; heavy latents' are done), builds the latent's
 // gradient rows in shared memory (never in global memory), adds its encoder term of the b_dec gradient to the
 // block's share, and applies Adam to its encoder row and b_enc entry, then to its decoder row: the gradient's
 // component along the row removed, Adam, the row renormalized. Each parameter and moment is read and written
@@ -888,14 +980,12 @@ __global__ void k_backward_adam(jsae_backward_args a, dptr<const jsae_step_state
     int64_t j0 = (int64_t) blockIdx.x * a.latents_per_block;
     int64_t j1 = j0 + a.latents_per_block < a.d_sae ? j0 + a.latents_per_block : a.d_sae;
     for (int64_t j = j0; j < j1; j++) {
-        block_sort_ints(a.main.lat_entry + a.main.lat_start[j], a.main.lat_start[j + 1] - a.main.lat_start[j]);
-        if (aux_on)
-            block_sort_ints(a.aux.lat_entry + a.aux.lat_start[j], a.aux.lat_start[j + 1] - a.aux.lat_start[j]);
-        __syncthreads();
         dptr<float> wd = a.w_dec + j * d_in;
         dptr<float> we = a.w_enc + j * d_in;
-        latent_entry_dz(a.main, j, coef, l1, a.dec_norm, wd, d_in);
-        if (aux_on) latent_entry_dz(a.aux, j, aux_coef, 0.0f, a.dec_norm, wd, d_in);
+        if (!latent_is_heavy(a.main, j))
+            latent_entry_dz(a.main, j, a.main.lat_start[j], a.main.lat_start[j + 1], coef, l1, a.dec_norm, wd, d_in);
+        if (aux_on && !latent_is_heavy(a.aux, j))
+            latent_entry_dz(a.aux, j, a.aux.lat_start[j], a.aux.lat_start[j + 1], aux_coef, 0.0f, a.dec_norm, wd, d_in);
         __syncthreads();
         // Each thread owns the columns d ≡ threadIdx.x (mod blockDim.x) of gd, ge and part: no barrier needed
         // between these loops.

@@ -27,6 +27,11 @@ struct codes_buffers {
     float *kept = nullptr, *val = nullptr, *dp = nullptr;
     int32_t *lat_start = nullptr, *lat_count = nullptr, *lat_cursor = nullptr, *lat_entry = nullptr;
     int64_t capacity = 0;
+    // Heavy latents' chunks: at most max_chunks of `chunk` entries, their partial sums in partials.
+    int32_t* chunk_start = nullptr;
+    float* partials = nullptr;
+    int64_t chunk = 0, max_chunks = 0;
+    bool grouped = true;  // false for codes never grouped by latent (batchtopk's candidates): no chunks
 };
 
 }  // namespace
@@ -75,6 +80,23 @@ struct jsae_cuda_sae {
     }
 
     size_t topk_smem() const { return (size_t) topk_candidates * (sizeof(uint32_t) + sizeof(int32_t)); }
+    size_t partial_smem() const { return sizeof(float) * 2 * (size_t) cfg.d_in; }
+
+    // The kernels' view of a set of codes grouped by latent, with the error its gradients use.
+    jsae_latent_codes latent_codes(const codes_buffers& c, const float* error) const {
+        jsae_latent_codes l;
+        l.lat_start = c.lat_start;
+        l.lat_entry = c.lat_entry;
+        l.entry_row = c.entry_row;
+        l.kept = c.kept;
+        l.val = c.val;
+        l.err = error;
+        l.dp = c.dp;
+        l.chunk_start = c.chunk_start;
+        l.partials = c.partials;
+        l.chunk = c.chunk;
+        return l;
+    }
 
     bool fail(const std::string& what) {
         if (error.empty()) error = what;
@@ -146,6 +168,14 @@ struct jsae_cuda_sae {
         c.val = alloc<float>(capacity, "code values");
         c.dp = alloc<float>(capacity, "code gradients");
         c.lat_entry = alloc<int32_t>(capacity, "codes by latent");
+        // Chunks of heavy latents: a latent with n > chunk entries has ceil(n / chunk) < 2n / chunk of them, so
+        // 2·capacity / chunk + 1 bound them all; the chunk doubles until that bound is at most 16,384 chunks.
+        if (!c.grouped) return ok();
+        if (c.partials) release(c.partials);
+        c.chunk = 256;
+        while (2 * capacity / c.chunk + 1 > 16384) c.chunk *= 2;
+        c.max_chunks = 2 * capacity / c.chunk + 1;
+        c.partials = alloc<float>(c.max_chunks * (2 * cfg.d_in + 2), "heavy latents' partial sums");
         return ok();
     }
 
@@ -154,6 +184,7 @@ struct jsae_cuda_sae {
         c.lat_start = alloc<int32_t>(cfg.d_sae + 1, "latent starts");
         c.lat_count = alloc<int32_t>(cfg.d_sae, "latent counts");
         c.lat_cursor = alloc<int32_t>(cfg.d_sae, "latent cursors");
+        c.chunk_start = alloc<int32_t>(cfg.d_sae + 1, "chunk starts");
         return reserve(c, capacity);
     }
 
@@ -221,6 +252,7 @@ bool jsae_cuda_sae::create() {
     // Batchtopk selects from each row's 2k best when no row needs more (the exact path runs when one does).
     if (cfg.activation == JSAE_BATCHTOPK && cfg.topk_candidates != 0 && 2 * (int64_t) cfg.k < d_sae) {
         batch_candidates = 2 * (int64_t) cfg.k;
+        cand.grouped = false;
         make_codes(cand, rows * batch_candidates);
     }
     // Backward: at most 1024 blocks, each owning a run of latents and one d_in share of the b_dec gradient.
@@ -234,6 +266,7 @@ bool jsae_cuda_sae::create() {
     // Opt in for every size: above 48 KiB of static plus dynamic shared memory a launch fails without it (d_in 4096
     // needs exactly 48 KiB dynamic, plus the block reductions' static arrays).
     if (rt_allow_dynamic_smem((const void*) k_backward_adam, backward_smem) != 0 ||
+        rt_allow_dynamic_smem((const void*) k_latent_partials, partial_smem()) != 0 ||
         rt_allow_dynamic_smem((const void*) k_topk_rows, topk_smem()) != 0)
         return fail("d_in " + std::to_string(d_in) + " needs " + std::to_string(backward_smem) +
                     " bytes of shared memory per block in the backward pass (and the top-k " +
@@ -390,7 +423,8 @@ void jsae_cuda_sae::group_by_latent(codes_buffers& c, int rows, int aux_codes) {
     blocks = blocks < 1 ? 1 : (blocks > 4096 ? 4096 : blocks);
     const int32_t* entries_at = c.row_start + rows;
     JSAE_LAUNCH(this, k_lat_count, blocks, JSAE_THREADS, 0, c.idx, entries_at, c.lat_count, state, aux_codes);
-    JSAE_LAUNCH(this, k_lat_scan, 1, 1024, 0, c.lat_count, cfg.d_sae, c.lat_start, c.lat_cursor, state, aux_codes);
+    JSAE_LAUNCH(this, k_lat_scan, 1, 1024, 0, c.lat_count, cfg.d_sae, c.chunk, c.lat_start, c.lat_cursor,
+                c.chunk_start, state, aux_codes);
     JSAE_LAUNCH(this, k_lat_fill, blocks, JSAE_THREADS, 0, c.idx, entries_at, c.lat_cursor, c.lat_entry, state,
                 aux_codes);
 }
@@ -440,13 +474,23 @@ bool jsae_cuda_sae::step(int which, int rows, const jsae_cuda_step_params& p, js
             }
             group_by_latent(main, rows, 0);
             if (aux_used) group_by_latent(aux, rows, 1);
+            jsae_latent_codes lc_main = latent_codes(main, err);
+            jsae_latent_codes lc_aux = latent_codes(aux_used ? aux : main, aux_used ? aux_err : err);
+            JSAE_LAUNCH(this, k_sort_lists, backward_blocks, JSAE_THREADS, 0, lc_main, d_sae, latents_per_block, state, 0);
+            JSAE_LAUNCH(this, k_latent_partials, main.max_chunks, JSAE_THREADS, partial_smem(), lc_main, d_sae, d_in,
+                        tensors[JSAE_T_DECODER], xc, dec_norm, state, 0);
+            if (aux_used) {
+                JSAE_LAUNCH(this, k_sort_lists, backward_blocks, JSAE_THREADS, 0, lc_aux, d_sae, latents_per_block, state,
+                            1);
+                JSAE_LAUNCH(this, k_latent_partials, aux.max_chunks, JSAE_THREADS, partial_smem(), lc_aux, d_sae, d_in,
+                            tensors[JSAE_T_DECODER], xc, dec_norm, state, 1);
+            }
             jsae_adam_params adam = {(float) p.beta1, (float) (1 - p.beta1), (float) p.beta2, (float) (1 - p.beta2),
                                      (float) p.step_size, (float) p.bias2_sqrt, (float) p.eps};
             bool grads = p.mode == JSAE_MODE_GRADIENTS;
             jsae_backward_args a;
-            codes_buffers& ac = aux_used ? aux : main;  // read only when AuxK is on
-            a.main = {main.lat_start, main.lat_entry, main.entry_row, main.kept, main.val, err, main.dp};
-            a.aux = {ac.lat_start, ac.lat_entry, ac.entry_row, ac.kept, ac.val, aux_used ? aux_err : err, ac.dp};
+            a.main = lc_main;
+            a.aux = lc_aux;  // read only when AuxK is on
             a.xc = xc;
             a.dec_norm = dec_norm;
             a.w_enc = tensors[JSAE_T_ENCODER];

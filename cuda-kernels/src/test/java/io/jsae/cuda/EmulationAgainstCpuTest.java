@@ -26,9 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The kernels at shapes the conformance kit's small cases do not reach, against the CPU backend: more than 256
- * columns per thread block (and more than the four per thread that the Adam loops load at once), more latents than backward blocks (several latents per block), row scans longer
- * than one block, a latent firing in every row (a long token list to sort), and several steps in a row (counters,
- * dead latents, AuxK). Selections may differ where two pre-activations lie within float rounding of each other,
+ * columns per thread block (and more than the four per thread that the Adam loops load at once), more latents
+ * than backward blocks (several latents per block), row scans longer than one block, a latent firing in every row
+ * and dead latents in every row's AuxK codes (heavy latents, summed by chunks on blocks of their own), and several
+ * steps in a row (counters, dead latents, AuxK). Selections may differ where two pre-activations lie within float rounding of each other,
  * so weights are compared after the steps with a bound that one swapped entry cannot break but a wrong kernel
  * does (the kit checks the exact agreement on inputs drawn away from ties).
  */
@@ -54,8 +55,9 @@ class EmulationAgainstCpuTest {
                 Arguments.of("topk+auxk, 2 latents per backward block, a latent in every row",
                         SaeConfig.builder(300, 1100).activation(Activation.topK(40)).batchSize(300).kAux(128)
                                 .deadTokens(2000).build(), 400),
-                Arguments.of("batchtopk+auxk, rows past one scan block", SaeConfig.builder(40, 300)
-                        .activation(Activation.batchTopK(8)).batchSize(1030).kAux(20).deadTokens(5000).build(), 100),
+                Arguments.of("batchtopk+auxk, rows past one scan block, every dead latent in every row (heavy)",
+                        SaeConfig.builder(40, 300).activation(Activation.batchTopK(8)).batchSize(1030).kAux(20)
+                                .deadTokens(5000).build(), 20),
                 Arguments.of("relu+l1", SaeConfig.builder(280, 600).activation(Activation.relu(0.01)).batchSize(200)
                         .build(), 0),
                 Arguments.of("topk, d_in past four columns per thread", SaeConfig.builder(1100, 96)
