@@ -401,7 +401,8 @@ __global__ void k_topk_rows(dptr<const float> pre, dptr<const float> b_enc, int6
 }
 
 // Batchtopk: one radix pass over the whole batch. Each block histograms the digit at `shift` of one row's keys
-// that match the prefix found so far and adds it to the batch histogram (integer atomics: order-free).
+// that match the prefix found so far and adds it to the batch histogram (integer atomics: order-free). A row is
+// n values of pre + b_enc, or, with b_enc null, of a row's candidates (their kept values, b_enc added).
 __global__ void k_batch_hist(dptr<const float> pre, dptr<const float> b_enc, int64_t d_sae, int shift,
                              dptr<jsae_step_state> s) {
     if (step_rejected(s)) return;
@@ -412,7 +413,7 @@ __global__ void k_batch_hist(dptr<const float> pre, dptr<const float> b_enc, int
     uint32_t prefix = s->prefix;
     dptr<const float> row = pre + (int64_t) blockIdx.x * d_sae;
     for (int64_t j = threadIdx.x; j < d_sae; j += blockDim.x) {
-        uint32_t key = jsae_key(row[j] + b_enc[j]);
+        uint32_t key = jsae_key(b_enc ? row[j] + b_enc[j] : row[j]);
         if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & 255u], 1u);
     }
     __syncthreads();
@@ -441,24 +442,7 @@ __global__ void k_batch_pick(int shift, dptr<jsae_step_state> s) {
 }
 
 // Batchtopk from per-row candidates: each row's c best entries (k_topk_rows, sorted by latent) stand for the
-// row. One radix pass over the batch's candidates, like k_batch_hist over the candidates' values.
-__global__ void k_cand_hist(dptr<const float> cand_kept, int64_t c, int shift, dptr<jsae_step_state> s) {
-    if (step_rejected(s)) return;
-    JSAE_SHARED(uint32_t, hist, 256);
-    for (int t = threadIdx.x; t < 256; t += blockDim.x) hist[t] = 0;
-    __syncthreads();
-    uint32_t mask = shift >= 24 ? 0u : ~0u << (shift + 8);
-    uint32_t prefix = s->prefix;
-    dptr<const float> row = cand_kept + (int64_t) blockIdx.x * c;
-    for (int64_t i = threadIdx.x; i < c; i += blockDim.x) {
-        uint32_t key = jsae_key(row[i]);
-        if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & 255u], 1u);
-    }
-    __syncthreads();
-    for (int t = threadIdx.x; t < 256; t += blockDim.x)
-        if (hist[t]) atomicAdd(&s->hist[t], (unsigned long long) hist[t]);
-}
-
+// row; k_batch_hist over their values finds the batch threshold among them.
 // Per row: candidates above the batch threshold (gt) and equal to it (eq); a row whose worst candidate still
 // reaches the threshold may hold more entries above it than it has candidates: overflow, and the exact path runs.
 __global__ void k_cand_counts(dptr<const float> cand_kept, int64_t c, dptr<int64_t> gt, dptr<int64_t> eq,

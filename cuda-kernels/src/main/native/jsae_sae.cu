@@ -343,7 +343,7 @@ int jsae_cuda_sae::select_from_candidates(int rows) {
     JSAE_LAUNCH(this, k_topk_rows, rows, JSAE_THREADS, topk_smem(), pre, tensors[JSAE_T_BENC], cfg.d_sae, (int32_t) c,
                 (const uint8_t*) nullptr, 0, topk_candidates, cc, state);
     for (int shift = 24; shift >= 0; shift -= 8) {
-        JSAE_LAUNCH(this, k_cand_hist, rows, JSAE_THREADS, 0, cand.kept, c, shift, state);
+        JSAE_LAUNCH(this, k_batch_hist, rows, JSAE_THREADS, 0, cand.kept, (const float*) nullptr, c, shift, state);
         JSAE_LAUNCH(this, k_batch_pick, 1, 256, 0, shift, state);
     }
     JSAE_LAUNCH(this, k_cand_counts, rows, JSAE_THREADS, 0, cand.kept, c, gt, eq, state);
