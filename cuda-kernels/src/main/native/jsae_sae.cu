@@ -80,6 +80,11 @@ struct jsae_cuda_sae {
     }
 
     size_t topk_smem() const { return (size_t) topk_candidates * (sizeof(uint32_t) + sizeof(int32_t)); }
+    // Entries batchtopk keeps in a batch of `rows`: min(k·rows, rows·d_sae).
+    long long batchtopk_keep(int rows) const {
+        long long keep = (long long) cfg.k * rows;
+        return keep < (long long) rows * cfg.d_sae ? keep : (long long) rows * cfg.d_sae;
+    }
     size_t partial_smem() const { return sizeof(float) * 2 * (size_t) cfg.d_in; }
 
     // The kernels' view of a set of codes grouped by latent, with the error its gradients use.
@@ -355,9 +360,7 @@ int jsae_cuda_sae::select_from_candidates(int rows) {
         return 1;
     }
     if (host_state->overflow) {
-        long long keep = (long long) cfg.k * rows;
-        if (keep > (long long) rows * cfg.d_sae) keep = (long long) rows * cfg.d_sae;
-        JSAE_LAUNCH(this, k_radix_restart, 1, 1, 0, state, keep);
+        JSAE_LAUNCH(this, k_radix_restart, 1, 1, 0, state, batchtopk_keep(rows));
         return ok() ? 0 : -1;
     }
     JSAE_LAUNCH(this, k_row_starts, 1, 1024, 0, (int64_t) rows, 1, gt, eq, ties, main.row_start, state);
@@ -442,11 +445,7 @@ bool jsae_cuda_sae::step(int which, int rows, const jsae_cuda_step_params& p, js
     if (!check(rt_event_record(&step_start, stream), "cudaEventRecord")) return false;
     if (!check(rt_copy(x, host_input[which & 1], sizeof(float) * (size_t) (rows * d_in), stream), "copy of the batch"))
         return false;
-    long long keep = 0;
-    if (cfg.activation == JSAE_BATCHTOPK && (!evaluate || isnan(p.threshold))) {
-        keep = (long long) cfg.k * rows;
-        if (keep > (long long) rows * d_sae) keep = (long long) rows * d_sae;
-    }
+    long long keep = cfg.activation == JSAE_BATCHTOPK && (!evaluate || isnan(p.threshold)) ? batchtopk_keep(rows) : 0;
     JSAE_LAUNCH(this, k_step_reset, 1, 256, 0, state, keep);
     JSAE_LAUNCH(this, k_center, rows, JSAE_THREADS, 0, x, (float) p.input_scale, tensors[JSAE_T_BDEC], xc, xc16, d_in,
                 state);

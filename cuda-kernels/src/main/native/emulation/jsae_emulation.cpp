@@ -117,6 +117,16 @@ namespace {
 
 using entry_fn = void (*)(void*);
 
+// A fresh TSan fiber per run: an exited or abandoned fiber never unwinds its TSan shadow stack.
+inline void renew_tsan_fiber(void*& tsan) {
+#if JSAE_EMU_TSAN
+    if (tsan != nullptr) __tsan_destroy_fiber(tsan);
+    tsan = __tsan_create_fiber(0);
+#else
+    (void) tsan;
+#endif
+}
+
 #if JSAE_EMU_ASM_SWITCH
 struct context {
     void* sp = nullptr;
@@ -147,11 +157,7 @@ void ctx_make(context* c, char* stack_lo, std::size_t size, entry_fn fn, void* a
     sp[8] = 0;
     sp[9] = 0;
     c->sp = sp;
-#if JSAE_EMU_TSAN
-    // A fresh TSan fiber per run: an exited or abandoned fiber never unwinds its TSan shadow stack.
-    if (c->tsan != nullptr) __tsan_destroy_fiber(c->tsan);
-    c->tsan = __tsan_create_fiber(0);
-#endif
+    renew_tsan_fiber(c->tsan);
 }
 
 inline void ctx_swap(context* from, context* to) {
@@ -188,11 +194,7 @@ void ctx_make(context* c, char* stack_lo, std::size_t size, entry_fn fn, void* a
     unsigned long long v = static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(c));
     makecontext(&c->uc, reinterpret_cast<void (*)()>(&uc_entry), 2, static_cast<unsigned int>(v >> 32),
                 static_cast<unsigned int>(v & 0xffffffffu));
-#if JSAE_EMU_TSAN
-    // A fresh TSan fiber per run: an exited or abandoned fiber never unwinds its TSan shadow stack.
-    if (c->tsan != nullptr) __tsan_destroy_fiber(c->tsan);
-    c->tsan = __tsan_create_fiber(0);
-#endif
+    renew_tsan_fiber(c->tsan);
 }
 
 inline void ctx_swap(context* from, context* to) {

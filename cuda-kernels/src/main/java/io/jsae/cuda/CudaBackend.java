@@ -61,7 +61,7 @@ public final class CudaBackend implements Backend {
         if (why != null) {
             throw why;
         }
-        int count = deviceCount(library, name);
+        int count = deviceCount(library);
         if (device < 0 || device >= count) {
             throw new BackendUnavailableException(name + ": device " + device + " does not exist; " + count
                     + " device(s) are visible (-Djsae.device picks one, CUDA_VISIBLE_DEVICES limits them)");
@@ -79,7 +79,7 @@ public final class CudaBackend implements Backend {
      * @return the number of devices the library sees
      * @throws BackendUnavailableException with CUDA's reason when it cannot count them, or when there are none
      */
-    static int deviceCount(KernelLibrary library, String name) {
+    static int deviceCount(KernelLibrary library) {
         int[] count = new int[1];
         byte[] err = new byte[1024];
         if (NativeCuda.jsae_glue_device_count(library.id(), count, err, err.length) != 0) {

@@ -35,7 +35,7 @@ public final class CudaBackendProvider implements BackendProvider {
             if (why != null) {
                 return why;
             }
-            CudaBackend.deviceCount(KernelLibrary.DEVICE, NAME);
+            CudaBackend.deviceCount(KernelLibrary.DEVICE);
             return null;
         } catch (BackendUnavailableException e) {
             return e;

@@ -80,7 +80,6 @@ final class CudaSae implements DeviceSae {
             inputs[i] = p.capacity((long) maxRows * dIn).asBuffer();
         }
         long[][] shapes = {{dSae, dIn}, {dSae}, {dSae, dIn}, {dIn}};
-        String[] names = {"encoder_rows", "b_enc", "decoder_rows", "b_dec"};
         for (int i = 0; i < STATE_TENSORS.size(); i++) {
             stateTensors.add(deviceTensor(STATE_TENSORS.get(i), shapes[i % 4], i));
         }
@@ -88,7 +87,7 @@ final class CudaSae implements DeviceSae {
             stateTensors.add(deviceTensor("threshold", new long[] {dSae}, THRESHOLD_TENSOR));
         }
         for (int i = 0; i < 4; i++) {
-            gradients.add(deviceTensor("grad." + names[i], shapes[i], FIRST_GRADIENT + i));
+            gradients.add(deviceTensor("grad." + STATE_TENSORS.get(i), shapes[i], FIRST_GRADIENT + i));
         }
     }
 
