@@ -1,13 +1,32 @@
 package io.jsae.examples;
 
+import io.jsae.core.backend.BackendUnavailableException;
+import io.jsae.core.io.DataFormatException;
+import io.jsae.core.train.CheckpointException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
-/** Entry point of the examples: one subcommand per runnable job. */
-@Command(name = "jsae", mixinStandardHelpOptions = true, version = "jsae 0.1.0-SNAPSHOT",
-        description = "Runnable jsae examples.",
+import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+
+/**
+ * The {@code jsae} command: one subcommand per job. Failures become one line on stderr with the remedy and an
+ * exit code from {@link ExitCode}; {@code --verbose} adds the stack trace.
+ */
+@Command(name = "jsae", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Train, inspect and use sparse autoencoders on LLM activations; plan and check the GPU run.",
+        footer = {"", "Exit codes: 0 done, 1 unexpected failure, 2 usage, 3 bad data or model folder,",
+                "4 backend unavailable, 5 preflight failed, 130 interrupted (checkpoint written; rerun to resume)."},
         subcommands = {CommandLine.HelpCommand.class, TrainCommand.class, TumixDemo.class, CostTables.class})
 public final class Main implements Runnable {
+
+    @Option(names = "--verbose", scope = ScopeType.INHERIT,
+            description = "Print stack traces of failures.")
+    boolean verbose;
 
     @Override
     public void run() {
@@ -15,11 +34,88 @@ public final class Main implements Runnable {
     }
 
     /**
-     * Runs the command line.
+     * Runs the command line and exits with its code.
      *
      * @param args subcommand and its options
      */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** @return the configured command line: subcommands, error handling and exit codes */
+    public static CommandLine commandLine() {
+        Main main = new Main();
+        CommandLine cl = new CommandLine(main);
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> report(e, commandLine.getErr(), main.verbose));
+        cl.setParameterExceptionHandler((e, args) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("jsae: " + e.getMessage());
+            err.println("  see: jsae " + qualifiedName(e.getCommandLine()) + " --help");
+            err.flush();
+            return ExitCode.USAGE;
+        });
+        return cl;
+    }
+
+    private static String qualifiedName(CommandLine cl) {
+        String name = cl.getCommandSpec().qualifiedName(" ");
+        return name.startsWith("jsae ") ? name.substring(5) : name.equals("jsae") ? "" : name;
+    }
+
+    /**
+     * Prints a failure as one line (plus a remedy line) and picks its exit code.
+     *
+     * @param e the failure
+     * @param err where to print
+     * @param verbose whether to print the stack trace too
+     * @return the exit code
+     */
+    static int report(Throwable e, PrintWriter err, boolean verbose) {
+        int code;
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        String remedy = null;
+        if (e instanceof CommandFailure f) {
+            code = f.exitCode();
+            remedy = f.remedy();
+        } else if (e instanceof DataFormatException || e instanceof CheckpointException) {
+            code = ExitCode.BAD_DATA;
+        } else if (e instanceof BackendUnavailableException) {
+            code = ExitCode.BACKEND_UNAVAILABLE;
+            remedy = "pick another with --backend (cpu always exists), or see README.md for what each needs";
+        } else if (e instanceof NoSuchFileException n) {
+            code = ExitCode.BAD_DATA;
+            message = "no such file or folder: " + n.getFile();
+            remedy = "check the path";
+        } else if (e instanceof AccessDeniedException a) {
+            code = ExitCode.BAD_DATA;
+            message = "permission denied: " + a.getFile();
+        } else if (e instanceof FileAlreadyExistsException a) {
+            code = ExitCode.USAGE;
+            message = "already exists: " + a.getFile();
+        } else {
+            code = ExitCode.FAILURE;
+            message = e.getClass().getSimpleName() + ": " + message;
+            remedy = verbose ? null : "rerun with --verbose for the stack trace";
+        }
+        err.println("jsae: error: " + message);
+        if (remedy != null) {
+            err.println("  remedy: " + remedy);
+        }
+        if (verbose) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return code;
+    }
+
+    /** The version line: the jar's implementation version when packaged, else the development version. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"jsae " + (v == null ? "0.1.0-SNAPSHOT" : v),
+                    "Java " + System.getProperty("java.version") + " on " + System.getProperty("os.name") + " "
+                            + System.getProperty("os.arch")};
+        }
     }
 }
