@@ -19,10 +19,16 @@ public final class CostMeter {
     private final Offer offer;
     private final Clock clock;
     private final Instant startedAt;
+    private final Duration billedBefore;
 
-    private CostMeter(Offer offer, Clock clock) {
+    private CostMeter(Offer offer, Clock clock, Duration billedBefore) {
         this.offer = Objects.requireNonNull(offer, "offer");
         this.clock = Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(billedBefore, "billedBefore");
+        if (billedBefore.isNegative()) {
+            throw new IllegalArgumentException("billedBefore is " + billedBefore + "; give zero or more");
+        }
+        this.billedBefore = billedBefore;
         this.startedAt = clock.instant();
     }
 
@@ -33,7 +39,7 @@ public final class CostMeter {
      * @return the running meter
      */
     public static CostMeter start(Offer offer) {
-        return new CostMeter(offer, Clock.systemUTC());
+        return new CostMeter(offer, Clock.systemUTC(), Duration.ZERO);
     }
 
     /**
@@ -44,7 +50,20 @@ public final class CostMeter {
      * @return the running meter
      */
     public static CostMeter start(Offer offer, Clock clock) {
-        return new CostMeter(offer, clock);
+        return new CostMeter(offer, clock, Duration.ZERO);
+    }
+
+    /**
+     * Starts a meter for a run that resumes after an interruption: the time billed before it (by the earlier
+     * processes of the same run, lost work included, since it was paid for) counts as already elapsed.
+     *
+     * @param offer        the offer the run is billed on
+     * @param clock        the clock to read elapsed time from
+     * @param billedBefore wall time already billed to this run, zero or more
+     * @return the running meter
+     */
+    public static CostMeter resume(Offer offer, Clock clock, Duration billedBefore) {
+        return new CostMeter(offer, clock, billedBefore);
     }
 
     /**
@@ -57,13 +76,13 @@ public final class CostMeter {
     }
 
     /**
-     * Wall-clock time since the start.
+     * Wall-clock time billed to the run: since the start, plus the time billed before a resume.
      *
      * @return elapsed time, never negative
      */
     public Duration elapsed() {
         Duration d = Duration.between(startedAt, clock.instant());
-        return d.isNegative() ? Duration.ZERO : d;
+        return billedBefore.plus(d.isNegative() ? Duration.ZERO : d);
     }
 
     /**

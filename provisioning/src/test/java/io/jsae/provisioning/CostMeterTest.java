@@ -57,6 +57,19 @@ class CostMeterTest {
     }
 
     @Test
+    void aResumedMeterCountsTheTimeBilledBeforeTheInterruption() {
+        ManualClock clock = new ManualClock();
+        CostMeter meter = CostMeter.resume(GuideOffers.lambda(), clock, Duration.ofHours(4));
+        assertEquals(Duration.ofHours(4), meter.elapsed());
+        clock.advance(Duration.ofHours(2));
+        assertEquals(Duration.ofHours(6), meter.elapsed());
+        assertEquals("7.74", meter.costSoFar().setScale(2, RoundingMode.HALF_UP).toPlainString(),
+                "4 h before the interruption and 2 h after cost what 6 h in one go cost");
+        assertThrows(IllegalArgumentException.class,
+                () -> CostMeter.resume(GuideOffers.lambda(), clock, Duration.ofHours(-1)));
+    }
+
+    @Test
     void withinTheGuidesTenPercentAndOutsideIt() {
         ManualClock clock = new ManualClock();
         CostMeter meter = CostMeter.start(GuideOffers.lambda(), clock);

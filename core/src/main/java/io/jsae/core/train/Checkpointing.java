@@ -84,6 +84,11 @@ final class Checkpointing {
         return terminating;
     }
 
+    /** Flags termination without a JVM shutdown (see {@code SaeTrainer.interrupt()}). */
+    void requestTermination() {
+        terminating = true;
+    }
+
     /** Marks the termination checkpoint as done (written, or nothing to write), releasing the hook. */
     void terminationDone() {
         terminationWritten.countDown();

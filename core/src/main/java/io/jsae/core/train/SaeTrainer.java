@@ -115,6 +115,16 @@ public final class SaeTrainer implements AutoCloseable {
     }
 
     /**
+     * Interrupts training as SIGTERM does, without the JVM exiting: the step loop stops at the next step
+     * boundary, the round stays open (its summary says {@code stopRequested}), and a checkpoint is written when
+     * a store is set, so that a resume continues the round where it stopped. For commands that handle SIGINT
+     * and SIGTERM themselves; training after this call stops at once. Thread-safe.
+     */
+    public void interrupt() {
+        checkpointing.requestTermination();
+    }
+
+    /**
      * Initializes from explicit weights instead of a sample (e.g. to continue from a loaded model).
      *
      * @param weights    starting weights

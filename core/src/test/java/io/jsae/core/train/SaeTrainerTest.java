@@ -82,6 +82,44 @@ class SaeTrainerTest {
     }
 
     @Test
+    void interruptKeepsTheRoundOpenInACheckpointAndTheResumeEndsBitwiseAsAnUninterruptedRun(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        ParameterTensors uninterrupted;
+        try (SaeTrainer trainer = new SaeTrainer(small().build(), TestBackends.cpu())) {
+            trainer.trainEpoch(new SyntheticActivations(32, 64, 3, 0.01, 5_000, 3));
+            uninterrupted = trainer.model().weights();
+        }
+        CheckpointStore store = new CheckpointStore(dir, 2);
+        SyntheticActivations data = new SyntheticActivations(32, 64, 3, 0.01, 5_000, 3);
+        try (SaeTrainer trainer = new SaeTrainer(small().build(), TestBackends.cpu())) {
+            trainer.checkpointTo(store, 0, null);
+            trainer.addListener(new TrainingListener() {
+                @Override
+                public Action onStep(StepReport r) {
+                    if (r.step() == 6) {
+                        trainer.interrupt();
+                    }
+                    return Action.CONTINUE;
+                }
+            });
+            EpochSummary s = trainer.trainEpoch(data);
+            assertTrue(s.stopRequested(), "an interrupted round says so");
+            assertEquals(7, trainer.step(), "stops at the step boundary after the interrupt");
+            assertEquals(7, store.latest().orElseThrow().step(), "the checkpoint is of the interrupted step");
+            assertTrue(trainer.history().isEmpty(), "no round was recorded");
+        }
+        SyntheticActivations again = new SyntheticActivations(32, 64, 3, 0.01, 5_000, 3);
+        try (SaeTrainer trainer = new SaeTrainer(small().build(), TestBackends.cpu())) {
+            assertTrue(trainer.resume(store, again).isPresent());
+            EpochSummary rest = trainer.trainEpoch(again);
+            assertFalse(rest.stopRequested());
+            assertEquals(0, rest.epoch(), "the resumed round is still the first");
+            assertTrue(uninterrupted.bitwiseEquals(trainer.model().weights()),
+                    "interrupt + resume must end where an uninterrupted epoch ends");
+        }
+    }
+
+    @Test
     void nonFiniteBatchIsRejectedWithStepAndRowAndChangesNothing() {
         SyntheticActivations data = new SyntheticActivations(32, 64, 3, 0.01, 1_000, 3);
         try (SaeTrainer trainer = new SaeTrainer(small().build(), TestBackends.cpu())) {
