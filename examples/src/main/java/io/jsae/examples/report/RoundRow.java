@@ -1,0 +1,24 @@
+package io.jsae.examples.report;
+
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One TUMIX round as the report's table shows it.
+ *
+ * @param round          round number
+ * @param metrics        the round's metrics by name, in display order
+ * @param monitored      the quantity TUMIX compares (e.g. "fvu = 1 - explained variance")
+ * @param monitoredValue its value this round
+ * @param stop           whether TUMIX decided to stop after this round
+ * @param decision       the decision in words
+ * @param reasoning      why TUMIX decided so
+ */
+public record RoundRow(int round, Map<String, Double> metrics, String monitored, double monitoredValue,
+                       boolean stop, String decision, String reasoning) {
+
+    /** Rejects a missing metrics map; an empty one is fine. */
+    public RoundRow {
+        Objects.requireNonNull(metrics, "metrics");
+    }
+}
