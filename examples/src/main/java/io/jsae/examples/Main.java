@@ -1,6 +1,7 @@
 package io.jsae.examples;
 
 import io.jsae.core.backend.BackendUnavailableException;
+import io.jsae.core.data.NonFiniteRowException;
 import io.jsae.core.io.DataFormatException;
 import io.jsae.core.train.CheckpointException;
 import picocli.CommandLine;
@@ -23,6 +24,7 @@ import java.nio.file.NoSuchFileException;
                 "4 backend unavailable, 5 preflight failed, 130 interrupted (checkpoint written; rerun to resume)."},
         subcommands = {CommandLine.HelpCommand.class, TrainCommand.class, TumixDemo.class, CostTables.class})
 public final class Main implements Runnable {
+    private static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
 
     @Option(names = "--verbose", scope = ScopeType.INHERIT,
             description = "Print stack traces of failures.")
@@ -39,6 +41,11 @@ public final class Main implements Runnable {
      * @param args subcommand and its options
      */
     public static void main(String[] args) {
+        // The library logs through SLF4J; the command prints what matters itself, so its log shows warnings only
+        // unless --verbose asks for more (set before the first logger is made).
+        if (System.getProperty(LOG_LEVEL) == null) {
+            System.setProperty(LOG_LEVEL, java.util.Arrays.asList(args).contains("--verbose") ? "info" : "warn");
+        }
         System.exit(commandLine().execute(args));
     }
 
@@ -77,6 +84,10 @@ public final class Main implements Runnable {
         if (e instanceof CommandFailure f) {
             code = f.exitCode();
             remedy = f.remedy();
+        } else if (e instanceof NonFiniteRowException n) {
+            code = ExitCode.BAD_DATA;
+            message = n.where();
+            remedy = "fix the data, or pass --skip-non-finite to skip (and count) such rows";
         } else if (e instanceof DataFormatException || e instanceof CheckpointException) {
             code = ExitCode.BAD_DATA;
         } else if (e instanceof BackendUnavailableException) {

@@ -1,6 +1,7 @@
 package io.jsae.examples;
 
 import io.jsae.core.Activation;
+import io.jsae.core.Precision;
 import io.jsae.core.SaeConfig;
 import io.jsae.core.SaeMetadata;
 import io.jsae.core.backend.Backend;
@@ -14,105 +15,244 @@ import io.jsae.core.data.SyntheticActivations;
 import io.jsae.core.eval.EvalMetrics;
 import io.jsae.core.eval.FeatureRecovery;
 import io.jsae.core.io.SaeFolders;
+import io.jsae.core.train.Checkpoint;
 import io.jsae.core.train.CheckpointStore;
 import io.jsae.core.train.EpochSummary;
-import io.jsae.core.train.ProgressLogger;
 import io.jsae.core.train.SaeTrainer;
+import io.jsae.examples.report.CostSummary;
+import io.jsae.examples.report.Density;
+import io.jsae.examples.report.MetricsCsv;
+import io.jsae.examples.report.ReportWriter;
+import io.jsae.examples.report.RoundRow;
+import io.jsae.examples.report.RunReport;
+import io.jsae.examples.report.StepPoint;
 import io.jsae.provisioning.CostMeter;
 import io.jsae.provisioning.Offer;
 import io.jsae.provisioning.PriceCatalog;
 import io.jsae.provisioning.PricingModel;
+import io.jsae.tumix.ImprovementMode;
+import io.jsae.tumix.Monitor;
 import io.jsae.tumix.RefinementResult;
 import io.jsae.tumix.StopDecision;
 import io.jsae.tumix.TumixTermination;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 
 /**
  * The project's main job: train an SAE on activations (npy or safetensors shards, or synthetic ones with
- * known features) on the best available backend, one epoch per round; after each round record its metrics,
- * ask TUMIX whether to stop, and meter what the run would cost on a GPU offer from the price catalog.
- * Checkpoints make it safe to interrupt: run the same command again and it resumes exactly.
+ * known features) on the chosen backend, one epoch per round. After each round it records the round's metrics,
+ * asks TUMIX whether to stop, and meters what the run costs on a catalog offer. Checkpoints make it safe to
+ * interrupt: SIGINT or SIGTERM stops at the next step, writes a checkpoint and exits with
+ * {@link ExitCode#INTERRUPTED}; the same command resumes exactly, and once the run has ended it says so instead
+ * of training again.
  */
-@Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train an SAE with TUMIX early termination, a cost meter and resumable checkpoints.")
+@Command(name = "train", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        sortOptions = false, showDefaultValues = true,
+        description = {"Train an SAE with TUMIX early termination, a cost meter and resumable checkpoints.",
+                "Without --data it trains on synthetic activations with known features."})
 public final class TrainCommand implements Callable<Integer> {
 
     @Spec
     private CommandSpec spec;
 
+    // ---- data
     @Option(names = "--data", paramLabel = "PATH",
-            description = "Folder or file of .npy shards, or .safetensors shards with --tensor. Default: synthetic activations.")
+            description = "Folder or file of .npy shards ([tokens, d_in] float32/float16/bfloat16), or .safetensors shards.")
     private Path data;
 
-    @Option(names = "--tensor", description = "Tensor name inside .safetensors shards (default: ${DEFAULT-VALUE}).",
-            defaultValue = "activations")
+    @Option(names = "--tensor", defaultValue = "activations", description = "Tensor name inside .safetensors shards.")
     private String tensor;
 
-    @Option(names = "--synthetic-d-in", defaultValue = "64", description = "Synthetic data width (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--skip-non-finite", description = "Skip (and count) rows holding NaN or Inf instead of stopping.")
+    private boolean skipNonFinite;
+
+    @Option(names = "--synthetic-d-in", defaultValue = "64", description = "Synthetic data: width.")
     private int syntheticDIn;
 
-    @Option(names = "--synthetic-features", defaultValue = "256",
-            description = "Synthetic ground-truth features (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--synthetic-features", defaultValue = "256", description = "Synthetic data: ground-truth features.")
     private int syntheticFeatures;
 
-    @Option(names = "--tokens-per-epoch", defaultValue = "200000",
-            description = "Synthetic tokens per epoch (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--tokens-per-epoch", defaultValue = "200000", description = "Synthetic data: tokens per epoch.")
     private long tokensPerEpoch;
 
-    @Option(names = "--d-sae", defaultValue = "512", description = "Latents (default: ${DEFAULT-VALUE}).")
+    // ---- the SAE
+    @Option(names = "--d-sae", defaultValue = "512", description = "Latents.")
     private int dSae;
 
-    @Option(names = "--k", defaultValue = "16", description = "TopK k (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--activation", defaultValue = "topk",
+            description = "topk, batchtopk or relu (relu trains with an L1 penalty, --l1).")
+    private String activation;
+
+    @Option(names = "--k", defaultValue = "16", description = "Active latents per token (topk, batchtopk).")
     private int k;
 
-    @Option(names = "--batch", defaultValue = "512", description = "Tokens per step (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--l1", defaultValue = "5.0", description = "L1 coefficient of relu.")
+    private double l1;
+
+    @Option(names = "--aux-k", description = "AuxK: dead latents used to model the residual (default: d_in / 2).")
+    private Integer auxK;
+
+    @Option(names = "--aux-coefficient", defaultValue = "0.03125", description = "AuxK loss weight; 0 turns AuxK off.")
+    private double auxCoefficient;
+
+    @Option(names = "--dead-tokens", description = "A latent is dead after this many tokens without firing"
+            + " (default: max(batch, 100000)).")
+    private Long deadTokens;
+
+    @Option(names = "--normalize", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Scale inputs so that E|x|^2 = d_in (folded out at export).")
+    private boolean normalize;
+
+    @Option(names = "--b-dec-init", defaultValue = "geometric_median", description = "geometric_median, mean or zero.")
+    private String bDecInit;
+
+    @Option(names = "--precision", defaultValue = "fp32", description = "Encoder operand precision: fp32, tf32 or bf16"
+            + " (tf32/bf16 on the CUDA backend).")
+    private String precision;
+
+    // ---- optimization
+    @Option(names = "--batch", defaultValue = "512", description = "Tokens per step.")
     private int batch;
 
-    @Option(names = "--lr", defaultValue = "3e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", defaultValue = "3e-3", description = "Peak learning rate.")
     private double lr;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Seed of initialization and shuffling (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup-steps", defaultValue = "0", description = "Steps of linear learning-rate warm-up.")
+    private long warmupSteps;
+
+    @Option(names = "--decay-fraction", defaultValue = "0", description = "Final fraction of --total-steps over which"
+            + " the rate decays to 0.")
+    private double decayFraction;
+
+    @Option(names = "--total-steps", description = "Planned steps, for the decay (default: the round cap's steps"
+            + " when the epoch length is known).")
+    private Long totalSteps;
+
+    @Option(names = "--adam-betas", split = ",", paramLabel = "B1,B2", defaultValue = "0.9,0.999", description = "Adam betas.")
+    private double[] adamBetas;
+
+    @Option(names = "--adam-eps", defaultValue = "6.25e-10", description = "Adam epsilon.")
+    private double adamEps;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of initialization, shuffling and synthetic data.")
     private long seed;
 
-    @Option(names = "--min-rounds", defaultValue = "2", description = "TUMIX: no early stop before (default: ${DEFAULT-VALUE}).")
-    private int minRounds;
+    // ---- backend
+    @Option(names = "--backend", description = "Backend name (cpu, cuda); default: the best available.")
+    private String backendName;
 
-    @Option(names = "--max-rounds", defaultValue = "5", description = "TUMIX: always stop at (default: ${DEFAULT-VALUE}).")
-    private int maxRounds;
+    @Option(names = "--device", defaultValue = "0", description = "Device index of the backend.")
+    private int device;
 
-    @Option(names = "--threshold", defaultValue = "0.05",
-            description = "TUMIX: smallest relative improvement that counts (default: ${DEFAULT-VALUE}).")
-    private double threshold;
+    @Option(names = "--threads", description = "CPU backend threads (default: one per processor).")
+    private Integer threads;
 
-    @Option(names = "--min-explained-variance", defaultValue = "0.8",
-            description = "TUMIX quality gate: no early stop below this explained variance (default: ${DEFAULT-VALUE}).")
-    private double minExplainedVariance;
-
+    // ---- checkpoints
     @Option(names = "--checkpoints", paramLabel = "DIR",
-            description = "Checkpoint folder: resumes from it when it holds a checkpoint.")
+            description = "Checkpoint folder: the run resumes from it, and reports when it is already complete.")
     private Path checkpoints;
 
-    @Option(names = "--checkpoint-every", defaultValue = "200", description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--checkpoint-every", defaultValue = "1000", description = "Steps between checkpoints.")
     private long checkpointEvery;
 
-    @Option(names = "--out", paramLabel = "DIR",
-            description = "Export the trained SAE here in the SAELens layout (cfg.json, sae_weights.safetensors).")
+    @Option(names = "--checkpoint-minutes", defaultValue = "10", description = "Minutes between checkpoints (0: off).")
+    private long checkpointMinutes;
+
+    @Option(names = "--keep-checkpoints", defaultValue = "3", description = "Checkpoints kept.")
+    private int keepCheckpoints;
+
+    @Option(names = "--fresh", description = "Delete the checkpoints in --checkpoints and start over.")
+    private boolean fresh;
+
+    // ---- TUMIX
+    @Option(names = "--min-rounds", defaultValue = "2", description = "TUMIX: no early stop before this round.")
+    private int minRounds;
+
+    @Option(names = "--max-rounds", defaultValue = "5", description = "TUMIX: always stop at this round.")
+    private int maxRounds;
+
+    @Option(names = "--monitor", defaultValue = "fvu", description = "TUMIX: the round metric watched for improvement"
+            + " (fvu = 1 - explained variance, loss, mse, l0, dead_features; explained_variance and feature_recovery"
+            + " count upward).")
+    private String monitor;
+
+    @Option(names = "--threshold", defaultValue = "0.05", description = "TUMIX: smallest improvement that counts.")
+    private double threshold;
+
+    @Option(names = "--improvement-mode", defaultValue = "relative", description = "TUMIX: relative or absolute.")
+    private String improvementMode;
+
+    @Option(names = "--patience", defaultValue = "1", description = "TUMIX: rounds without improvement before a stop.")
+    private int patience;
+
+    @Option(names = "--min-explained-variance", defaultValue = "0.8",
+            description = "TUMIX quality gate: no early stop below this explained variance.")
+    private double minExplainedVariance;
+
+    @Option(names = "--require", paramLabel = "METRIC>=V|METRIC<=V",
+            description = "TUMIX quality gate on a round metric, e.g. dead_features<=0.05 (repeatable).")
+    private List<String> requirements = new ArrayList<>();
+
+    @Option(names = "--divergence", description = "TUMIX: stop when the monitored value worsens by more than this"
+            + " fraction of the best.")
+    private Double divergence;
+
+    @Option(names = "--cost-budget", paramLabel = "DOLLARS",
+            description = "TUMIX: stop before another round would overrun this many dollars.")
+    private Double costBudget;
+
+    // ---- cost
+    @Option(names = "--offer", defaultValue = "Lambda", description = "Provider whose catalog price meters the run.")
+    private String offerProvider;
+
+    @Option(names = "--gpu", defaultValue = "A100", description = "GPU model of the metered offer.")
+    private String gpuModel;
+
+    @Option(names = "--pricing", defaultValue = "on-demand", description = "on-demand or spot.")
+    private String pricing;
+
+    @Option(names = "--estimate", paramLabel = "DOLLARS", description = "The plan's estimate of the run (jsae plan);"
+            + " the meter's projection is checked against it.")
+    private BigDecimal estimate;
+
+    @Option(names = "--estimate-tolerance", defaultValue = "0.10", description = "Allowed deviation from --estimate.")
+    private BigDecimal estimateTolerance;
+
+    // ---- output
+    @Option(names = "--out", paramLabel = "DIR", description = "Export the SAE here in the SAELens layout.")
     private Path exportDir;
+
+    @Option(names = "--force", description = "Replace an existing --out folder.")
+    private boolean force;
+
+    @Option(names = "--report", paramLabel = "DIR", description = "Write report.html and metrics.csv here"
+            + " (also on interruption).")
+    private Path reportDir;
+
+    @Option(names = "--eval-tokens", defaultValue = "20000", description = "Tokens of the final evaluation pass.")
+    private long evalTokens;
 
     @Option(names = "--model-name", description = "Model the activations came from, recorded in cfg.json.")
     private String modelName;
@@ -120,105 +260,378 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--hook-name", description = "Hook the activations came from, recorded in cfg.json.")
     private String hookName;
 
-    @Option(names = "--offer", defaultValue = "Lambda",
-            description = "Provider whose on-demand A100 price meters the run (default: ${DEFAULT-VALUE}).")
-    private String offerProvider;
+    @Option(names = "--progress-seconds", defaultValue = "10",
+            description = "Seconds between progress lines when output is not a terminal (0: none).")
+    private double progressSeconds;
+
+    /** Name of the file in the checkpoint folder that holds the wall time billed to the run so far. */
+    static final String BILLED_FILE = "billed-seconds.txt";
 
     /**
      * Runs the job.
      *
-     * @return 0 on success
+     * @return an {@link ExitCode}
      * @throws Exception on I/O errors
      */
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        TumixTermination tumix = TumixTermination.builder().minRounds(minRounds).maxRounds(maxRounds)
-                .improvementThreshold(threshold).requireAtLeast("explained_variance", minExplainedVariance).build();
-        Offer offer = PriceCatalog.bundled().withProvider(offerProvider).withGpuModel("A100")
-                .withPricingModel(PricingModel.ON_DEMAND, PricingModel.SPOT).offers().stream().findFirst()
-                .orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(),
-                        "--offer: no A100 offer of provider '" + offerProvider + "' in the bundled catalog"));
+        PrintWriter err = spec.commandLine().getErr();
+        TumixTermination tumix = tumix();
+        Offer offer = offer();
+        if (threads != null) {
+            if (threads < 1) {
+                throw usage("--threads must be at least 1, was " + threads);
+            }
+            System.setProperty("jsae.threads", Integer.toString(threads));
+        }
         SyntheticActivations synthetic = null;
         ActivationSource source;
         if (data == null) {
             synthetic = new SyntheticActivations(syntheticDIn, syntheticFeatures, 4, 0, tokensPerEpoch, seed);
             source = synthetic;
         } else {
-            source = openFiles(data);
+            source = openFiles(data, true);
         }
-        SaeConfig config = SaeConfig.builder(source.dIn(), dSae).activation(Activation.topK(k)).batchSize(batch)
-                .learningRate(lr).seed(seed).deadTokens(Math.max(batch, 100_000)).build();
-        out.printf(Locale.ROOT, "d_in %d, d_sae %d, topk %d, batch %d; %s; metered at %s %s %s $%s/h%n", config.dIn(),
-                config.dSae(), k, batch, tumix, offer.provider(), offer.gpuModel(), offer.pricingModel(),
-                offer.pricePerHour().toPlainString());
-        try (Backend backend = Backends.best(); SaeTrainer trainer = new SaeTrainer(config, backend)) {
-            out.println("backend: " + backend.name());
-            trainer.addListener(new ProgressLogger(100));
-            if (checkpoints != null) {
-                CheckpointStore store = new CheckpointStore(checkpoints, 3);
-                trainer.checkpointTo(store, checkpointEvery, Duration.ofMinutes(10))
-                        .checkpointOnSigterm(Duration.ofSeconds(25));
-                trainer.resume(store, source).ifPresent(c -> out.printf(Locale.ROOT,
-                        "resumed from %s (step %d, %d tokens)%n", c.directory(), c.step(), c.state().tokensSeen()));
+        try (source) {
+            long stepsPerEpoch = source.rowsPerEpoch() > 0 ? (source.rowsPerEpoch() + batch - 1) / batch : 0;
+            SaeConfig config = config(source.dIn(), stepsPerEpoch * maxRounds);
+            try (Backend backend = backendName == null ? Backends.best() : Backends.named(backendName, device);
+                 SaeTrainer trainer = new SaeTrainer(config, backend)) {
+                out.printf(Locale.ROOT, "%s on %s; %s; metered at %s %s %s $%s/h%n", describe(config), backend.name(),
+                        tumix, offer.provider(), offer.gpuModel(), offer.pricingModel(), offer.pricePerHour().toPlainString());
+                return train(trainer, backend, config, source, synthetic, tumix, offer, stepsPerEpoch, out, err);
             }
-            CostMeter meter = CostMeter.start(offer);
-            List<RefinementResult> history = new ArrayList<>();
-            for (Map<String, Double> m : trainer.history()) {
-                history.add(result(history.size() + 1, m));
+        }
+    }
+
+    private int train(SaeTrainer trainer, Backend backend, SaeConfig config, ActivationSource source,
+                      SyntheticActivations synthetic, TumixTermination tumix, Offer offer, long stepsPerEpoch,
+                      PrintWriter out, PrintWriter err) throws IOException {
+        CheckpointStore store = null;
+        Duration billedBefore = Duration.ZERO;
+        if (checkpoints != null) {
+            if (fresh) {
+                deleteCheckpoints(out);
             }
-            StopDecision decision = history.isEmpty() ? null : tumix.shouldStop(history);
+            store = new CheckpointStore(checkpoints, keepCheckpoints);
+            trainer.checkpointTo(store, checkpointEvery,
+                    checkpointMinutes > 0 ? Duration.ofMinutes(checkpointMinutes) : null);
+            Optional<Checkpoint> resumed = trainer.resume(store, source);
+            if (resumed.isPresent()) {
+                billedBefore = readBilled();
+                out.printf(Locale.ROOT, "resumed from %s (step %d, %d tokens, %d rounds recorded)%n",
+                        resumed.get().directory(), resumed.get().step(), resumed.get().state().tokensSeen(),
+                        trainer.history().size());
+            }
+        }
+        List<RefinementResult> history = new ArrayList<>();
+        for (Map<String, Double> m : trainer.history()) {
+            history.add(result(history.size() + 1, m));
+        }
+        List<RoundRow> rows = new ArrayList<>();
+        StopDecision decision = null;
+        for (int i = 0; i < history.size(); i++) {
+            decision = tumix.shouldStop(history.subList(0, i + 1));
+            rows.add(row(history.get(i), decision));
+        }
+        if (decision != null && decision.shouldStop()) {
+            return alreadyComplete(trainer, decision, out);
+        }
+        if (exportDir != null && Files.exists(exportDir) && !force) {
+            throw new CommandFailure(ExitCode.USAGE, "--out " + exportDir + " already exists",
+                    "choose another folder, or pass --force to replace it when the run ends");
+        }
+        List<StepPoint> earlier = reportDir != null && trainer.step() > 0 ? earlierPoints(trainer.step()) : List.of();
+        CostMeter meter = CostMeter.resume(offer, Clock.systemUTC(), billedBefore);
+        boolean terminal = System.console() != null;
+        TrainProgress progress = new TrainProgress(err, terminal, stepsPerEpoch * maxRounds, meter, progressSeconds,
+                earlier);
+        trainer.addListener(progress);
+        AtomicBoolean interrupted = new AtomicBoolean();
+        try (SignalStop signals = SignalStop.install(() -> {
+            if (interrupted.compareAndSet(false, true)) {
+                trainer.interrupt();
+            }
+        })) {
+            if (!signals.installed()) {
+                trainer.checkpointOnSigterm(Duration.ofSeconds(25)); // fall back to the JVM's shutdown hook
+            }
             while (decision == null || !decision.shouldStop()) {
                 EpochSummary s = trainer.trainEpoch(source);
-                if (s.stopRequested()) {
-                    out.println("interrupted: checkpoint written; run the same command to resume");
-                    return 0;
+                progress.endLine();
+                if (interrupted.get()) {
+                    writeBilled(meter);
+                    writeReport(config, backend, offer, tumix, progress, rows, null, null, meter, stepsPerEpoch, "interrupted");
+                    err.println(store != null
+                            ? "interrupted at step " + trainer.step() + ": checkpoint written to " + checkpoints
+                                    + "; run the same command to resume"
+                            : "interrupted at step " + trainer.step() + ": nothing saved (no --checkpoints)");
+                    err.flush();
+                    return ExitCode.INTERRUPTED;
                 }
-                Map<String, Double> metrics = new LinkedHashMap<>(s.asMap());
+                Map<String, Double> metrics = new LinkedHashMap<>();
+                metrics.put("fvu", 1 - s.explainedVariance());
+                metrics.putAll(s.asMap());
                 metrics.put("cost", meter.costSoFar().doubleValue());
                 if (synthetic != null) {
                     metrics.put("feature_recovery", FeatureRecovery.meanMaxCosineSimilarity(trainer.model(),
                             synthetic.trueFeatures()));
                 }
                 trainer.recordRound(metrics);
-                history.add(result(history.size() + 1, metrics));
+                RefinementResult r = result(history.size() + 1, metrics);
+                history.add(r);
                 decision = tumix.shouldStop(history);
-                out.printf(Locale.ROOT, "round %d: %s -> %s%n", history.size(), s, decision.reason());
+                RoundRow row = row(r, decision);
+                rows.add(row);
+                out.println(roundLine(row));
+                out.flush();
             }
-            out.println(decision.reasoning());
-            if (synthetic != null) {
-                SyntheticActivations heldOut = new SyntheticActivations(syntheticDIn, syntheticFeatures, 4, 0, 20_000, seed);
-                heldOut.seek(new SourcePosition(1_000_000, 0));
-                EvalMetrics eval = trainer.evaluate(heldOut);
-                out.println("held-out: " + eval);
-            }
-            if (exportDir != null) {
-                SaeFolders.save(trainer.model().withMetadata(SaeMetadata.of(modelName, hookName)), exportDir);
-                out.println("exported the SAE (SAELens layout) to " + exportDir);
-            }
-            out.printf(Locale.ROOT, "%d steps, %d tokens; at %s rates this run would cost $%s so far%n", trainer.step(),
-                    trainer.tokensSeen(), offer.provider(),
-                    meter.costSoFar().setScale(4, java.math.RoundingMode.HALF_UP).toPlainString());
-            out.flush();
-        } finally {
-            source.close();
         }
-        return 0;
+        if (store != null) {
+            trainer.saveCheckpoint(source); // the final state with every round recorded: a rerun reports completion
+            writeBilled(meter);
+        }
+        out.println("stop: " + decision.reasoning());
+        ActivationSource evalSource = synthetic != null
+                ? heldOutSynthetic() : openFiles(data, false);
+        EvalMetrics eval;
+        try (evalSource) {
+            eval = trainer.evaluate(evalSource, evalTokens);
+        }
+        Density density = new Density(eval.tokens(), trainer.deviceSae().fireCounts());
+        out.println((synthetic != null ? "held-out: " : "evaluation (first training tokens): ") + eval);
+        if (exportDir != null) {
+            if (Files.exists(exportDir)) {
+                deleteTree(exportDir);
+            }
+            SaeFolders.save(trainer.model().withMetadata(SaeMetadata.of(modelName, hookName)), exportDir);
+            out.println("exported the SAE (SAELens layout) to " + exportDir);
+        }
+        CostSummary cost = writeReport(config, backend, offer, tumix, progress, rows, decision.reasoning(), density,
+                meter, stepsPerEpoch, "complete");
+        out.printf(Locale.ROOT, "%d steps, %d tokens, %.0f tokens/s; on %s %s %s this run cost $%s%s%n", trainer.step(),
+                trainer.tokensSeen(), progress.tokensPerSecond(), offer.provider(), offer.gpuModel(),
+                offer.pricingModel(), meter.costSoFar().setScale(4, RoundingMode.HALF_UP).toPlainString(),
+                cost.estimate() == null ? "" : "; " + budgetLine(meter, 1.0));
+        out.flush();
+        return ExitCode.OK;
     }
 
-    /** The round's metrics as TUMIX sees them: its loss is the fraction of variance unexplained. */
+    private int alreadyComplete(SaeTrainer trainer, StopDecision decision, PrintWriter out) throws IOException {
+        out.printf(Locale.ROOT, "the run in %s is complete: %d rounds, %d steps; stop: %s%n", checkpoints,
+                trainer.history().size(), trainer.step(), decision.reasoning());
+        if (exportDir != null && !Files.exists(exportDir)) {
+            SaeFolders.save(trainer.model().withMetadata(SaeMetadata.of(modelName, hookName)), exportDir);
+            out.println("exported the SAE (SAELens layout) to " + exportDir);
+        } else if (exportDir != null) {
+            out.println("--out " + exportDir + " exists; left as it is");
+        }
+        out.println("nothing to train; pass --fresh to start the run over");
+        out.flush();
+        return ExitCode.OK;
+    }
+
+    private CostSummary writeReport(SaeConfig config, Backend backend, Offer offer, TumixTermination tumix,
+                                    TrainProgress progress, List<RoundRow> rows, String reasoning, Density density,
+                                    CostMeter meter, long stepsPerEpoch, String state) throws IOException {
+        double done = stepsPerEpoch > 0 && !progress.points().isEmpty()
+                ? Math.min(1.0, progress.points().get(progress.points().size() - 1).step() / (double) (stepsPerEpoch * maxRounds))
+                : 0;
+        if ("complete".equals(state)) {
+            done = 1.0; // the run ended (TUMIX may stop before the cap): what it cost is its total
+        }
+        CostSummary cost = new CostSummary(offer.provider() + " " + offer.gpuModel() + " " + offer.pricingModel(),
+                offer.pricePerHour(), meter.costSoFar(), estimate, estimate == null ? null : estimateTolerance, done);
+        if (reportDir == null) {
+            return cost;
+        }
+        Files.createDirectories(reportDir);
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("state", state);
+        settings.put("sae", describe(config));
+        settings.put("learning rate", config.learningRate() + " (warm-up " + config.warmupSteps() + " steps, decay "
+                + config.decayFraction() + " of " + config.totalSteps() + ")");
+        settings.put("backend", backend.name());
+        settings.put("data", data == null ? "synthetic: d_in " + syntheticDIn + ", " + syntheticFeatures + " features, "
+                + tokensPerEpoch + " tokens per epoch" : data.toString());
+        settings.put("TUMIX", tumix.toString());
+        settings.put("offer", cost.offer() + " $" + offer.pricePerHour().toPlainString() + "/h");
+        settings.put("seed", Long.toString(seed));
+        List<StepPoint> points = progress.points();
+        MetricsCsv.write(points, reportDir.resolve("metrics.csv"));
+        ReportWriter.writeHtml(new RunReport("jsae training run", Instant.now(), settings, points, rows, reasoning,
+                density, cost), reportDir.resolve("report.html"));
+        return cost;
+    }
+
+    private String budgetLine(CostMeter meter, double fractionDone) {
+        return meter.check(estimate, estimateTolerance, fractionDone).describe();
+    }
+
+    /** Step points of the run before this process, read back from the report's metrics.csv, up to the resumed step. */
+    private List<StepPoint> earlierPoints(long resumedStep) throws IOException {
+        Path csv = reportDir.resolve("metrics.csv");
+        if (!Files.exists(csv)) {
+            return List.of();
+        }
+        return MetricsCsv.read(csv).stream().filter(p -> p.step() <= resumedStep).toList();
+    }
+
+    private Duration readBilled() throws IOException {
+        Path f = checkpoints.resolve(BILLED_FILE);
+        if (!Files.exists(f)) {
+            return Duration.ZERO;
+        }
+        String text = Files.readString(f).strip();
+        try {
+            return Duration.ofMillis(Math.round(Double.parseDouble(text) * 1000));
+        } catch (NumberFormatException e) {
+            throw new CommandFailure(ExitCode.BAD_DATA, f + ": '" + text + "' is not a number of seconds",
+                    "delete the file to meter from zero, or restore it");
+        }
+    }
+
+    private void writeBilled(CostMeter meter) throws IOException {
+        if (checkpoints == null) {
+            return;
+        }
+        Path f = checkpoints.resolve(BILLED_FILE);
+        Path tmp = checkpoints.resolve(BILLED_FILE + ".tmp");
+        Files.writeString(tmp, String.format(Locale.ROOT, "%.3f%n", meter.elapsed().toMillis() / 1000.0));
+        Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private void deleteCheckpoints(PrintWriter out) throws IOException {
+        if (!Files.isDirectory(checkpoints)) {
+            return;
+        }
+        CheckpointStore old = new CheckpointStore(checkpoints, keepCheckpoints);
+        List<Path> folders = old.checkpointFolders();
+        for (Path p : folders) {
+            deleteTree(p);
+        }
+        Files.deleteIfExists(checkpoints.resolve(BILLED_FILE));
+        out.println("--fresh: deleted " + folders.size() + " checkpoints in " + checkpoints);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    private SyntheticActivations heldOutSynthetic() {
+        SyntheticActivations heldOut = new SyntheticActivations(syntheticDIn, syntheticFeatures, 4, 0, evalTokens, seed);
+        heldOut.seek(new SourcePosition(1_000_000, 0)); // an epoch no training round reaches: unseen tokens
+        return heldOut;
+    }
+
+    private TumixTermination tumix() {
+        try {
+            TumixTermination.Builder b = TumixTermination.builder().minRounds(minRounds).maxRounds(maxRounds)
+                    .monitor(Monitor.metric(monitor, monitor.equals("explained_variance")
+                            || monitor.equals("feature_recovery") ? Monitor.Direction.MAXIMIZE : Monitor.Direction.MINIMIZE))
+                    .improvementThreshold(threshold).improvementMode(enumOf(ImprovementMode.class, improvementMode,
+                            "--improvement-mode")).patience(patience)
+                    .requireAtLeast("explained_variance", minExplainedVariance);
+            for (String req : requirements) {
+                String[] parts = req.split(">=|<=", 2);
+                if (parts.length != 2 || parts[0].isBlank()) {
+                    throw usage("--require " + req + ": write METRIC>=VALUE or METRIC<=VALUE, e.g. dead_features<=0.05");
+                }
+                double bound = number(parts[1], "--require " + req);
+                b = req.contains(">=") ? b.requireAtLeast(parts[0].strip(), bound) : b.requireAtMost(parts[0].strip(), bound);
+            }
+            if (divergence != null) {
+                b.divergenceThreshold(divergence);
+            }
+            if (costBudget != null) {
+                b.costBudget(costBudget);
+            }
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw usage("TUMIX settings: " + e.getMessage());
+        }
+    }
+
+    private SaeConfig config(int dIn, long capSteps) {
+        try {
+            Activation act = switch (activation.toLowerCase(Locale.ROOT)) {
+                case "topk" -> Activation.topK(k);
+                case "batchtopk" -> Activation.batchTopK(k);
+                case "relu" -> Activation.relu(l1);
+                default -> throw usage("--activation " + activation + ": use topk, batchtopk or relu");
+            };
+            if (adamBetas.length != 2) {
+                throw usage("--adam-betas takes two numbers, B1,B2");
+            }
+            SaeConfig.Builder b = SaeConfig.builder(dIn, dSae).activation(act).batchSize(batch).learningRate(lr)
+                    .warmupSteps(warmupSteps).decayFraction(decayFraction)
+                    .totalSteps(totalSteps != null ? totalSteps : decayFraction > 0 ? capSteps : 0)
+                    .adamBetas(adamBetas[0], adamBetas[1]).adamEps(adamEps).auxCoefficient(auxCoefficient)
+                    .deadTokens(deadTokens != null ? deadTokens : Math.max(batch, 100_000)).normalizeInput(normalize)
+                    .bDecInit(enumOf(SaeConfig.BDecInit.class, bDecInit, "--b-dec-init"))
+                    .precision(enumOf(Precision.class, precision, "--precision")).seed(seed);
+            if (auxK != null) {
+                b.kAux(auxK);
+            }
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw usage("SAE settings: " + e.getMessage());
+        }
+    }
+
+    private Offer offer() {
+        PricingModel model = enumOf(PricingModel.class, pricing.replace('-', '_'), "--pricing");
+        return PriceCatalog.bundled().withProvider(offerProvider).withGpuModel(gpuModel).withPricingModel(model)
+                .offers().stream().min(Comparator.comparingInt(Offer::gpuCount))
+                .orElseThrow(() -> usage("--offer " + offerProvider + " --gpu " + gpuModel + " --pricing " + pricing
+                        + ": no such offer in the bundled catalog (jsae plan lists them)"));
+    }
+
+    private static String describe(SaeConfig c) {
+        return String.format(Locale.ROOT, "d_in %d, d_sae %d, %s, batch %d, %s", c.dIn(), c.dSae(), c.activation(),
+                c.batchSize(), c.precision());
+    }
+
+    private static String roundLine(RoundRow r) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "round %d: %s %.4f (monitored)", r.round(), r.monitored(), r.monitoredValue()));
+        for (Map.Entry<String, Double> e : r.metrics().entrySet()) {
+            if (!e.getKey().equals(r.monitored())) {
+                double v = e.getValue();
+                sb.append(String.format(Locale.ROOT, Math.abs(v) >= 1000 ? ", %s %.0f" : ", %s %.4g", e.getKey(), v));
+            }
+        }
+        sb.append(" -> ").append(r.decision()).append(": ").append(r.reasoning());
+        return sb.toString();
+    }
+
+    private RoundRow row(RefinementResult r, StopDecision d) {
+        double value = r.metrics().getOrDefault(monitor, Double.NaN);
+        return new RoundRow(r.round(), r.metrics(), monitor, value, d.shouldStop(),
+                d.shouldStop() ? "stop (" + d.reason() + ")" : "continue", d.reasoning());
+    }
+
+    /** The round's metrics as TUMIX sees them; older checkpoints' rounds lack fvu, derived here. */
     private static RefinementResult result(int round, Map<String, Double> m) {
         Map<String, Double> metrics = new LinkedHashMap<>(m);
-        Double trainLoss = metrics.remove("loss");
-        if (trainLoss != null) {
-            metrics.put("train_loss", trainLoss);
+        if (!metrics.containsKey("fvu") && metrics.containsKey("explained_variance")) {
+            metrics.put("fvu", 1 - metrics.get("explained_variance"));
         }
-        double ev = metrics.getOrDefault("explained_variance", Double.NaN);
-        return new RefinementResult(round, 1 - ev, Double.NaN, metrics);
+        double loss = metrics.getOrDefault("loss", Double.NaN);
+        return new RefinementResult(round, loss, Double.NaN, metrics);
     }
 
-    private ActivationSource openFiles(Path path) throws java.io.IOException {
-        LoaderOptions options = LoaderOptions.builder().shuffle(seed).build();
+    private ActivationSource openFiles(Path path, boolean shuffle) throws IOException {
+        if (!Files.exists(path)) {
+            throw new CommandFailure(ExitCode.BAD_DATA, "--data " + path + ": no such file or folder", "check the path");
+        }
+        LoaderOptions.Builder ob = LoaderOptions.builder().skipNonFinite(skipNonFinite);
+        LoaderOptions options = (shuffle ? ob.shuffle(seed) : ob).build();
         boolean safetensors;
         if (Files.isDirectory(path)) {
             try (var files = Files.list(path)) {
@@ -232,5 +645,27 @@ public final class TrainCommand implements Callable<Integer> {
         return safetensors
                 ? SafetensorsActivationSource.builder().file(path).tensor(tensor).options(options).build()
                 : NpyActivationSource.builder().file(path).options(options).build();
+    }
+
+    private static <E extends Enum<E>> E enumOf(Class<E> type, String value, String option) {
+        for (E e : type.getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(value.strip())) {
+                return e;
+            }
+        }
+        throw usage(option + " " + value + ": use one of " + Stream.of(type.getEnumConstants())
+                .map(e -> e.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList());
+    }
+
+    private static double number(String text, String what) {
+        try {
+            return Double.parseDouble(text.strip());
+        } catch (NumberFormatException e) {
+            throw usage(what + ": '" + text + "' is not a number");
+        }
+    }
+
+    private static CommandFailure usage(String message) {
+        return new CommandFailure(ExitCode.USAGE, message, "see jsae train --help");
     }
 }

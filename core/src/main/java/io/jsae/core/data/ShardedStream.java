@@ -287,8 +287,7 @@ final class ShardedStream implements ActivationSource {
                         String what = describeNonFinite(b, k, q);
                         ShardSpec spec = shards.get(b.pieceShard[k]);
                         if (!options.skipNonFinite()) {
-                            return fail(new ActivationDataException(spec.file() + ": " + what + "; fix the data, or set"
-                                    + " LoaderOptions.skipNonFinite(true) to skip and count such rows"), total);
+                            return fail(new NonFiniteRowException(what), total);
                         }
                         logSkip(spec, what);
                         skipped++;
