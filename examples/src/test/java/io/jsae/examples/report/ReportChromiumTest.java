@@ -3,6 +3,8 @@ package io.jsae.examples.report;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.opentest4j.AssertionFailedError;
+import org.opentest4j.TestAbortedException;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -20,6 +22,7 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -214,17 +217,28 @@ class ReportChromiumTest {
         return Math.max(r, Math.max(g, b)) - Math.min(r, Math.min(g, b)) > 60;
     }
 
+    @Test
+    void aMissingBrowserSkipsUnlessItIsRequired() {
+        Path missing = Path.of("/nonexistent/chromium");
+        assertThrows(TestAbortedException.class, () -> requireChromium(missing, false));
+        AssertionFailedError failure = assertThrows(AssertionFailedError.class, () -> requireChromium(missing, true));
+        assertTrue(failure.getMessage().contains("JSAE_REQUIRE_CHROMIUM=1"), failure.getMessage());
+    }
+
     private static void requireChromium() {
-        boolean required = "1".equals(System.getProperty("JSAE_REQUIRE_CHROMIUM"))
-                || "1".equals(System.getenv("JSAE_REQUIRE_CHROMIUM"));
-        if (Files.isExecutable(CHROMIUM)) {
+        requireChromium(CHROMIUM, "1".equals(System.getProperty("JSAE_REQUIRE_CHROMIUM"))
+                || "1".equals(System.getenv("JSAE_REQUIRE_CHROMIUM")));
+    }
+
+    private static void requireChromium(Path chromium, boolean required) {
+        if (Files.isExecutable(chromium)) {
             return;
         }
         if (required) {
-            fail(CHROMIUM + " is missing but JSAE_REQUIRE_CHROMIUM=1 says this test must run; install the chromium "
+            fail(chromium + " is missing but JSAE_REQUIRE_CHROMIUM=1 says this test must run; install the chromium "
                     + "package (apt-get install -y --no-install-recommends chromium)");
         }
-        Assumptions.abort(CHROMIUM + " is not installed, so the report is not checked in a browser; install the "
+        Assumptions.abort(chromium + " is not installed, so the report is not checked in a browser; install the "
                 + "chromium package, or set JSAE_REQUIRE_CHROMIUM=1 to make its absence a failure");
     }
 
