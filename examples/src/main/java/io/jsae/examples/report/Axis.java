@@ -91,7 +91,8 @@ record Axis(double lo, double hi, double step) {
         if (step >= 1e6 && step % 1e6 == 0) {
             return Math.round(v / 1e6) + "M";
         }
-        if (step >= 1000 && step % 1000 == 0 && Math.abs(v) >= 10000) {
+        // Every tick of an axis reaching 10,000 in thousands, so labels read alike along it.
+        if (step >= 1000 && step % 1000 == 0 && Math.max(Math.abs(lo), Math.abs(hi)) >= 10000) {
             return Math.round(v / 1000) + "k";
         }
         int decimals = Math.max(0, (int) -Math.floor(Math.log10(step) + 1e-9));

@@ -17,7 +17,17 @@ import java.util.Objects;
 public record CostSummary(String offer, BigDecimal pricePerHour, BigDecimal costSoFar, BigDecimal estimate,
                           BigDecimal tolerance, double fractionDone) {
 
-    /** Checks the required amounts and the range of {@code fractionDone}. */
+    /**
+     * Checks the amounts once, so the writer can trust them.
+     *
+     * @param offer        the machine offer the run is priced on
+     * @param pricePerHour its price in US dollars per hour
+     * @param costSoFar    dollars spent so far
+     * @param estimate     nullable: the estimated total, absent when no estimate was given
+     * @param tolerance    nullable: the estimate's tolerance as a fraction (0.10 for ±10%); absent counts as 0
+     * @param fractionDone how much of the run is done, in [0, 1]
+     * @throws IllegalArgumentException when fractionDone is outside [0, 1] or tolerance is negative
+     */
     public CostSummary {
         Objects.requireNonNull(costSoFar, "costSoFar");
         if (!(fractionDone >= 0 && fractionDone <= 1)) {

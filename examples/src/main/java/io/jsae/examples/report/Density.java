@@ -13,7 +13,13 @@ import java.util.Objects;
  */
 public record Density(long tokens, long[] fireCounts) {
 
-    /** Checks that every count fits in {@code tokens}. */
+    /**
+     * Checks that every count fits in {@code tokens}, so no density exceeds 1.
+     *
+     * @param tokens     evaluation tokens
+     * @param fireCounts fireCounts[i]: tokens on which latent i fired, out of {@code tokens}
+     * @throws IllegalArgumentException when tokens is negative or a count is negative or above tokens
+     */
     public Density {
         Objects.requireNonNull(fireCounts, "fireCounts");
         if (tokens < 0) {

@@ -32,7 +32,7 @@ public final class ReportWriter {
             DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
 
     private static final String STYLE = """
-            body { font-family: sans-serif; color: #2c3038; margin: 24px auto; max-width: 1040px; padding: 0 16px; }
+            body { font-family: sans-serif; font-size: 15px; color: #2c3038; margin: 24px auto; max-width: 1040px; padding: 0 16px; }
             h1 { font-size: 24px; margin: 0 0 4px; }
             h2 { font-size: 19px; margin: 28px 0 8px; border-bottom: 1px solid #d5dae2; padding-bottom: 4px; }
             h3 { font-size: 15px; margin: 16px 0 4px; }
@@ -168,10 +168,10 @@ public final class ReportWriter {
                     Double v = r.metrics().get(name);
                     html.append("<td class=\"num\">").append(v == null ? "" : esc(Markup.number(v))).append("</td>");
                 }
-                html.append("<td>").append(r.stop() ? "<strong>stop</strong>" : "continue");
-                if (r.decision() != null && !r.decision().isBlank()) {
-                    html.append(": ").append(esc(r.decision()));
-                }
+                // The decision's own words when TUMIX gave some, else just which way it went.
+                String decision = r.decision() == null || r.decision().isBlank()
+                        ? (r.stop() ? "stop" : "continue") : r.decision();
+                html.append("<td>").append(r.stop() ? "<strong>" + esc(decision) + "</strong>" : esc(decision));
                 html.append("</td><td class=\"reasoning\">").append(esc(r.reasoning())).append("</td></tr>\n");
             }
             html.append("</table>\n");

@@ -21,7 +21,19 @@ import java.util.Objects;
 public record RunReport(String title, Instant generatedAt, Map<String, String> settings, List<StepPoint> steps,
                         List<RoundRow> rounds, String stopReasoning, Density density, CostSummary cost) {
 
-    /** Rejects missing required parts, so the writer never has to guess what an absent list meant. */
+    /**
+     * Checks that the required parts are there; lists and maps may be empty, not null.
+     *
+     * @param title         the page's title and heading
+     * @param generatedAt   when the report was written
+     * @param settings      run settings in display order (config, backend, data, TUMIX rules, offer)
+     * @param steps         sampled steps in order
+     * @param rounds        TUMIX rounds in order
+     * @param stopReasoning nullable: TUMIX's reasoning for the final decision
+     * @param density       nullable: no evaluation pass
+     * @param cost          nullable: no cost meter
+     * @throws NullPointerException when title, generatedAt, settings, steps or rounds is null
+     */
     public RunReport {
         Objects.requireNonNull(title, "title");
         Objects.requireNonNull(generatedAt, "generatedAt");

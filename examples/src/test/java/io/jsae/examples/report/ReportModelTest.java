@@ -77,6 +77,7 @@ class ReportModelTest {
 
         Axis steps = Axis.around(100, 30_000, 10, true);
         assertEquals("30k", steps.label(30_000));
+        assertEquals("2k", steps.label(2_000));
         Axis tiny = Axis.around(1.00e-4, 1.10e-4, 5, false);
         assertEquals(tiny.ticks().size(), tiny.ticks().stream().map(tiny::label).distinct().count(),
                 "tiny ticks keep distinct labels: " + tiny.ticks().stream().map(tiny::label).toList());
