@@ -43,8 +43,11 @@ final class ModelFiles {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
-    /** Tensor dtypes accepted for weights; the reader converts them to float32 exactly. */
-    private static final List<DType> WEIGHT_DTYPES = List.of(DType.F32, DType.F16, DType.BF16);
+    /**
+     * Tensor dtypes accepted for weights; the reader converts F32, F16 and BF16 to float32 exactly and F64
+     * rounded to nearest (a value beyond float32's range becomes infinite and is refused as non-finite).
+     */
+    private static final List<DType> WEIGHT_DTYPES = List.of(DType.F32, DType.F16, DType.BF16, DType.F64);
 
     private static final int TILE = 32;
 
@@ -192,7 +195,8 @@ final class ModelFiles {
      * @param expectedLabel the expected shape in words, e.g. {@code "[d_in=16, d_sae=8] (from cfg.json)"}
      * @param expected      the expected shape
      * @throws ModelFormatException naming the file and the tensor when it is missing, has another shape or a
-     *                              dtype other than F32, F16 and BF16, holds NaN or Inf, or cannot be read
+     *                              dtype other than F32, F16, BF16 and F64, holds NaN or Inf (also after
+     *                              rounding F64 to float32), or cannot be read
      */
     static float[] readTensor(SafetensorsFile f, String name, String expectedLabel, long... expected) {
         TensorInfo t = f.find(name).orElseThrow(() -> new ModelFormatException(f.path(), tensor(name),
@@ -200,7 +204,7 @@ final class ModelFiles {
                         + " matches the architecture in its cfg.json"));
         if (!WEIGHT_DTYPES.contains(t.dtype())) {
             throw new ModelFormatException(f.path(), tensor(name), "has dtype " + t.dtype() + "; weights must be F32,"
-                    + " F16 or BF16. Convert the file (e.g. to float32) and load it again");
+                    + " F16, BF16 or F64. Convert the file (e.g. to float32) and load it again");
         }
         long[] shape = t.shape();
         if (!Arrays.equals(shape, expected)) {
@@ -221,7 +225,8 @@ final class ModelFiles {
         for (int i = 0; i < values.length; i++) {
             if (!Float.isFinite(values[i])) {
                 String at = shape.length == 2 ? "[" + i / shape[1] + ", " + i % shape[1] + "]" : "[" + i + "]";
-                throw new ModelFormatException(f.path(), tensor(name), "holds " + values[i] + " at " + at
+                String f64 = t.dtype() == DType.F64 ? " (after rounding its F64 value to float32)" : "";
+                throw new ModelFormatException(f.path(), tensor(name), "holds " + values[i] + " at " + at + f64
                         + "; a model with non-finite weights cannot be used. Export it again from a checkpoint"
                         + " taken before training diverged");
             }

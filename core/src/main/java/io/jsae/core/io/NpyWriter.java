@@ -10,8 +10,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Writes a 2-D {@code .npy} file (format 1.0, C order) of float32 ({@code '<f4'}) or float16
- * ({@code '<f2'}) values, streaming: the shape is fixed when the file is created and the values are
+ * Writes a 2-D {@code .npy} file (format 1.0, C order) of float32 ({@code '<f4'}), float16
+ * ({@code '<f2'}) or int32 ({@code '<i4'}, written with {@link #write(int[], int, int)}) values, streaming: the shape is fixed when the file is created and the values are
  * appended row-major in any number of calls. {@link #close()} checks that exactly {@code rows * cols}
  * values were written and forces the file to the storage device. The output is what
  * {@code np.save(path, arr)} writes for an array of that shape and dtype.
@@ -40,14 +40,14 @@ public final class NpyWriter implements AutoCloseable {
     /**
      * Creates (or truncates) {@code path} and writes the header.
      *
-     * @param dtype {@link DType#F32} or {@link DType#F16}
+     * @param dtype {@link DType#F32}, {@link DType#F16} or {@link DType#I32}
      * @param rows  first dimension, at least 0
      * @param cols  second dimension, at least 1
      * @throws IOException if the file cannot be written
      */
     public static NpyWriter create(Path path, DType dtype, long rows, int cols) throws IOException {
-        if (dtype != DType.F32 && dtype != DType.F16) {
-            throw new IllegalArgumentException(".npy files are written as F32 or F16, not " + dtype);
+        if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.I32) {
+            throw new IllegalArgumentException(".npy files are written as F32, F16 or I32, not " + dtype);
         }
         if (rows < 0 || cols < 1) {
             throw new IllegalArgumentException("shape (" + rows + ", " + cols + ") must have rows >= 0 and cols >= 1");
@@ -107,14 +107,11 @@ public final class NpyWriter implements AutoCloseable {
      * @throws IOException           if writing fails
      */
     public void write(FloatBuffer values) throws IOException {
-        if (closed) {
-            throw new IllegalStateException("writer for " + path + " is closed");
+        if (dtype == DType.I32) {
+            throw new IllegalStateException(path + " holds int32 values; write them with write(int[], int, int)");
         }
         int n = values.remaining();
-        if (n > total - written) {
-            throw new IllegalStateException("writing " + n + " values would exceed the " + total
-                    + " of the declared shape (" + written + " written)");
-        }
+        checkRoom(n);
         int es = dtype.byteSize();
         int perChunk = CHUNK_BYTES / es;
         int start = values.position();
@@ -130,6 +127,43 @@ public final class NpyWriter implements AutoCloseable {
         }
         values.position(start + n);
         written += n;
+    }
+
+    /**
+     * Appends {@code length} int32 values from {@code values[offset ..]} to a file created as {@link DType#I32}.
+     *
+     * @throws IllegalStateException if the file is not I32, or this would write more than {@code rows * cols}
+     *                               values
+     * @throws IOException           if writing fails
+     */
+    public void write(int[] values, int offset, int length) throws IOException {
+        if (dtype != DType.I32) {
+            throw new IllegalStateException(path + " holds " + dtype + " values; write int32 only to an I32 file");
+        }
+        java.util.Objects.checkFromIndexSize(offset, length, values.length);
+        checkRoom(length);
+        int perChunk = CHUNK_BYTES / 4;
+        for (int done = 0; done < length; ) {
+            int k = Math.min(perChunk, length - done);
+            chunk.clear();
+            chunk.asIntBuffer().put(values, offset + done, k);
+            chunk.limit(k * 4);
+            while (chunk.hasRemaining()) {
+                channel.write(chunk);
+            }
+            done += k;
+        }
+        written += length;
+    }
+
+    private void checkRoom(int n) {
+        if (closed) {
+            throw new IllegalStateException("writer for " + path + " is closed");
+        }
+        if (n > total - written) {
+            throw new IllegalStateException("writing " + n + " values would exceed the " + total
+                    + " of the declared shape (" + written + " written)");
+        }
     }
 
     /** Values written so far. */
@@ -160,7 +194,7 @@ public final class NpyWriter implements AutoCloseable {
 
     /** The header numpy writes for a C-order 2-D array: version 1.0, padded so data starts at a multiple of 64. */
     static byte[] header(DType dtype, long rows, int cols) {
-        String descr = dtype == DType.F32 ? "<f4" : "<f2";
+        String descr = dtype == DType.F32 ? "<f4" : dtype == DType.I32 ? "<i4" : "<f2";
         String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + rows + ", " + cols + "), }";
         int unpadded = 10 + dict.length() + 1; // preamble + dict + '\n'
         int padded = (unpadded + 63) / 64 * 64;

@@ -30,14 +30,28 @@ import java.util.Set;
  * scale 1 is written bit for bit.
  *
  * <h2>cfg.json</h2>
- * Flat fields, as SAELens writes them before version 6 and as version 6 still reads them (it moves
- * {@code model_name}, {@code hook_name}, {@code hook_layer} into its metadata and takes a top-k SAE's k from
- * {@code activation_fn_kwargs}): {@code architecture}, {@code d_in}, {@code d_sae}, {@code dtype}
- * ({@code "float32"}), {@code device} ({@code "cpu"}), {@code apply_b_dec_to_input} (true),
- * {@code normalize_activations} ({@code "none"}: folded), {@code k} and {@code activation_fn_kwargs.k} for
- * top-k, {@code l1_coefficient} for ReLU, and {@code model_name}, {@code hook_name}, {@code hook_layer} when
- * known. A {@code "jsae"} object, which SAELens ignores, records the project's own architecture name, k,
- * the batch top-k threshold and the folded input scale.
+ * Flat fields, the layout SAELens writes before version 6 and version 6 still reads (a config without
+ * {@code sae_lens_version} is converted by 6.x's pre-6.0 path). Both versions must build the activation that
+ * was trained:
+ * <ul>
+ *   <li>SAELens 5.x constructs its config from {@code architecture}, {@code d_in}, {@code d_sae},
+ *       {@code dtype} ({@code "float32"}), {@code device} ({@code "cpu"}), {@code apply_b_dec_to_input} (true),
+ *       {@code normalize_activations} ({@code "none"}: folded), {@code finetuning_scaling_factor} (false), and
+ *       requires {@code model_name}, {@code hook_name}, {@code hook_layer}, {@code hook_head_index},
+ *       {@code context_size} and {@code dataset_path}; it builds the activation from
+ *       {@code activation_fn_str} (its default is relu, so a topk folder without it runs as plain ReLU) and
+ *       {@code activation_fn_kwargs}. Written: {@code activation_fn_str} {@code "topk"} with
+ *       {@code activation_fn_kwargs.k} for topk, {@code "relu"} otherwise.</li>
+ *   <li>SAELens 6.x picks the class by {@code architecture} and takes a topk SAE's {@code k} (also from
+ *       {@code activation_fn_kwargs}); its topk config reads {@code rescale_acts_by_decoder_norm}, written
+ *       as false. It moves {@code model_name}, {@code hook_name}, {@code context_size},
+ *       {@code dataset_path} and {@code hook_head_index} into its metadata and drops {@code hook_layer}.</li>
+ * </ul>
+ * Metadata comes from {@link SaeMetadata}; what it does not know is written as {@code ""} (model, hook and
+ * data set names, which 5.x expects as strings) or null ({@code hook_layer} unless the hook name is of the
+ * form {@code blocks.N.…}, {@code context_size}, {@code hook_head_index}), never guessed. {@code l1_coefficient}
+ * is written for ReLU. A {@code "jsae"} object, which SAELens ignores, records the project's own architecture
+ * name, k, the batch top-k threshold and the folded input scale.
  *
  * <h2>Architectures</h2>
  * topk → {@code "topk"}, relu → {@code "standard"}, jumprelu → {@code "jumprelu"}. SAELens has no inference
@@ -48,13 +62,18 @@ import java.util.Set;
  * {@code "jsae"} object, with the threshold as an exact double.
  *
  * <h2>Reading</h2>
- * Reads folders written here and by SAELens: architectures standard, topk and jumprelu; metadata flat or in
- * a {@code meta}/{@code metadata} object; weights F32, F16 or BF16; {@code apply_b_dec_to_input: false}
- * (Gemma Scope) is folded into {@code b_enc} ({@code b_enc + b_dec·W_enc}, exact up to float rounding);
- * a {@code scaling_factor} tensor of ones is accepted. Everything else that cannot be represented (other
- * architectures, run-time input normalization, unexpected tensors, non-finite weights, shapes that disagree
- * with the config) is a {@link ModelFormatException} naming the file and the field or tensor. The loaded
- * configuration keeps d_in, d_sae and the activation; training settings take their defaults.
+ * Reads folders written here and by SAELens: architectures standard, topk and jumprelu, and pre-6.0
+ * {@code standard} folders whose {@code activation_fn_str} (or {@code activation_fn}) is {@code "topk"}
+ * with {@code activation_fn_kwargs.k}, which are topk; metadata flat or in a {@code meta}/{@code metadata}
+ * object; weights F32, F16, BF16 or F64 (rounded to float32); {@code apply_b_dec_to_input: false} (Gemma
+ * Scope) is folded into {@code b_enc} ({@code b_enc + b_dec·W_enc}, exact up to float rounding);
+ * {@code rescale_acts_by_decoder_norm: true} (topk only) is folded into the weights (encoder column and
+ * {@code b_enc} times the decoder row norm, decoder row divided by it: the same selection and
+ * reconstruction); a {@code scaling_factor} tensor of ones is accepted. Everything else that cannot be
+ * represented (other architectures and activation functions, run-time input normalization, unexpected
+ * tensors, non-finite weights, shapes that disagree with the config) is a {@link ModelFormatException}
+ * naming the file and the field or tensor. The loaded configuration keeps d_in, d_sae and the activation;
+ * training settings take their defaults.
  */
 public final class SaeLensFormat {
 
@@ -159,23 +178,36 @@ public final class SaeLensFormat {
         cfg.put("device", "cpu");
         cfg.put("apply_b_dec_to_input", true);
         cfg.put("normalize_activations", "none");
+        // SAELens 5.x builds its activation from activation_fn_str (default "relu", which would run a topk
+        // folder as plain ReLU) with activation_fn_kwargs; 6.x takes architecture and k
+        cfg.put("activation_fn_str", architecture.equals("topk") ? "topk" : "relu");
+        ObjectNode kwargs = cfg.putObject("activation_fn_kwargs");
         if (architecture.equals("topk")) {
             cfg.put("k", act.k());
-            cfg.putObject("activation_fn_kwargs").put("k", act.k());
+            kwargs.put("k", act.k());
+            cfg.put("rescale_acts_by_decoder_norm", false);
         }
         if (act instanceof Activation.Relu relu) {
             cfg.put("l1_coefficient", relu.l1Coefficient());
         }
+        cfg.put("finetuning_scaling_factor", false);
+        // 5.x's config requires these keys; unknown values are "" (strings) or null, never invented
         SaeMetadata meta = model.metadata();
-        if (meta.modelName() != null) {
-            cfg.put("model_name", meta.modelName());
+        cfg.put("model_name", meta.modelName() != null ? meta.modelName() : "");
+        cfg.put("hook_name", meta.hookName() != null ? meta.hookName() : "");
+        Integer layer = meta.hookLayer() != null ? meta.hookLayer() : SaeMetadata.layerOf(meta.hookName());
+        if (layer != null) {
+            cfg.put("hook_layer", layer);
+        } else {
+            cfg.putNull("hook_layer");
         }
-        if (meta.hookName() != null) {
-            cfg.put("hook_name", meta.hookName());
+        cfg.putNull("hook_head_index");
+        if (meta.contextSize() != null) {
+            cfg.put("context_size", meta.contextSize());
+        } else {
+            cfg.putNull("context_size");
         }
-        if (meta.hookLayer() != null) {
-            cfg.put("hook_layer", meta.hookLayer());
-        }
+        cfg.put("dataset_path", meta.datasetPath() != null ? meta.datasetPath() : "");
         ObjectNode jsae = cfg.putObject("jsae");
         jsae.put("format_version", JSAE_FORMAT_VERSION);
         jsae.put("architecture", act.architecture());
@@ -227,6 +259,15 @@ public final class SaeLensFormat {
         boolean hasThreshold;
         switch (architecture) {
             case "standard": {
+                // before 6.0 SAELens ran topk SAEs as architecture "standard" with a topk activation function
+                String fn = activationFunction(cfgFile, cfg);
+                if (fn.equals("topk")) {
+                    int k = topK(cfgFile, cfg, dSae);
+                    act = jsae.batchTopK ? Activation.batchTopK(k) : Activation.topK(k);
+                    architecture = "topk";
+                    hasThreshold = false;
+                    break;
+                }
                 Double l1 = ModelFiles.optDouble(cfgFile, cfg, "l1_coefficient");
                 if (l1 != null && l1 < 0) {
                     throw new ModelFormatException(cfgFile, ModelFiles.field("l1_coefficient"), "is " + l1
@@ -262,6 +303,13 @@ public final class SaeLensFormat {
                     + jsae.architecture + "' but field 'architecture' is '" + architecture
                     + "'; the file was edited inconsistently: export the model again");
         }
+        boolean rescale = Boolean.TRUE.equals(ModelFiles.optBool(cfgFile, cfg, "rescale_acts_by_decoder_norm"));
+        if (rescale && !architecture.equals("topk")) {
+            throw new ModelFormatException(cfgFile, ModelFiles.field("rescale_acts_by_decoder_norm"), "is true for"
+                    + " architecture '" + architecture + "'; SAELens rescales by decoder norms only for topk, so"
+                    + " what this folder computes is unclear: fold the decoder norms into the weights"
+                    + " (SAELens's fold_W_dec_norm) and save it again");
+        }
         if (jsae.k != null && act.k() > 0 && jsae.k != act.k()) {
             throw new ModelFormatException(cfgFile, ModelFiles.field("jsae.k"), "is " + jsae.k + " but the SAELens"
                     + " fields say k=" + act.k() + "; the file was edited inconsistently: export the model again");
@@ -291,6 +339,9 @@ public final class SaeLensFormat {
             }
             if (applyBDec != null && !applyBDec) {
                 foldBDecIntoBEnc(wEnc, bEnc, bDec, dIn, dSae);
+            }
+            if (rescale) {
+                foldDecoderNorms(weightsFile, wEnc, bEnc, wDec, dIn, dSae);
             }
             weights = new ParameterTensors(dIn, dSae, ModelFiles.transpose(wEnc, dIn, dSae, 1.0), bEnc, wDec, bDec);
             if (act instanceof Activation.BatchTopK && hasThreshold) {
@@ -351,6 +402,59 @@ public final class SaeLensFormat {
         }
     }
 
+    /**
+     * The activation function of a pre-6.0 config: {@code activation_fn_str}, or {@code activation_fn} (an
+     * older name of it, and the name 6.x gives it), {@code "relu"} when neither is present.
+     */
+    private static String activationFunction(Path cfgFile, JsonNode cfg) {
+        String fn = ModelFiles.optString(cfgFile, cfg, "activation_fn_str");
+        String field = "activation_fn_str";
+        if (fn == null) {
+            fn = ModelFiles.optString(cfgFile, cfg, "activation_fn");
+            field = "activation_fn";
+        }
+        if (fn == null || fn.equals("relu") || fn.equals("topk")) {
+            return fn == null ? "relu" : fn;
+        }
+        throw new ModelFormatException(cfgFile, ModelFiles.field(field), "is '" + fn + "', which this project cannot"
+                + " run; supported with architecture 'standard' are relu and topk");
+    }
+
+    /**
+     * SAELens's {@code rescale_acts_by_decoder_norm}: with decoder row norms {@code n_j} it computes
+     * {@code pre_j = n_j·((x − b_dec)·W_enc[:, j] + b_enc_j)}, selects on that, and decodes
+     * {@code Σ_j (z_j / n_j)·W_dec[j] + b_dec}. Scaling encoder column j and {@code b_enc_j} by {@code n_j} and
+     * dividing decoder row j by it gives the same pre-activations, the same selection and the same
+     * reconstruction with a plain encoder and decoder. A zero decoder row is refused: SAELens divides by its
+     * norm, so that folder does not compute a finite reconstruction.
+     */
+    private static void foldDecoderNorms(Path weightsFile, float[] wEnc, float[] bEnc, float[] wDec, int dIn, int dSae) {
+        double[] norms = new double[dSae];
+        for (int j = 0; j < dSae; j++) {
+            double sq = 0;
+            for (int d = 0; d < dIn; d++) {
+                double v = wDec[j * dIn + d];
+                sq += v * v;
+            }
+            norms[j] = Math.sqrt(sq);
+            if (!(norms[j] > 0)) {
+                throw new ModelFormatException(weightsFile, ModelFiles.tensor("W_dec"), "row " + j + " is zero, but"
+                        + " field 'rescale_acts_by_decoder_norm' of " + CONFIG_FILE + " divides by its norm; remove"
+                        + " the latent or give it a decoder direction, then save again");
+            }
+            bEnc[j] = (float) (bEnc[j] * norms[j]);
+            for (int d = 0; d < dIn; d++) {
+                wDec[j * dIn + d] = (float) (wDec[j * dIn + d] / norms[j]);
+            }
+        }
+        for (int d = 0; d < dIn; d++) {
+            int base = d * dSae;
+            for (int j = 0; j < dSae; j++) {
+                wEnc[base + j] = (float) (wEnc[base + j] * norms[j]);
+            }
+        }
+    }
+
     /** {@code pre = x·W_enc + b_enc = (x − b_dec)·W_enc + (b_enc + b_dec·W_enc)}; W_enc is [d_in, d_sae]. */
     private static void foldBDecIntoBEnc(float[] wEnc, float[] bEnc, float[] bDec, int dIn, int dSae) {
         double[] acc = new double[dSae];
@@ -366,20 +470,35 @@ public final class SaeLensFormat {
         }
     }
 
-    /** Flat fields first (what this project and SAELens before 6.0 write), then a meta object (6.x). */
+    /**
+     * Flat fields first (what this project and SAELens before 6.0 write), then a meta/metadata object (6.x).
+     * Empty strings (what this project writes for unknown values, since SAELens 5.x requires the keys) are
+     * unknown; a missing layer (6.x writes none) is taken from a {@code blocks.N.} hook name.
+     */
     private static SaeMetadata metadata(Path cfgFile, JsonNode cfg) {
-        String model = ModelFiles.optString(cfgFile, cfg, "model_name");
-        String hook = ModelFiles.optString(cfgFile, cfg, "hook_name");
+        String model = nonEmpty(ModelFiles.optString(cfgFile, cfg, "model_name"));
+        String hook = nonEmpty(ModelFiles.optString(cfgFile, cfg, "hook_name"));
         Integer layer = ModelFiles.optInt(cfgFile, cfg, "hook_layer", 0);
+        Integer context = ModelFiles.optInt(cfgFile, cfg, "context_size", 1);
+        String dataset = nonEmpty(ModelFiles.optString(cfgFile, cfg, "dataset_path"));
         for (String key : new String[] {"meta", "metadata"}) {
             JsonNode meta = ModelFiles.optObject(cfgFile, cfg, key);
             if (meta != null) {
-                model = model != null ? model : ModelFiles.optString(cfgFile, meta, "model_name");
-                hook = hook != null ? hook : ModelFiles.optString(cfgFile, meta, "hook_name");
+                model = model != null ? model : nonEmpty(ModelFiles.optString(cfgFile, meta, "model_name"));
+                hook = hook != null ? hook : nonEmpty(ModelFiles.optString(cfgFile, meta, "hook_name"));
                 layer = layer != null ? layer : ModelFiles.optInt(cfgFile, meta, "hook_layer", 0);
+                context = context != null ? context : ModelFiles.optInt(cfgFile, meta, "context_size", 1);
+                dataset = dataset != null ? dataset : nonEmpty(ModelFiles.optString(cfgFile, meta, "dataset_path"));
             }
         }
-        return new SaeMetadata(model, hook, layer);
+        if (layer == null) {
+            layer = SaeMetadata.layerOf(hook);
+        }
+        return new SaeMetadata(model, hook, layer, context, dataset);
+    }
+
+    private static String nonEmpty(String s) {
+        return s == null || s.isEmpty() ? null : s;
     }
 
     /** The {@code "jsae"} object of a cfg.json written by this project; all fields null when absent. */

@@ -18,7 +18,7 @@ import java.util.List;
  *
  * <p>Weights: {@code encoder.weight [num_latents, d_in]} (the encoder as a linear layer, one row per latent:
  * this project's internal layout, so it is taken unchanged), {@code encoder.bias [num_latents]},
- * {@code W_dec [num_latents, d_in]}, {@code b_dec [d_in]}; F32, F16 or BF16. The math is this project's
+ * {@code W_dec [num_latents, d_in]}, {@code b_dec [d_in]}; F32, F16, BF16 or F64. The math is this project's
  * top-k: {@code pre = (x − b_dec)·encoder.weightᵀ + encoder.bias}, keep the k largest of {@code relu(pre)},
  * {@code x̂ = z·W_dec + b_dec}.
  *

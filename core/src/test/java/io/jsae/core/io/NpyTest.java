@@ -103,6 +103,31 @@ class NpyTest {
         assertArrayEquals(new float[]{1, 2, 3, 4}, NpyFile.readFloats(p));
     }
 
+    @Test
+    void writesInt32AsNumpyDoes() throws IOException {
+        Path p = dir.resolve("i4.npy");
+        int[] values = {0, -1, 7, Integer.MAX_VALUE, Integer.MIN_VALUE, 65536};
+        try (NpyWriter w = NpyWriter.create(p, DType.I32, 2, 3)) {
+            w.write(values, 0, 2);
+            w.write(values, 2, 4);
+            assertThrows(IllegalStateException.class, () -> w.write(new float[] {1f}, 0, 1));
+            assertThrows(IllegalStateException.class, () -> w.write(new int[] {1}, 0, 1));
+        }
+        // np.save of int32 [2, 3]: the float32 file's header with descr '<i4', then the values little-endian
+        byte[] f4 = Base64.getDecoder().decode(NUMPY_F4_V1);
+        byte[] header = new String(f4, 0, f4.length - 24, StandardCharsets.ISO_8859_1).replace("<f4", "<i4")
+                .getBytes(StandardCharsets.ISO_8859_1);
+        ByteBuffer expected = ByteBuffer.allocate(header.length + 24).order(ByteOrder.LITTLE_ENDIAN).put(header);
+        for (int v : values) {
+            expected.putInt(v);
+        }
+        assertArrayEquals(expected.array(), Files.readAllBytes(p));
+        try (NpyWriter f = NpyWriter.create(dir.resolve("f4.npy"), DType.F32, 1, 1)) {
+            assertThrows(IllegalStateException.class, () -> f.write(new int[] {1}, 0, 1));
+            f.write(new float[] {1f}, 0, 1);
+        }
+    }
+
     // --- bad input -----------------------------------------------------------------------------------
 
     private static byte[] npy(int major, String dict, byte[] data) {

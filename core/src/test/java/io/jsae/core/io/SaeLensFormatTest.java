@@ -453,7 +453,7 @@ class SaeLensFormatTest {
         t.remove("b_dec");
         writeTensors(file, t);
         SafetensorsTest.raw(file, header(t, "b_dec", "I32", D_IN), payload(t, new byte[4 * D_IN]));
-        assertRejected(dir, "sae_weights.safetensors", "tensor 'b_dec'", "I32", "F32, F16 or BF16");
+        assertRejected(dir, "sae_weights.safetensors", "tensor 'b_dec'", "I32", "F32, F16, BF16 or F64");
     }
 
     /** A safetensors header for the given F32 tensors (sorted by name) plus one more tensor at the end. */

@@ -1,0 +1,84 @@
+package io.jsae.examples;
+
+import io.jsae.core.data.ActivationSource;
+import io.jsae.core.data.LoaderOptions;
+import io.jsae.core.data.NpyActivationSource;
+import io.jsae.core.data.SafetensorsActivationSource;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/**
+ * The options that name activation shards on disk, shared by every command that reads them (a picocli
+ * mixin): {@code --data} (a folder or one file of {@code .npy} or {@code .safetensors} shards),
+ * {@code --tensor} (the tensor inside safetensors shards) and {@code --skip-non-finite}.
+ */
+public final class DataOptions {
+
+    @Option(names = "--data", paramLabel = "PATH",
+            description = "Folder or file of .npy shards ([tokens, d_in] float32/float16), or .safetensors shards"
+                    + " (see --tensor).")
+    private Path data;
+
+    @Option(names = "--tensor", defaultValue = "activations", paramLabel = "NAME",
+            description = "Tensor name inside .safetensors shards (default: ${DEFAULT-VALUE}).")
+    private String tensor;
+
+    @Option(names = "--skip-non-finite",
+            description = "Skip rows holding NaN or Inf instead of failing on the first one.")
+    private boolean skipNonFinite;
+
+    /** @return the {@code --data} path, or null when the option was not given */
+    public Path path() {
+        return data;
+    }
+
+    /** @return whether rows holding NaN or Inf are skipped */
+    public boolean skipNonFinite() {
+        return skipNonFinite;
+    }
+
+    /**
+     * Opens the shards: a folder is read as safetensors shards when it holds any {@code .safetensors} file,
+     * else as {@code .npy} shards; a file by its extension.
+     *
+     * @param shuffle whether to shuffle rows (training); false reads them in file order, files by name
+     * @param seed    the shuffling seed (ignored without shuffling)
+     * @return the open source; the caller closes it
+     * @throws CommandFailure when {@code --data} was not given or does not exist
+     * @throws IOException    when the shards cannot be read (format errors are the library's
+     *                        {@link io.jsae.core.io.DataFormatException}s, naming the file)
+     */
+    public ActivationSource open(boolean shuffle, long seed) throws IOException {
+        if (data == null) {
+            throw new CommandFailure(ExitCode.USAGE, "--data is required", "pass a folder or file of .npy or"
+                    + " .safetensors activation shards");
+        }
+        if (!Files.exists(data)) {
+            throw new CommandFailure(ExitCode.BAD_DATA, "--data " + data + ": no such file or folder",
+                    "check the path");
+        }
+        LoaderOptions.Builder options = LoaderOptions.builder().skipNonFinite(skipNonFinite);
+        if (shuffle) {
+            options.shuffle(seed);
+        } else {
+            options.noShuffle();
+        }
+        LoaderOptions built = options.build();
+        if (Files.isDirectory(data)) {
+            boolean safetensors;
+            try (Stream<Path> files = Files.list(data)) {
+                safetensors = files.anyMatch(p -> p.getFileName().toString().endsWith(".safetensors"));
+            }
+            return safetensors
+                    ? SafetensorsActivationSource.builder().directory(data).tensor(tensor).options(built).build()
+                    : NpyActivationSource.builder().directory(data).options(built).build();
+        }
+        return data.getFileName().toString().endsWith(".safetensors")
+                ? SafetensorsActivationSource.builder().file(data).tensor(tensor).options(built).build()
+                : NpyActivationSource.builder().file(data).options(built).build();
+    }
+}
