@@ -7,9 +7,6 @@ import io.jsae.core.SaeMetadata;
 import io.jsae.core.backend.Backend;
 import io.jsae.core.backend.Backends;
 import io.jsae.core.data.ActivationSource;
-import io.jsae.core.data.LoaderOptions;
-import io.jsae.core.data.NpyActivationSource;
-import io.jsae.core.data.SafetensorsActivationSource;
 import io.jsae.core.data.SourcePosition;
 import io.jsae.core.data.SyntheticActivations;
 import io.jsae.core.eval.EvalMetrics;
@@ -36,6 +33,7 @@ import io.jsae.tumix.RefinementResult;
 import io.jsae.tumix.StopDecision;
 import io.jsae.tumix.TumixTermination;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -78,15 +76,8 @@ public final class TrainCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     // ---- data
-    @Option(names = "--data", paramLabel = "PATH",
-            description = "Folder or file of .npy shards ([tokens, d_in] float32/float16/bfloat16), or .safetensors shards.")
-    private Path data;
-
-    @Option(names = "--tensor", defaultValue = "activations", description = "Tensor name inside .safetensors shards.")
-    private String tensor;
-
-    @Option(names = "--skip-non-finite", description = "Skip (and count) rows holding NaN or Inf instead of stopping.")
-    private boolean skipNonFinite;
+    @Mixin
+    private DataOptions data;
 
     @Option(names = "--synthetic-d-in", defaultValue = "64", description = "Synthetic data: width.")
     private int syntheticDIn;
@@ -287,11 +278,11 @@ public final class TrainCommand implements Callable<Integer> {
         }
         SyntheticActivations synthetic = null;
         ActivationSource source;
-        if (data == null) {
+        if (data.path() == null) {
             synthetic = new SyntheticActivations(syntheticDIn, syntheticFeatures, 4, 0, tokensPerEpoch, seed);
             source = synthetic;
         } else {
-            source = openFiles(data, true);
+            source = data.open(true, seed);
         }
         try (source) {
             long stepsPerEpoch = source.rowsPerEpoch() > 0 ? (source.rowsPerEpoch() + batch - 1) / batch : 0;
@@ -394,7 +385,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         out.println("stop: " + decision.reasoning());
         ActivationSource evalSource = synthetic != null
-                ? heldOutSynthetic() : openFiles(data, false);
+                ? heldOutSynthetic() : data.open(false, seed);
         EvalMetrics eval;
         try (evalSource) {
             eval = trainer.evaluate(evalSource, evalTokens);
@@ -453,8 +444,8 @@ public final class TrainCommand implements Callable<Integer> {
         settings.put("learning rate", config.learningRate() + " (warm-up " + config.warmupSteps() + " steps, decay "
                 + config.decayFraction() + " of " + config.totalSteps() + ")");
         settings.put("backend", backend.name());
-        settings.put("data", data == null ? "synthetic: d_in " + syntheticDIn + ", " + syntheticFeatures + " features, "
-                + tokensPerEpoch + " tokens per epoch" : data.toString());
+        settings.put("data", data.path() == null ? "synthetic: d_in " + syntheticDIn + ", " + syntheticFeatures + " features, "
+                + tokensPerEpoch + " tokens per epoch" : data.path().toString());
         settings.put("TUMIX", tumix.toString());
         settings.put("offer", cost.offer() + " $" + offer.pricePerHour().toPlainString() + "/h");
         settings.put("seed", Long.toString(seed));
@@ -624,27 +615,6 @@ public final class TrainCommand implements Callable<Integer> {
         }
         double loss = metrics.getOrDefault("loss", Double.NaN);
         return new RefinementResult(round, loss, Double.NaN, metrics);
-    }
-
-    private ActivationSource openFiles(Path path, boolean shuffle) throws IOException {
-        if (!Files.exists(path)) {
-            throw new CommandFailure(ExitCode.BAD_DATA, "--data " + path + ": no such file or folder", "check the path");
-        }
-        LoaderOptions.Builder ob = LoaderOptions.builder().skipNonFinite(skipNonFinite);
-        LoaderOptions options = (shuffle ? ob.shuffle(seed) : ob).build();
-        boolean safetensors;
-        if (Files.isDirectory(path)) {
-            try (var files = Files.list(path)) {
-                safetensors = files.anyMatch(p -> p.getFileName().toString().endsWith(".safetensors"));
-            }
-            return safetensors
-                    ? SafetensorsActivationSource.builder().directory(path).tensor(tensor).options(options).build()
-                    : NpyActivationSource.builder().directory(path).options(options).build();
-        }
-        safetensors = path.getFileName().toString().endsWith(".safetensors");
-        return safetensors
-                ? SafetensorsActivationSource.builder().file(path).tensor(tensor).options(options).build()
-                : NpyActivationSource.builder().file(path).options(options).build();
     }
 
     private static <E extends Enum<E>> E enumOf(Class<E> type, String value, String option) {

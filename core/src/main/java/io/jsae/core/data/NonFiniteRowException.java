@@ -15,6 +15,15 @@ public class NonFiniteRowException extends ActivationDataException {
         this.where = where;
     }
 
+    /**
+     * @param where as {@link #NonFiniteRowException(String)}
+     * @param cause the same failure met on another thread (the loader's prefetch), kept for its stack trace
+     */
+    public NonFiniteRowException(String where, Throwable cause) {
+        super(where + "; fix the data, or set LoaderOptions.skipNonFinite(true) to skip and count such rows", cause);
+        this.where = where;
+    }
+
     /** @return the file, row, byte offset, column and value, without the remedy */
     public String where() {
         return where;

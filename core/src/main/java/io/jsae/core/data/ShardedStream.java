@@ -285,11 +285,10 @@ final class ShardedStream implements ActivationSource {
                     int badAt = bad == null ? -1 : Arrays.binarySearch(bad, q);
                     if (badAt >= 0) {
                         String what = describeNonFinite(b, k, q);
-                        ShardSpec spec = shards.get(b.pieceShard[k]);
                         if (!options.skipNonFinite()) {
                             return fail(new NonFiniteRowException(what), total);
                         }
-                        logSkip(spec, what);
+                        logSkip(what);
                         skipped++;
                         row++;
                         continue;
@@ -326,13 +325,13 @@ final class ShardedStream implements ActivationSource {
         throw rethrown(e);
     }
 
-    private void logSkip(ShardSpec spec, String what) {
+    private void logSkip(String what) {
         int n = loggedSkips.incrementAndGet();
         if (n <= LOGGED_SKIPS) {
-            LOG.warn("skipping non-finite row: {}: {}{}", spec.file(), what,
+            LOG.warn("skipping non-finite row: {}{}", what,
                     n == LOGGED_SKIPS ? " (further skips are logged at debug level)" : "");
         } else {
-            LOG.debug("skipping non-finite row: {}: {}", spec.file(), what);
+            LOG.debug("skipping non-finite row: {}", what);
         }
     }
 
@@ -413,6 +412,9 @@ final class ShardedStream implements ActivationSource {
     }
 
     private static ActivationDataException rethrown(DataFormatException e) {
+        if (e instanceof NonFiniteRowException n) {
+            return new NonFiniteRowException(n.where(), n); // same type, so callers can name their own remedy
+        }
         return new ActivationDataException(e.getMessage(), e);
     }
 
