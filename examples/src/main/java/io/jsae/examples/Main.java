@@ -54,6 +54,7 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         Main main = new Main();
         CommandLine cl = new CommandLine(main);
+        cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, so a script can append overrides
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> report(e, commandLine.getErr(), main.verbose));
         cl.setParameterExceptionHandler((e, args) -> {
             PrintWriter err = e.getCommandLine().getErr();
