@@ -60,8 +60,6 @@ class InspectEncodeCommandTest {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cl = Main.commandLine();
-        cl.addSubcommand(new InspectCommand());
-        cl.addSubcommand(new EncodeCommand());
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int code = cl.execute(args);
