@@ -6,8 +6,8 @@ import java.util.Objects;
  * The outcome of one {@link PreflightCheck}.
  *
  * @param name    the check's name, e.g. "Hugging Face access to meta-llama/Llama-3.1-8B"
- * @param status  PASS, WARN or FAIL
- * @param message what was found
+ * @param status  PASS, WARN, FAIL or SKIP
+ * @param message what was found (for SKIP: why the check did not run)
  * @param remedy  what to do about it; empty for PASS
  */
 public record CheckResult(String name, Status status, String message, String remedy) {
@@ -16,8 +16,8 @@ public record CheckResult(String name, Status status, String message, String rem
      * Validates and normalises: a null remedy becomes empty.
      *
      * @param name the check's name, e.g. "Hugging Face access to meta-llama/Llama-3.1-8B"
-     * @param status PASS, WARN or FAIL
-     * @param message what was found
+     * @param status PASS, WARN, FAIL or SKIP
+     * @param message what was found (for SKIP: why the check did not run)
      * @param remedy what to do about it; empty for PASS
      */
     public CheckResult {
@@ -34,7 +34,9 @@ public record CheckResult(String name, Status status, String message, String rem
         /** Works, but something deserves a look before paying for the run. */
         WARN,
         /** Not ready: starting the run would waste money. */
-        FAIL
+        FAIL,
+        /** Not run, on purpose (for example a network check run offline); the message says why. */
+        SKIP
     }
 
     /**
@@ -58,6 +60,18 @@ public record CheckResult(String name, Status status, String message, String rem
      */
     public static CheckResult warn(String name, String message, String remedy) {
         return new CheckResult(name, Status.WARN, message, remedy);
+    }
+
+    /**
+     * A check that was not run on purpose; it does not make a preflight fail.
+     *
+     * @param name check name
+     * @param why  why it was not run
+     * @param remedy how to run it, or empty
+     * @return the result
+     */
+    public static CheckResult skip(String name, String why, String remedy) {
+        return new CheckResult(name, Status.SKIP, why, remedy);
     }
 
     /**

@@ -17,6 +17,13 @@ import java.util.Objects;
  * only when shown. "Percent cheaper" is always computed from the two costs, never typed in: a 12-hour run
  * at $1.29/h costs $15.48, at $0.69/h $8.28, which is 46.5% cheaper.
  *
+ * <p>Offers are compared for the same work, counted in GPU-hours, never per instance-hour: {@code hours} on the
+ * baseline instance is {@code hours × baseline GPUs} GPU-hours of work, which an instance of k GPUs does in
+ * {@code GPU-hours / k} hours at its instance price, so that it costs its price per GPU-hour times the GPU-hours
+ * (the work is assumed to split evenly over the GPUs of an instance). For single-GPU offers this is the plain
+ * run cost; an 8x A100 instance at $21.96/h does 12 GPU-hours in 1.5 h for $32.94 ($2.74 per GPU-hour), not
+ * $263.49.
+ *
  * <p>Comparison tables flag, with generated footnotes, rows whose price is older than the stale limit and
  * marketplace rows whose price is volatile.
  */
@@ -72,6 +79,31 @@ public final class CostEstimator {
     }
 
     /**
+     * The cost of work measured in GPU-hours: the offer's instance runs {@code gpuHours / gpuCount} hours, so the
+     * cost is its price per GPU-hour times {@code gpuHours}, assuming the work splits evenly over its GPUs.
+     *
+     * @param offer    the offer
+     * @param gpuHours the work in GPU-hours, 0 or more
+     * @return US dollars, unrounded (exact for a single-GPU offer)
+     */
+    public BigDecimal workCost(Offer offer, BigDecimal gpuHours) {
+        return runCost(offer, hoursFor(offer, gpuHours));
+    }
+
+    /**
+     * The hours an offer's instance takes for work measured in GPU-hours: {@code gpuHours / gpuCount}.
+     *
+     * @param offer    the offer
+     * @param gpuHours the work in GPU-hours, 0 or more
+     * @return wall-clock hours of the instance, unrounded
+     */
+    public static BigDecimal hoursFor(Offer offer, BigDecimal gpuHours) {
+        requireHours(gpuHours);
+        return offer.gpuCount() == 1 ? gpuHours
+                : gpuHours.divide(BigDecimal.valueOf(offer.gpuCount()), Money.CONTEXT);
+    }
+
+    /**
      * The cost of several runs of the same length, unrounded.
      *
      * @param offer the offer
@@ -105,12 +137,13 @@ public final class CostEstimator {
     }
 
     /**
-     * Compares offers against a baseline for one run. The baseline is the first row; it is added when
-     * {@code offers} does not hold it.
+     * Compares offers against a baseline for the work of one run: {@code hours} on the baseline instance, that is
+     * {@code hours × baseline GPUs} GPU-hours, priced on each offer by its price per GPU-hour (see the class
+     * comment). The baseline is the first row; it is added when {@code offers} does not hold it.
      *
      * @param baseline the reference offer
      * @param offers   offers to compare, in the order they should appear
-     * @param hours    run length in hours, positive
+     * @param hours    run length in hours on the baseline instance, positive
      * @return the comparison, renderable as Markdown
      */
     public Comparison compare(Offer baseline, List<Offer> offers, BigDecimal hours) {
@@ -119,25 +152,32 @@ public final class CostEstimator {
             throw new IllegalArgumentException("a comparison needs a run longer than 0 hours");
         }
         LocalDate today = LocalDate.now(clock);
+        BigDecimal gpuHours = gpuHours(baseline, hours);
         BigDecimal baselineCost = runCost(baseline, hours);
         List<Offer> ordered = new ArrayList<>();
         ordered.add(baseline);
         offers.stream().filter(o -> !o.equals(baseline)).forEach(ordered::add);
         List<ComparisonRow> rows = new ArrayList<>();
         for (Offer offer : ordered) {
-            BigDecimal cost = runCost(offer, hours);
+            BigDecimal cost = workCost(offer, gpuHours);
             rows.add(new ComparisonRow(offer, cost, percentCheaper(baselineCost, cost), offer.equals(baseline),
-                    offer.isOlderThan(staleLimit, today)));
+                    offer.isOlderThan(staleLimit, today), hoursFor(offer, gpuHours)));
         }
         return new Comparison(baseline, hours, rows, today, staleLimit);
     }
 
+    /** The work of {@code hours} on an offer's instance, in GPU-hours. */
+    private static BigDecimal gpuHours(Offer offer, BigDecimal hours) {
+        return hours.multiply(BigDecimal.valueOf(offer.gpuCount()));
+    }
+
     /**
-     * Compares 1 to {@code runs} runs on a baseline and on an alternative.
+     * Compares 1 to {@code runs} runs on a baseline and on an alternative, each run the same work: {@code hours}
+     * on the baseline instance, priced on the alternative by its price per GPU-hour.
      *
      * @param baseline    the reference offer
      * @param alternative the offer compared
-     * @param hours       length of one run in hours
+     * @param hours       length of one run in hours on the baseline instance
      * @param runs        the largest number of runs shown, at least 1
      * @return the comparison, renderable as Markdown
      */
@@ -145,18 +185,25 @@ public final class CostEstimator {
         if (runs < 1) {
             throw new IllegalArgumentException("runs is " + runs + "; give at least 1");
         }
+        BigDecimal alternativeRun = workCost(alternative, gpuHours(baseline, hours));
         List<RunsRow> rows = new ArrayList<>();
         for (int n = 1; n <= runs; n++) {
             BigDecimal base = runsCost(baseline, hours, n);
-            BigDecimal alt = runsCost(alternative, hours, n);
+            BigDecimal alt = alternativeRun.multiply(BigDecimal.valueOf(n));
             rows.add(new RunsRow(n, base, alt, base.subtract(alt), percentCheaper(base, alt)));
         }
         return new RunsComparison(baseline, alternative, hours, rows);
     }
 
-    /** "$1.29/h", or "$1.29/h as of 2025-10-01" when the rendering shows dates. */
+    /**
+     * "$1.29/h", or "$1.29/h as of 2025-10-01" when the rendering shows dates; a multi-GPU instance adds its price
+     * per GPU-hour: "$21.96/h for 8 GPUs = $2.74/GPU-h".
+     */
     static String price(Offer offer, Rendering rendering) {
-        return Money.usd(offer.pricePerHour()) + "/h" + (rendering.showDates() ? " as of " + offer.asOf() : "");
+        return Money.usd(offer.pricePerHour()) + "/h"
+                + (offer.gpuCount() > 1 ? " for " + offer.gpuCount() + " GPUs = " + Money.usd(offer.pricePerGpuHour())
+                + "/GPU-h" : "")
+                + (rendering.showDates() ? " as of " + offer.asOf() : "");
     }
 
     /** "Lambda on-demand", "RunPod spot": how tables name an offer in a column header. */
@@ -207,20 +254,22 @@ public final class CostEstimator {
      * One row of a comparison.
      *
      * @param offer          the offer
-     * @param runCost        cost of one run, unrounded
-     * @param percentCheaper percent below the baseline's run cost, unrounded; negative when dearer
+     * @param runCost        cost of the run's work on this offer, unrounded
+     * @param percentCheaper percent below the baseline's run cost, unrounded; negative when dearer (the same as
+     *                       the percent its price per GPU-hour is below the baseline's)
      * @param baseline       whether this row is the baseline
      * @param stale          whether the price is older than the stale limit
+     * @param hours          hours this offer's instance takes for the work (the run's GPU-hours / its GPUs)
      */
     public record ComparisonRow(Offer offer, BigDecimal runCost, BigDecimal percentCheaper, boolean baseline,
-                                boolean stale) {
+                                boolean stale, BigDecimal hours) {
     }
 
     /**
-     * Offers compared against a baseline for one run.
+     * Offers compared against a baseline for the work of one run.
      *
      * @param baseline   the reference offer
-     * @param hours      run length in hours
+     * @param hours      run length in hours on the baseline instance
      * @param rows       baseline first, then the other offers
      * @param today      the day staleness was judged on
      * @param staleLimit the stale limit used
@@ -242,8 +291,32 @@ public final class CostEstimator {
         }
 
         /**
-         * The table in the guide's columns (Provider | GPU | VRAM | $/hr | run cost | vs baseline), with
-         * footnotes for stale and marketplace rows.
+         * The work compared: {@code hours} on the baseline instance, in GPU-hours.
+         *
+         * @return GPU-hours
+         */
+        public BigDecimal gpuHours() {
+            return CostEstimator.gpuHours(baseline, hours);
+        }
+
+        /**
+         * What the table compares, in one sentence: the work in GPU-hours, how an instance of several GPUs does
+         * it, and that "vs baseline" therefore compares prices per GPU-hour.
+         *
+         * @return the sentence
+         */
+        public String basis() {
+            String work = Money.hours(gpuHours());
+            return "Basis: every offer is priced for the same work, " + work + " GPU-hours (" + Money.hours(hours)
+                    + " h on the baseline's " + baseline.gpuCount() + " GPU" + (baseline.gpuCount() == 1 ? "" : "s")
+                    + "); an instance of k GPUs does it in " + work + "/k hours, assuming the work splits evenly"
+                    + " over its GPUs, so \"vs baseline\" compares prices per GPU-hour, not per instance-hour.";
+        }
+
+        /**
+         * The table in the guide's columns (Provider | GPU | VRAM | $/hr | run cost | vs baseline) followed by
+         * the basis of the comparison ($/GPU-hr, and the hours each instance takes for the work), with footnotes
+         * for stale and marketplace rows.
          *
          * @return Markdown text
          */
@@ -252,8 +325,9 @@ public final class CostEstimator {
         }
 
         /**
-         * The table in the guide's columns, with an "as of" column after "$/hr" when the rendering shows
-         * dates, and footnotes for stale and marketplace rows labelled with the rendering's prefix.
+         * The table in the guide's columns and the basis columns, with an "as of" column after "$/hr" when the
+         * rendering shows dates, and footnotes for stale and marketplace rows labelled with the rendering's
+         * prefix.
          *
          * @param rendering date column and footnote labels
          * @return Markdown text
@@ -263,8 +337,10 @@ public final class CostEstimator {
             if (rendering.showDates()) {
                 header.add("as of");
             }
-            header.add(Money.hours(hours) + " h run cost");
-            header.add("vs baseline");
+            header.add("run cost (" + Money.hours(gpuHours()) + " GPU-h)");
+            header.add("vs baseline (per GPU-h)");
+            header.add("$/GPU-hr");
+            header.add("hours");
             Markdown table = new Markdown(header.toArray(String[]::new)).footnotePrefix(rendering.footnotePrefix());
             for (ComparisonRow row : rows) {
                 Offer o = row.offer();
@@ -292,6 +368,8 @@ public final class CostEstimator {
                 }
                 cells.add(Money.usd(row.runCost()));
                 cells.add(row.baseline() ? "baseline" : versus(row.percentCheaper()));
+                cells.add(Money.usd(o.pricePerGpuHour()));
+                cells.add(Money.hours(row.hours()));
                 table.row(cells.toArray(String[]::new));
             }
             return table.render();
@@ -322,11 +400,11 @@ public final class CostEstimator {
     }
 
     /**
-     * Several runs on a baseline against the same runs on an alternative.
+     * Several runs on a baseline against the same runs (the same work) on an alternative.
      *
      * @param baseline    the reference offer
      * @param alternative the offer compared
-     * @param hours       length of one run in hours
+     * @param hours       length of one run in hours on the baseline instance
      * @param rows        one row per number of runs, from 1
      */
     public record RunsComparison(Offer baseline, Offer alternative, BigDecimal hours, List<RunsRow> rows) {
@@ -360,7 +438,9 @@ public final class CostEstimator {
          * @return Markdown text
          */
         public String toMarkdown(Rendering rendering) {
-            Markdown table = new Markdown("Runs (" + Money.hours(hours) + " h each)",
+            boolean oneGpu = baseline.gpuCount() == 1 && alternative.gpuCount() == 1;
+            Markdown table = new Markdown("Runs (" + (oneGpu ? Money.hours(hours) + " h"
+                    : Money.hours(gpuHours(baseline, hours)) + " GPU-h") + " each)",
                     label(baseline) + " (" + price(baseline, rendering) + ")",
                     label(alternative) + " (" + price(alternative, rendering) + ")", "saving");
             for (RunsRow row : rows) {

@@ -298,8 +298,9 @@ public final class HuggingFaceAccessCheck implements PreflightCheck {
                     + timeout.toMillis() + " ms (timeout)", "check the network and proxy of this machine, or raise"
                     + " the timeout if the link is slow"));
         } catch (IOException e) {
-            throw new CallFailed(CheckResult.fail(name(), (e instanceof ConnectException ? "cannot connect to "
-                            : "request to ") + built.uri() + " failed: " + e.getClass().getSimpleName()
+            String what = e instanceof ConnectException ? "cannot connect to " + built.uri() + ": "
+                    : "request to " + built.uri() + " failed: ";
+            throw new CallFailed(CheckResult.fail(name(), what + e.getClass().getSimpleName()
                             + (e.getMessage() == null ? "" : ": " + e.getMessage()),
                     "check the network, DNS and proxy of this machine, and HF_ENDPOINT if it is set"));
         } catch (InterruptedException e) {

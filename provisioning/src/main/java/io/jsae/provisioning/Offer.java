@@ -77,6 +77,17 @@ public record Offer(String provider, String gpuModel, int gpuCount, int gpuMemor
     }
 
     /**
+     * The price of one GPU for one hour: the instance price divided by its GPUs. Offers of different GPU counts
+     * compare on this figure (or on the cost of the same work, which comes to the same), never on their
+     * instance prices: an 8-GPU instance at $21.96/h costs $2.74 per GPU-hour.
+     *
+     * @return US dollars per GPU-hour, unrounded
+     */
+    public BigDecimal pricePerGpuHour() {
+        return pricePerHour.divide(BigDecimal.valueOf(gpuCount), Money.CONTEXT);
+    }
+
+    /**
      * Age of the figure in whole days.
      *
      * @param today the day to measure from

@@ -77,7 +77,7 @@ public final class Preflight {
         }
 
         /**
-         * Says whether no check failed (warnings allowed).
+         * Says whether no check failed (warnings and skipped checks allowed).
          *
          * @return true when ready to start
          */

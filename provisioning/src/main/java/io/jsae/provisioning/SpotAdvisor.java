@@ -36,6 +36,9 @@ import java.util.OptionalInt;
  *   W·(1 + C/τ), and W when no checkpoints are written.</li>
  *   <li>Costs: on-demand W·p_od (no interruptions, no checkpoints needed); spot T·p_spot, billing the whole
  *   expected wall time (checkpoint writes, lost work and restarts included, a conservative reading).</li>
+ *   <li>Offers of different GPU counts do the same work: W hours on the on-demand instance are W·g_od
+ *   GPU-hours, which the spot instance does in W·g_od/g_spot hours of work (assuming the work splits evenly
+ *   over the GPUs); T is computed from that.</li>
  *   <li>Break-even with a one-time setup cost S (for example the work of adding checkpoint-resume): the
  *   smallest whole N with N·(cost_od − cost_spot) ≥ S, at least 1; none when spot does not save per run.</li>
  * </ul>
@@ -300,7 +303,8 @@ public final class SpotAdvisor {
      *
      * @param onDemand  the on-demand offer
      * @param spot      the spot offer
-     * @param workHours hours of work of one run without interruptions
+     * @param workHours hours of work of one run without interruptions, on the on-demand instance (the spot
+     *                  instance takes the same GPU-hours: fewer hours when it has more GPUs)
      * @param model     interruption rate, checkpoint and restart times, interval rule
      * @param setupCost one-time cost in US dollars of making the job spot-ready, 0 or more
      * @return the estimate
@@ -313,7 +317,9 @@ public final class SpotAdvisor {
             throw new IllegalArgumentException("workHours " + workHours + " must be positive and setupCost "
                     + setupCost + " 0 or more");
         }
-        double w = workHours.doubleValue();
+        BigDecimal spotWorkHours = CostEstimator.hoursFor(spot,
+                workHours.multiply(BigDecimal.valueOf(onDemand.gpuCount())));
+        double w = spotWorkHours.doubleValue();
         double tau = model.intervalHours();
         double wall = expectedWallHours(w, tau, hours(model.checkpointWrite()), hours(model.restart()),
                 model.mtbfHours());
@@ -326,8 +332,8 @@ public final class SpotAdvisor {
             int n = setupCost.divide(saving, 0, RoundingMode.CEILING).intValueExact();
             breakEven = OptionalInt.of(Math.max(1, n));
         }
-        return new SpotEstimate(onDemand, spot, workHours, model, tau, wall, interruptions, onDemandCost, spotCost,
-                saving, setupCost, breakEven);
+        return new SpotEstimate(onDemand, spot, workHours, spotWorkHours, model, tau, wall, interruptions,
+                onDemandCost, spotCost, saving, setupCost, breakEven);
     }
 
     /**
@@ -335,7 +341,9 @@ public final class SpotAdvisor {
      *
      * @param onDemand               the on-demand offer
      * @param spot                   the spot offer
-     * @param workHours              hours of work of one run
+     * @param workHours              hours of work of one run on the on-demand instance
+     * @param spotWorkHours          hours of the same work on the spot instance without interruptions (equal to
+     *                               {@code workHours} when both have as many GPUs)
      * @param model                  the interruption model
      * @param intervalHours          τ used, infinite when no checkpoints are needed
      * @param expectedWallHours      expected wall-clock hours on spot
@@ -346,10 +354,100 @@ public final class SpotAdvisor {
      * @param setupCost              the one-time setup cost counted
      * @param breakEvenRuns          runs after which spot has repaid the setup cost; empty when it never does
      */
-    public record SpotEstimate(Offer onDemand, Offer spot, BigDecimal workHours, InterruptionModel model,
-                               double intervalHours, double expectedWallHours, double expectedInterruptions,
+    public record SpotEstimate(Offer onDemand, Offer spot, BigDecimal workHours, BigDecimal spotWorkHours,
+                               InterruptionModel model, double intervalHours, double expectedWallHours,
+                               double expectedInterruptions,
                                BigDecimal onDemandCost, BigDecimal spotCost, BigDecimal savingPerRun,
                                BigDecimal setupCost, OptionalInt breakEvenRuns) {
+
+        /**
+         * The chance that the spot run is interrupted at least once during its work: 1 − e^(−λ·W).
+         *
+         * @return a probability in [0, 1)
+         */
+        public double interruptionProbability() {
+            return -Math.expm1(-model.interruptionsPerHour() * spotWorkHours.doubleValue());
+        }
+
+        /**
+         * Hours spent writing checkpoints: one per τ of work (τ at most W), C each; 0 when none are needed.
+         *
+         * @return hours
+         */
+        public double checkpointHours() {
+            if (Double.isInfinite(intervalHours) || intervalHours == 0) {
+                return 0;
+            }
+            double w = spotWorkHours.doubleValue();
+            return w / Math.min(intervalHours, w) * hours(model.checkpointWrite());
+        }
+
+        /**
+         * Hours spent restarting, about the expected interruptions times R (an interruption during a restart
+         * makes it shorter, so this leans high).
+         *
+         * @return hours
+         */
+        public double restartHours() {
+            return expectedInterruptions * hours(model.restart());
+        }
+
+        /**
+         * The rest of the expected wall time beyond the work, checkpoint writes and restarts: work lost since the
+         * last checkpoint and done again, about T − W − checkpoint writes − restarts (0 at least).
+         *
+         * @return hours
+         */
+        public double lostWorkHours() {
+            return Math.max(0, expectedWallHours - spotWorkHours.doubleValue() - checkpointHours() - restartHours());
+        }
+
+        /**
+         * The model behind the numbers, spelled out as a Markdown list: the assumptions, the checkpoint interval,
+         * the chance of an interruption, the expected wall time and where its overhead goes (checkpoint writes,
+         * restarts, lost work), and the resulting expected costs.
+         *
+         * @return Markdown text, one item per line
+         */
+        public String explain() {
+            double lambda = model.interruptionsPerHour();
+            double w = spotWorkHours.doubleValue();
+            StringBuilder out = new StringBuilder();
+            if (lambda == 0) {
+                out.append("- no interruptions assumed (λ = 0): no checkpoints are needed and the wall time T is the"
+                        + " work W = ").append(decimal(w, 2)).append(" h\n");
+            } else {
+                double c = hours(model.checkpointWrite());
+                double r = hours(model.restart());
+                out.append("- interruptions: a Poisson process with λ = ").append(model.interruptionsPerHour())
+                        .append(" per hour, so M = 1/λ = ").append(decimal(model.mtbfHours(), 2))
+                        .append(" h between interruptions on average; writing a checkpoint takes C = ")
+                        .append(decimal(c, 3)).append(" h, a restart (new instance, reload) R = ")
+                        .append(decimal(r, 3)).append(" h\n");
+                String rule = model.fixedInterval().isPresent() ? "set by hand"
+                        : model.rule() == IntervalRule.YOUNG ? "Young: sqrt(2·C·M)"
+                        : "Daly: sqrt(2CM)·[1 + (1/3)·sqrt(C/(2M)) + (1/9)·(C/(2M))] − C";
+                out.append("- checkpoint interval τ (").append(rule).append(") = ").append(decimal(intervalHours, 2))
+                        .append(" h of work").append(intervalHours > w ? " (longer than the run: one segment of W)"
+                                : "").append("\n");
+                out.append("- chance of at least one interruption during W = ").append(decimal(w, 2))
+                        .append(" h of work: 1 − e^(−λW) = ").append(decimal(100 * interruptionProbability(), 1))
+                        .append("%\n");
+                out.append("- expected wall time T = M·e^(R/M)·(e^((τ+C)/M) − 1)·W/τ = ")
+                        .append(decimal(expectedWallHours, 2)).append(" h, with λT = ")
+                        .append(decimal(expectedInterruptions, 2)).append(" interruptions expected\n");
+                out.append("- overhead T − W = ").append(decimal(expectedWallHours - w, 2))
+                        .append(" h: checkpoint writes W/τ·C ≈ ").append(decimal(checkpointHours(), 2))
+                        .append(" h, restarts λT·R ≈ ").append(decimal(restartHours(), 2))
+                        .append(" h, lost work redone ≈ ").append(decimal(lostWorkHours(), 2)).append(" h\n");
+            }
+            out.append("- expected cost of one run: spot T·p_spot = ").append(decimal(expectedWallHours, 2))
+                    .append(" h × ").append(Money.usd(spot.pricePerHour())).append("/h = ")
+                    .append(Money.usd(spotCost)).append(", on-demand W·p_od = ").append(Money.hours(workHours))
+                    .append(" h × ").append(Money.usd(onDemand.pricePerHour())).append("/h = ")
+                    .append(Money.usd(onDemandCost)).append(" (no interruptions, no checkpoints needed)\n");
+            return out.toString();
+        }
 
         /**
          * The estimate as a Markdown table followed by the saving and break-even lines.
@@ -358,13 +456,19 @@ public final class SpotAdvisor {
          */
         public String toMarkdown() {
             Markdown table = new Markdown("Quantity", CostEstimator.label(onDemand), CostEstimator.label(spot));
-            table.row("price", Money.usd(onDemand.pricePerHour()) + "/h", Money.usd(spot.pricePerHour()) + "/h");
-            table.row("work", Money.hours(workHours) + " h", Money.hours(workHours) + " h");
+            table.row("price", CostEstimator.price(onDemand, CostEstimator.Rendering.PLAIN),
+                    CostEstimator.price(spot, CostEstimator.Rendering.PLAIN));
+            table.row("work", Money.hours(workHours) + " h", Money.hours(spotWorkHours) + " h");
             table.row("interruptions per hour (λ)", "0", decimal(model.interruptionsPerHour(), 3));
+            table.row("chance of at least one interruption (1 − e^(−λW))", "0",
+                    decimal(100 * interruptionProbability(), 1) + "%");
             table.row("checkpoint interval (τ)", "none needed", Double.isInfinite(intervalHours) ? "none needed"
                     : decimal(intervalHours, 2) + " h (" + (model.fixedInterval().isPresent() ? "fixed"
                     : model.rule() == IntervalRule.YOUNG ? "Young" : "Daly") + ")");
-            table.row("expected interruptions", "0", decimal(expectedInterruptions, 2));
+            table.row("expected interruptions (λT)", "0", decimal(expectedInterruptions, 2));
+            table.row("checkpoint writes (W/τ · C)", "0 h", decimal(checkpointHours(), 2) + " h");
+            table.row("restart overhead (interruptions · R)", "0 h", decimal(restartHours(), 2) + " h");
+            table.row("lost work redone (the rest of T)", "0 h", decimal(lostWorkHours(), 2) + " h");
             table.row("expected wall time", Money.hours(workHours) + " h", decimal(expectedWallHours, 2) + " h");
             table.row("expected cost per run", Money.usd(onDemandCost), Money.usd(spotCost));
             StringBuilder out = new StringBuilder(table.render()).append('\n');

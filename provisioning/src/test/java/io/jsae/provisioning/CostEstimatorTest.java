@@ -59,9 +59,10 @@ class CostEstimatorTest {
         String md = comparison.toMarkdown();
         List<String> lines = md.lines().toList();
 
-        assertEquals("| Provider | GPU | VRAM | $/hr | 12 h run cost | vs baseline |", lines.get(0));
+        assertEquals("| Provider | GPU | VRAM | $/hr | run cost (12 GPU-h) | vs baseline (per GPU-h) | $/GPU-hr | hours |",
+                lines.get(0));
         assertTrue(lines.get(2).matches("\\| Lambda\\[\\^\\d] \\| 1x A100 \\| 40 GB \\| \\$1\\.29 \\| \\$15\\.48 \\| "
-                + "baseline \\|"), lines.get(2));
+                + "baseline \\| \\$1\\.29 \\| 12 \\|"), lines.get(2));
         assertTrue(md.contains("| $0.69 | $8.28 | 46.5% cheaper |"), md);
         assertTrue(md.contains("| $0.77 | $9.24 | 40.3% cheaper |"), md);
         assertTrue(md.contains("| $0.66 | $7.92 | 48.8% cheaper |"), md);
@@ -83,7 +84,8 @@ class CostEstimatorTest {
                 + " hosts (the guide quoted a range of $1.80-2.50/h"), md);
         assertTrue(md.contains("| RunPod (Secure Cloud) | 1x A100 SXM | 80 GB |"), "fresh rows carry no marker: "
                 + md);
-        assertTrue(md.contains("| AWS | 8x A100 | 8x 40 GB | $21.96 | $263.49 |"), md);
+        assertTrue(md.contains("| AWS | 8x A100 | 8x 40 GB | $21.96 | $32.94 | 112.8% more expensive | $2.74 | 1.5 |"),
+                "the 8-GPU instance does the 12 GPU-hours in 1.5 h: " + md);
         assertTrue(md.contains("| TensorDock[^1][^3] | 1x A100 | not stated |"), md);
     }
 
@@ -94,8 +96,10 @@ class CostEstimatorTest {
                 .toMarkdown(CostEstimator.Rendering.dated("g"));
         List<String> lines = md.lines().toList();
 
-        assertEquals("| Provider | GPU | VRAM | $/hr | as of | 12 h run cost | vs baseline |", lines.get(0));
-        assertEquals("| Lambda[^g1] | 1x A100 | 40 GB | $1.29 | 2025-10-01 | $15.48 | baseline |", lines.get(2));
+        assertEquals("| Provider | GPU | VRAM | $/hr | as of | run cost (12 GPU-h) | vs baseline (per GPU-h) | $/GPU-hr"
+                + " | hours |", lines.get(0));
+        assertEquals("| Lambda[^g1] | 1x A100 | 40 GB | $1.29 | 2025-10-01 | $15.48 | baseline | $1.29 | 12 |",
+                lines.get(2));
         assertTrue(md.contains("| RunPod (spot)[^g1] | 1x A100 | 80 GB | $0.69 | 2025-10-01 | $8.28 | 46.5% cheaper |"),
                 md);
         assertTrue(md.contains("| TensorDock[^g1][^g2] |"), md);
@@ -130,6 +134,47 @@ class CostEstimatorTest {
                 md);
         assertTrue(md.contains("| 3 | $46.44 | $24.84 | $21.60 (46.5% cheaper) |"), md);
         assertTrue(md.contains("| 1 | $15.48 | $8.28 | $7.20 (46.5% cheaper) |"), md);
+    }
+
+    /** An 8-GPU instance at eight times a 1-GPU price is the same price per GPU-hour, and the same work costs the same. */
+    @Test
+    void multiGpuInstancesCompareForTheSameWorkNotPerInstanceHour() {
+        Offer one = GuideOffers.offer("One", "1.50", PricingModel.ON_DEMAND, GuideOffers.TODAY);
+        Offer eight = new Offer("Eight", "A100", 8, 40, new BigDecimal("12.00"), PricingModel.ON_DEMAND,
+                GuideOffers.TODAY, "test", "p4d-like");
+        Offer dearEight = new Offer("DearEight", "A100", 8, 40, new BigDecimal("24.00"), PricingModel.SPOT,
+                GuideOffers.TODAY, "test", "");
+
+        CostEstimator.Comparison c = estimator.compare(one, List.of(one, eight, dearEight), TWELVE);
+        CostEstimator.ComparisonRow row = c.rows().get(1);
+        assertEquals(0, row.runCost().compareTo(new BigDecimal("18")), "12 GPU-h at $1.50/GPU-h: " + row);
+        assertEquals(0, row.hours().compareTo(new BigDecimal("1.5")), "8 GPUs do 12 GPU-h in 1.5 h: " + row);
+        assertEquals(0, row.percentCheaper().signum(), "same price per GPU-hour, not 700% more expensive: " + row);
+        assertEquals(0, eight.pricePerGpuHour().compareTo(new BigDecimal("1.5")));
+        assertEquals("100.0", c.rows().get(2).percentCheaper().negate().setScale(1, RoundingMode.HALF_UP)
+                .toPlainString(), "twice the price per GPU-hour is 100% more expensive");
+        String md = c.toMarkdown();
+        assertTrue(md.contains("| Eight | 8x A100 | 8x 40 GB | $12.00 | $18.00 | same price | $1.50 | 1.5 |"), md);
+        assertTrue(md.contains("| DearEight (spot) | 8x A100 | 8x 40 GB | $24.00 | $36.00 | 100.0% more expensive |"
+                + " $3.00 | 1.5 |"), md);
+        assertFalse(md.contains("700"), md);
+        assertTrue(c.basis().contains("12 GPU-hours") && c.basis().contains("per GPU-hour"), c.basis());
+        assertEquals(0, c.gpuHours().compareTo(TWELVE));
+
+        // An 8-GPU baseline: 12 h on it is 96 GPU-hours, 96 h on a 1-GPU offer.
+        CostEstimator.Comparison fromEight = estimator.compare(eight, List.of(one), TWELVE);
+        assertEquals(0, fromEight.gpuHours().compareTo(BigDecimal.valueOf(96)));
+        assertEquals(0, fromEight.rows().get(1).runCost().compareTo(BigDecimal.valueOf(144)));
+        assertEquals(0, fromEight.rows().get(1).percentCheaper().signum());
+
+        CostEstimator.RunsComparison runs = estimator.compareRuns(one, dearEight, TWELVE, 2);
+        assertEquals(0, runs.rows().get(1).alternativeCost().compareTo(BigDecimal.valueOf(72)), runs.toString());
+        String runsMd = runs.toMarkdown();
+        assertTrue(runsMd.contains("| Runs (12 GPU-h each) | One on-demand ($1.50/h) | DearEight spot ($24.00/h for 8"
+                + " GPUs = $3.00/GPU-h) | saving |"), runsMd);
+        assertTrue(runsMd.contains("| 2 | $36.00 | $72.00 |") && runsMd.contains("(100.0% more expensive) |"), runsMd);
+        assertEquals(0, estimator.workCost(eight, TWELVE).compareTo(new BigDecimal("18")));
+        assertEquals(0, CostEstimator.hoursFor(eight, TWELVE).compareTo(new BigDecimal("1.5")));
     }
 
     @Test

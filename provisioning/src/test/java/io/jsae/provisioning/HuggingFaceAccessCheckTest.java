@@ -244,7 +244,7 @@ class HuggingFaceAccessCheckTest {
         CheckResult r = run(REPO);
 
         assertEquals(CheckResult.Status.FAIL, r.status());
-        assertTrue(r.message().contains("failed"), r.message());
+        assertTrue(r.message().startsWith("cannot connect to http://127.0.0.1:" + closedPort + "/"), r.message());
         assertTrue(r.remedy().contains("network"), r.remedy());
     }
 

@@ -31,6 +31,16 @@ class PreflightTest {
     }
 
     @Test
+    void skippedChecksAreReadyAndSayWhy() {
+        Preflight.Report report = Preflight.of(() -> CheckResult.skip("net", "offline", "run without --offline"))
+                .run();
+        assertTrue(report.ready());
+        assertEquals(1, report.withStatus(CheckResult.Status.SKIP).size());
+        assertTrue(report.toMarkdown().contains("| net | SKIP | offline | run without --offline |"),
+                report.toMarkdown());
+    }
+
+    @Test
     void aThrowingCheckBecomesAFailAndLaterChecksStillRun() {
         PreflightCheck broken = new PreflightCheck() {
             @Override

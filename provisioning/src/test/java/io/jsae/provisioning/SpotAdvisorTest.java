@@ -162,6 +162,51 @@ class SpotAdvisorTest {
     }
 
     @Test
+    void theExpectedCostIsBrokenDownIntoInterruptionsRestartsCheckpointsAndLostWork() {
+        InterruptionModel model = InterruptionModel.young(0.05, Duration.ofMinutes(2), Duration.ofMinutes(10));
+        SpotEstimate e = advisor.estimate(GuideOffers.lambda(), GuideOffers.runPodSpot(), TWELVE, model,
+                new BigDecimal("20"));
+
+        assertEquals(1 - Math.exp(-0.05 * 12), e.interruptionProbability(), 1e-12);
+        assertEquals(e.expectedInterruptions() * 10.0 / 60, e.restartHours(), 1e-12);
+        assertEquals(12 / e.intervalHours() * 2.0 / 60, e.checkpointHours(), 1e-12);
+        assertEquals(e.expectedWallHours() - 12 - e.checkpointHours() - e.restartHours(), e.lostWorkHours(), 1e-12);
+        assertTrue(e.lostWorkHours() > 0, "work since the last checkpoint is lost at each interruption");
+        String md = e.toMarkdown();
+        assertTrue(md.contains("| chance of at least one interruption (1 − e^(−λW)) | 0 | 45.1% |"), md);
+        assertTrue(md.contains("| restart overhead (interruptions · R) | 0 h |"), md);
+        String why = e.explain();
+        assertTrue(why.contains("M = 1/λ = 20.00 h"), why);
+        assertTrue(why.contains("checkpoint interval τ (Young: sqrt(2·C·M)) = 1.15 h of work"), why);
+        assertTrue(why.contains("1 − e^(−λW) = 45.1%"), why);
+        assertTrue(why.contains("spot T·p_spot = " + BigDecimal.valueOf(e.expectedWallHours())
+                .setScale(2, RoundingMode.HALF_UP) + " h × $0.69/h = $" + e.spotCost().setScale(2, RoundingMode.HALF_UP)
+                + ", on-demand W·p_od = 12 h × $1.29/h = $15.48"), why);
+
+        SpotEstimate none = advisor.estimate(GuideOffers.lambda(), GuideOffers.runPodSpot(), TWELVE,
+                InterruptionModel.young(0, Duration.ofMinutes(2), Duration.ofMinutes(10)), BigDecimal.ZERO);
+        assertEquals(0, none.interruptionProbability());
+        assertEquals(0, none.checkpointHours() + none.restartHours() + none.lostWorkHours());
+        assertTrue(none.explain().contains("no interruptions assumed (λ = 0)"), none.explain());
+    }
+
+    /** An 8-GPU spot instance does the 12 GPU-hours of a 1-GPU run in 1.5 h; its cost is not 12 h of the instance. */
+    @Test
+    void aMultiGpuSpotInstanceDoesTheSameWorkInFewerHours() {
+        Offer eightSpot = new Offer("Spot8", "A100", 8, 40, new BigDecimal("5.52"), PricingModel.SPOT,
+                GuideOffers.TODAY, "test", "");
+        SpotEstimate e = advisor.estimate(GuideOffers.lambda(), eightSpot, TWELVE,
+                InterruptionModel.young(0, Duration.ofMinutes(2), Duration.ofMinutes(10)), BigDecimal.ZERO);
+
+        assertEquals(0, e.spotWorkHours().compareTo(new BigDecimal("1.5")));
+        assertEquals(1.5, e.expectedWallHours(), 1e-12);
+        assertEquals("8.28", e.spotCost().setScale(2, RoundingMode.HALF_UP).toPlainString(),
+                "$0.69 per GPU-hour for 12 GPU-hours, as the 1-GPU spot offer");
+        assertTrue(e.toMarkdown().contains("| work | 12 h | 1.5 h |"), e.toMarkdown());
+        assertTrue(e.toMarkdown().contains("$5.52/h for 8 GPUs = $0.69/GPU-h"), e.toMarkdown());
+    }
+
+    @Test
     void spotThatCostsMoreNeverBreaksEven() {
         Offer dearSpot = GuideOffers.offer("X", "1.50", PricingModel.SPOT, GuideOffers.TODAY);
         SpotEstimate e = advisor.estimate(GuideOffers.lambda(), dearSpot, TWELVE,
