@@ -27,11 +27,13 @@ import io.jsae.provisioning.CostMeter;
 import io.jsae.provisioning.Offer;
 import io.jsae.provisioning.PriceCatalog;
 import io.jsae.provisioning.PricingModel;
+import io.jsae.provisioning.RunEstimate;
 import io.jsae.tumix.ImprovementMode;
 import io.jsae.tumix.Monitor;
 import io.jsae.tumix.RefinementResult;
 import io.jsae.tumix.StopDecision;
 import io.jsae.tumix.TumixTermination;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,7 +42,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -224,12 +225,22 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--pricing", defaultValue = "on-demand", description = "on-demand or spot.")
     private String pricing;
 
-    @Option(names = "--estimate", paramLabel = "DOLLARS", description = "The plan's estimate of the run (jsae plan);"
-            + " the meter's projection is checked against it.")
-    private BigDecimal estimate;
+    @Option(names = "--estimate", paramLabel = "ESTIMATE", converter = BudgetConverter.class,
+            description = "The plan's estimate of the run, as jsae plan prints it ('estimate: $15.48 ± 10% (...)'),"
+                    + " '$15.48 ± 10%' or dollars (±10%); the run's cost is checked against its band.")
+    private RunEstimate.Budget estimate;
 
-    @Option(names = "--estimate-tolerance", defaultValue = "0.10", description = "Allowed deviation from --estimate.")
-    private BigDecimal estimateTolerance;
+    /** Reads --estimate in any of the forms {@link RunEstimate.Budget#parse} takes. */
+    static final class BudgetConverter implements CommandLine.ITypeConverter<RunEstimate.Budget> {
+        @Override
+        public RunEstimate.Budget convert(String value) {
+            try {
+                return RunEstimate.Budget.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
 
     // ---- output
     @Option(names = "--out", paramLabel = "DIR", description = "Export the SAE here in the SAELens layout.")
@@ -433,7 +444,8 @@ public final class TrainCommand implements Callable<Integer> {
             done = 1.0; // the run ended (TUMIX may stop before the cap): what it cost is its total
         }
         CostSummary cost = new CostSummary(offer.provider() + " " + offer.gpuModel() + " " + offer.pricingModel(),
-                offer.pricePerHour(), meter.costSoFar(), estimate, estimate == null ? null : estimateTolerance, done);
+                offer.pricePerHour(), meter.costSoFar(), estimate == null ? null : estimate.cost(),
+                estimate == null ? null : estimate.tolerance(), done);
         if (reportDir == null) {
             return cost;
         }
@@ -457,7 +469,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private String budgetLine(CostMeter meter, double fractionDone) {
-        return meter.check(estimate, estimateTolerance, fractionDone).describe();
+        return meter.check(estimate.cost(), estimate.tolerance(), fractionDone).describe();
     }
 
     /** Step points of the run before this process, read back from the report's metrics.csv, up to the resumed step. */

@@ -55,10 +55,20 @@ class WorkflowIT {
         Path shards = Files.createDirectory(dir.resolve("acts"));
         writeShards(shards);
 
+        // Preflight: the network check is skipped here (no network), the cpu backend's smoke test must pass.
+        Result preflight = run(dir, "preflight", "--offline", "--backend", "cpu");
+        assertEquals(ExitCode.OK, preflight.code(), preflight.out());
+        assertTrue(preflight.out().contains("PASS  backend smoke test (cpu)"), preflight.out());
+        // Plan: its estimate line is what train checks its cost against.
+        Result plan = run(dir, "plan", "--hours-per-epoch", "0.004", "--epochs", "4");
+        assertEquals(ExitCode.OK, plan.code(), plan.out());
+        String estimate = plan.out().lines().filter(l -> l.startsWith("estimate: $")).findFirst()
+                .orElseThrow(() -> new AssertionError("no estimate line in the plan: " + plan.out()));
+
         String[] train = {"train", "--data", "acts", "--d-sae", "128", "--k", "8", "--batch", "256",
                 "--max-rounds", "4", "--min-rounds", "2", "--min-explained-variance", "0", "--checkpoints", "ckpt",
                 "--checkpoint-every", "20", "--out", "sae", "--report", "report", "--progress-seconds", "1",
-                "--hook-name", "blocks.12.hook_resid_post", "--model-name", "synthetic", "--estimate", "0.02"};
+                "--hook-name", "blocks.12.hook_resid_post", "--model-name", "synthetic", "--estimate", estimate};
 
         // Interrupt the run once it has written a checkpoint: it writes another and exits with 130.
         Process first = jsae(dir, train).start();
@@ -89,7 +99,10 @@ class WorkflowIT {
             assertTrue(after.get(i).dollars() >= after.get(i - 1).dollars(), "the cost never goes back on resume");
         }
         String html = Files.readString(dir.resolve("report/report.html"));
-        assertTrue(html.contains("$0.02"), "the report shows the cost against the estimate");
+        String planned = estimate.substring("estimate: ".length(), estimate.indexOf(" ±"));
+        assertTrue(html.contains(planned), "the report shows the cost against the plan's " + planned);
+        assertTrue(resumed.out().contains("the estimate " + planned), "the last line checks the estimate: "
+                + resumed.out());
 
         Result complete = run(dir, train);
         assertEquals(ExitCode.OK, complete.code(), complete.out());
