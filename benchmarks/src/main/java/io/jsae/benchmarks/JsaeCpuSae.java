@@ -1,7 +1,6 @@
 package io.jsae.benchmarks;
 
 import io.jsae.core.Activation;
-import io.jsae.core.ParameterTensors;
 import io.jsae.core.SaeConfig;
 import io.jsae.core.backend.DeviceSae;
 import io.jsae.core.backend.EvalParameters;
@@ -11,13 +10,11 @@ import io.jsae.core.backend.cpu.CpuBackend;
 import io.jsae.core.train.TrainingPolicy;
 
 import java.nio.FloatBuffer;
-import java.util.SplittableRandom;
 
 /**
  * A topk SAE on jsae's CPU backend, driven as the trainer drives it: each call copies its batch into the SAE's
  * input buffer first (as the loader does), and a training step takes its parameters from the
- * {@link TrainingPolicy}. Starts from the same kind of weights as {@link TorchBaselineSae}: a random decoder with
- * unit rows and its transpose as the encoder.
+ * {@link TrainingPolicy}. Starts from {@link InitialWeights#of}, as {@link TorchBaselineSae} does.
  *
  * <p>Not thread-safe. Closing closes the SAE and the backend's threads.
  */
@@ -40,7 +37,7 @@ public final class JsaeCpuSae implements AutoCloseable {
         backend = new CpuBackend(threads);
         try {
             sae = backend.create(config);
-            ParameterCopies.write(sae.stateTensors(), "", initialWeights(dIn, dSae));
+            ParameterCopies.write(sae.stateTensors(), "", InitialWeights.of(dIn, dSae));
         } catch (RuntimeException e) {
             backend.close();
             throw e;
@@ -73,25 +70,6 @@ public final class JsaeCpuSae implements AutoCloseable {
             throw new IllegalStateException("the benchmark batch was rejected as non-finite");
         }
         return m.sse();
-    }
-
-    /** A random decoder with unit rows, and its transpose as the encoder (seed 1). */
-    private static ParameterTensors initialWeights(int dIn, int dSae) {
-        ParameterTensors w = ParameterTensors.zeros(dIn, dSae);
-        SplittableRandom rnd = new SplittableRandom(1);
-        for (int j = 0; j < dSae; j++) {
-            double n = 0;
-            for (int d = 0; d < dIn; d++) {
-                float v = (float) (rnd.nextDouble() - 0.5);
-                w.wDec()[j * dIn + d] = v;
-                n += v * v;
-            }
-            for (int d = 0; d < dIn; d++) {
-                w.wDec()[j * dIn + d] /= (float) Math.sqrt(n);
-            }
-        }
-        System.arraycopy(w.wDec(), 0, w.wEnc(), 0, w.wDec().length);
-        return w;
     }
 
     @Override

@@ -17,8 +17,8 @@ import java.util.List;
 /**
  * The baseline every CPU benchmark here is compared with: the topk SAE as a Java user would write it by hand on
  * libtorch (bytedeco pytorch): dense codes through {@code topk} and {@code scatter}, a dense decoder matmul,
- * autograd, torch's {@code Adam}, and the decoder rows renormalized after each step. Parameters start from a
- * random decoder with unit rows and its transpose as the encoder.
+ * autograd, torch's {@code Adam}, and the decoder rows renormalized after each step. Parameters start from
+ * {@link InitialWeights#of}, as {@link JsaeCpuSae}'s do.
  *
  * <p>Not thread-safe. Closing releases its tensors and optimizer.
  */
@@ -41,10 +41,8 @@ public final class TorchBaselineSae implements AutoCloseable {
         this.k = k;
         // Built inside a scope so that the temporaries go with it; what this object keeps is retained past it.
         try (PointerScope scope = new PointerScope()) {
-            wDec = torch.randn(dSae, dIn);
-            try (NoGradGuard g = new NoGradGuard()) {
-                normalizeRows(wDec);
-            }
+            wDec = torch.empty(dSae, dIn);
+            wDec.data_ptr_float().put(InitialWeights.of(dIn, dSae).wDec());
             // requires_grad_ returns a reference to the tensor it is called on, not an owner: keep the owners.
             wEnc = wDec.t().contiguous();
             bEnc = torch.zeros(dSae);
