@@ -1,28 +1,13 @@
 package io.jsae.benchmarks;
 
-import io.jsae.core.Activation;
-import io.jsae.core.ParameterTensors;
-import io.jsae.core.SaeConfig;
-import io.jsae.core.backend.DeviceSae;
-import io.jsae.core.backend.ParameterCopies;
-import io.jsae.core.backend.cpu.CpuBackend;
-import io.jsae.core.train.TrainingPolicy;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Adam;
-import org.bytedeco.pytorch.AdamOptions;
-import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 import java.io.IOException;
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.SplittableRandom;
 
 /**
  * End-to-end CPU training step: the jsae CPU backend against what a Java user would write by hand on
@@ -55,46 +40,45 @@ public final class CpuTrainStepBenchmark {
         System.out.printf(Locale.ROOT, "d_in %d, d_sae %d, k %d, batch %d, %d timed steps, %d threads%n",
                 dIn, dSae, k, batch, steps, threads);
 
-        Tensor[] xs = new Tensor[4];
-        for (int i = 0; i < xs.length; i++) {
-            xs[i] = torch.randn(batch, dIn);
-        }
-        torch.set_num_threads(threads);
-        double copyGbPerS = copyBandwidth();
-        double gemmMs = encoderGemmMs(dIn, dSae, batch, xs[0]);
-        double baselineMs = baselineStepMs(dIn, dSae, k, batch, steps, xs);
-
-        SaeConfig config = SaeConfig.builder(dIn, dSae).activation(Activation.topK(k)).batchSize(batch)
-                .learningRate(1e-4).build();
-        ParameterTensors w = initialWeights(dIn, dSae);
+        double copyGbPerS;
+        double gemmMs;
+        double baselineMs;
         double oursMs;
         long rssAt100 = -1;
         long rssAtEnd = -1;
-        try (CpuBackend backend = new CpuBackend(threads); DeviceSae sae = backend.create(config)) {
-            ParameterCopies.write(sae.stateTensors(), "", w);
-            TrainingPolicy policy = new TrainingPolicy(config);
-            FloatBuffer[] bufs = new FloatBuffer[xs.length];
-            for (int i = 0; i < xs.length; i++) {
-                bufs[i] = xs[i].data_ptr_float().capacity((long) batch * dIn).asBuffer();
-            }
-            // Each step copies its batch into the SAE's input buffer, as the trainer's loader does.
-            long step = 0;
-            for (int i = 0; i < 3; i++) {
-                step(sae, policy, bufs[i % bufs.length], batch, step++);
-            }
-            long t0 = System.nanoTime();
-            for (int i = 0; i < steps; i++) {
-                step(sae, policy, bufs[i % bufs.length], batch, step++);
-            }
-            oursMs = (System.nanoTime() - t0) / 1e6 / steps;
-            for (int i = 0; i < leakSteps; i++) {
-                step(sae, policy, bufs[i % bufs.length], batch, step++);
-                if (i == 99) {
-                    rssAt100 = residentKb();
+        try (RandomBatches xs = new RandomBatches(4, batch, dIn)) {
+            torch.set_num_threads(threads);
+            copyGbPerS = copyBandwidth();
+            gemmMs = encoderGemmMs(dIn, dSae, batch, xs.tensor(0));
+            try (TorchBaselineSae baseline = new TorchBaselineSae(dIn, dSae, k)) {
+                for (int i = 0; i < 2; i++) {
+                    baseline.trainStep(xs.tensor(i));
                 }
+                long t0 = System.nanoTime();
+                for (int i = 0; i < steps; i++) {
+                    baseline.trainStep(xs.tensor(i));
+                }
+                baselineMs = (System.nanoTime() - t0) / 1e6 / steps;
             }
-            if (leakSteps > 0) {
-                rssAtEnd = residentKb();
+            // Opening the backend sets libtorch to one thread process-wide, so the baseline runs first.
+            try (JsaeCpuSae ours = new JsaeCpuSae(dIn, dSae, k, batch, threads)) {
+                for (int i = 0; i < 3; i++) {
+                    ours.trainStep(xs.buffer(i));
+                }
+                long t0 = System.nanoTime();
+                for (int i = 0; i < steps; i++) {
+                    ours.trainStep(xs.buffer(i));
+                }
+                oursMs = (System.nanoTime() - t0) / 1e6 / steps;
+                for (int i = 0; i < leakSteps; i++) {
+                    ours.trainStep(xs.buffer(i));
+                    if (i == 99) {
+                        rssAt100 = residentKb();
+                    }
+                }
+                if (leakSteps > 0) {
+                    rssAtEnd = residentKb();
+                }
             }
         }
 
@@ -120,11 +104,6 @@ public final class CpuTrainStepBenchmark {
         }
     }
 
-    private static void step(DeviceSae sae, TrainingPolicy policy, FloatBuffer x, int rows, long step) {
-        sae.inputBuffer().put(x.duplicate());
-        policy.after(sae.trainStep(rows, policy.next(step)), "benchmark step " + step);
-    }
-
     private static void row(String what, String value) {
         System.out.println("| " + what + " | " + value + " |");
     }
@@ -139,24 +118,6 @@ public final class CpuTrainStepBenchmark {
 
     private static int arg(String[] args, int i, int dflt) {
         return args.length > i ? Integer.parseInt(args[i]) : dflt;
-    }
-
-    private static ParameterTensors initialWeights(int dIn, int dSae) {
-        ParameterTensors w = ParameterTensors.zeros(dIn, dSae);
-        SplittableRandom rnd = new SplittableRandom(1);
-        for (int j = 0; j < dSae; j++) {
-            double n = 0;
-            for (int d = 0; d < dIn; d++) {
-                float v = (float) (rnd.nextDouble() - 0.5);
-                w.wDec()[j * dIn + d] = v;
-                n += v * v;
-            }
-            for (int d = 0; d < dIn; d++) {
-                w.wDec()[j * dIn + d] /= (float) Math.sqrt(n);
-            }
-        }
-        System.arraycopy(w.wDec(), 0, w.wEnc(), 0, w.wDec().length);
-        return w;
     }
 
     /** Best of five copies of a 256 MiB tensor, counting bytes read plus bytes written. */
@@ -187,47 +148,6 @@ public final class CpuTrainStepBenchmark {
                 best = Math.min(best, (System.nanoTime() - t0) / 1e6);
             }
             return best;
-        }
-    }
-
-    /** The hand-written libtorch step: dense codes, dense decode, autograd, torch's Adam, row renorm. */
-    private static double baselineStepMs(int dIn, int dSae, int k, int batch, int steps, Tensor[] xs) {
-        try (PointerScope scope = new PointerScope()) {
-            Tensor wDec = torch.randn(dSae, dIn);
-            try (NoGradGuard g = new NoGradGuard()) {
-                wDec.div_(wDec.norm(new org.bytedeco.pytorch.ScalarOptional(new Scalar(2.0)), new long[] {1}, true));
-            }
-            Tensor wEnc = wDec.t().contiguous().requires_grad_(true);
-            wDec.requires_grad_(true);
-            Tensor bEnc = torch.zeros(dSae).requires_grad_(true);
-            Tensor bDec = torch.zeros(dIn).requires_grad_(true);
-            AdamOptions options = new AdamOptions(1e-4);
-            options.eps().put(6.25e-10);
-            Adam adam = new Adam(new TensorVector(wEnc, bEnc, wDec, bDec), options);
-            for (int i = 0; i < 2; i++) {
-                baselineStep(xs[i % xs.length], wEnc, bEnc, wDec, bDec, k, adam);
-            }
-            long t0 = System.nanoTime();
-            for (int i = 0; i < steps; i++) {
-                baselineStep(xs[i % xs.length], wEnc, bEnc, wDec, bDec, k, adam);
-            }
-            return (System.nanoTime() - t0) / 1e6 / steps;
-        }
-    }
-
-    private static void baselineStep(Tensor x, Tensor wEnc, Tensor bEnc, Tensor wDec, Tensor bDec, int k, Adam adam) {
-        try (PointerScope scope = new PointerScope()) {
-            Tensor pre = x.sub(bDec).matmul(wEnc).add(bEnc);
-            T_TensorTensor_T top = pre.topk(k);
-            Tensor z = torch.zeros_like(pre).scatter(1, top.get1(), top.get0().relu());
-            Tensor xHat = z.matmul(wDec).add(bDec);
-            Tensor loss = xHat.sub(x).pow(new Scalar(2.0)).sum(1).mean();
-            adam.zero_grad();
-            loss.backward();
-            adam.step();
-            try (NoGradGuard g = new NoGradGuard()) {
-                wDec.div_(wDec.norm(new org.bytedeco.pytorch.ScalarOptional(new Scalar(2.0)), new long[] {1}, true));
-            }
         }
     }
 

@@ -178,7 +178,19 @@ public final class LoaderThroughput {
                 sortedRates[n - 1] / 1e6);
     }
 
-    private static List<Path> write(Path dir, DType dtype, int shards, long rows, int dIn) throws IOException {
+    /**
+     * Writes {@code shards} {@code .npy} files of {@code rows × dIn} pseudo-random values (also used by
+     * {@link LoaderBenchmark}) and prints how long it took.
+     *
+     * @param dir    folder to write into
+     * @param dtype  element type of the files
+     * @param shards number of files
+     * @param rows   rows per file
+     * @param dIn    row width
+     * @return the files, in order
+     * @throws IOException if a file cannot be written
+     */
+    static List<Path> write(Path dir, DType dtype, int shards, long rows, int dIn) throws IOException {
         long t0 = System.nanoTime();
         int blockRows = Math.max(1, (16 << 20) / (4 * dIn));
         FloatBuffer block = ByteBuffer.allocateDirect(blockRows * dIn * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
