@@ -19,6 +19,7 @@ module io.jsae.core {
 
     // JavaCPP binds and loads the CPU kernels by reflection; Jackson reads and writes the checkpoint records.
     opens io.jsae.core.backend.cpu to org.bytedeco.javacpp;
+    opens io.jsae.core.data to org.bytedeco.javacpp;
     opens io.jsae.core.train to com.fasterxml.jackson.databind;
     opens io.jsae.core.io to com.fasterxml.jackson.databind;
 

@@ -1,9 +1,12 @@
 package io.jsae.benchmarks;
 
+import io.jsae.core.data.ActivationSource;
 import io.jsae.core.data.LoaderOptions;
 import io.jsae.core.data.NpyActivationSource;
+import io.jsae.core.data.SafetensorsActivationSource;
 import io.jsae.core.io.DType;
 import io.jsae.core.io.NpyWriter;
+import io.jsae.core.io.SafetensorsWriter;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -17,173 +20,212 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
- * End-to-end throughput of {@link NpyActivationSource} against a plain sequential read of the same files,
- * measured in one run.
+ * End-to-end throughput of the activation loader against the fastest plain read of the same bytes, in one run,
+ * for every dtype and order, in bytes of the file per second.
  *
- * <p>Writes an {@code .npy} shard set (float32, or float16 with {@code --dtype f16}) of the given size into a
- * fresh folder inside the given directory, then runs {@code --warmup} rounds (printed, not counted: the JIT
- * compiles the loader meanwhile, on the same cores) and {@code --rounds} measured rounds of: (A) a plain
- * sequential read of every file through {@code FileChannel.read} into one direct buffer of a batch, (B) the
- * loader, shuffled, (C) the loader in order; and one more A at the end. Each loader pass builds a new source and reads two
- * epochs in {@code read} calls of a batch each: the first epoch includes allocating (and page-faulting) the
- * source's block buffers, the second runs on buffers already in use. Every pass folds one value per 4 KiB of
- * what it delivers into a checksum.
+ * <p>For each dtype (float32 and float16 as {@code .npy}, bfloat16 as {@code .safetensors}, the same rows of
+ * pseudo-random values) it writes a shard set into a fresh folder, then runs a warm-up round (not counted) and
+ * {@code --rounds} measured rounds of: the baseline; the loader shuffled; the loader in order; the baseline
+ * again. Each loader pass builds a new source and reads two epochs in {@code read} calls of a batch: the
+ * first epoch of a new source (block buffers allocated and page-faulted) and a later single pass.
  *
- * <p>Each loader epoch is compared with the mean of the plain reads just before and just after its round, in
- * rows per second (for float16 the plain read moves half the bytes per row). It prints every pass, then per
- * loader configuration the median ratio and its range over the rounds. The goal is a ratio of at least 0.8.
- * The folder is deleted at the end unless {@code --keep} is given.
+ * <p>The baseline is large-block positional reads ({@code FileChannel.read(buf, position)}, 4 MiB blocks,
+ * claimed from a shared counter) on as many threads as the loader uses (the caller and its prefetch thread: 2
+ * with prefetch, 1 without), each into its own direct buffer, touching one long per 4 KiB. A single-thread
+ * baseline and {@code dd bs=4M} of the same files are printed beside it once per dtype. Each loader epoch is
+ * compared with the mean of the baselines just before and after its round.
  *
- * <p>Page cache: unless the shard set is larger than the machine's free memory, every pass after the
- * writing reads from the page cache, so these are warm-cache numbers for both sides.
+ * <p>Page cache: by default every pass reads from the page cache (warm). With {@code --cold} the files' pages
+ * are dropped before every pass with {@code dd iflag=nocache count=0} (GNU dd's {@code posix_fadvise
+ * (POSIX_FADV_DONTNEED)}), so each pass reads from the device; dirty pages are flushed with {@code sync} first.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.jsae.benchmarks.LoaderThroughput \
- *     [--gib 2] [--dir TMPDIR] [--dtype f32|f16] [--d-in 4096] [--shards 4] [--batch 4096] [--prefetch 4]
- *     [--warmup 1] [--rounds 5] [--map] [--chunk-rows N] [--span-rows N] [--keep]
+ *     [--gib 1] [--dir TMPDIR] [--dtypes f32,f16,bf16] [--d-in 4096] [--shards 4] [--batch 4096]
+ *     [--prefetch 4] [--rounds 3] [--map] [--cold] [--keep]
  * </pre>
+ * {@code --gib} is the float32 size of a set (float16 and bfloat16 sets hold the same rows in half the bytes).
  */
 public final class LoaderThroughput {
+    private static final int BLOCK = 4 << 20;
 
     private LoaderThroughput() {
     }
 
-    /** CPU seconds used by this process so far (all threads, JIT and GC included), or NaN if unknown. */
-    private static double cpuSeconds() {
-        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-        if (os instanceof com.sun.management.OperatingSystemMXBean) {
-            return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() / 1e9;
+    /** A shard set of one dtype. */
+    private record ShardSet(DType dtype, List<Path> files, long rows, int dIn) {
+        long fileRowBytes() {
+            return (long) dtype.byteSize() * dIn;
         }
-        return Double.NaN;
+
+        long bytes() throws IOException {
+            long b = 0;
+            for (Path p : files) {
+                b += Files.size(p);
+            }
+            return b;
+        }
     }
 
     /**
      * Runs the benchmark.
      *
      * @param args options as in the class description
-     * @throws IOException if the shards cannot be written or read
+     * @throws Exception if the shards cannot be written or read, or a child process fails
      */
-    public static void main(String[] args) throws IOException {
-        double gib = 2;
+    public static void main(String[] args) throws Exception {
+        double gib = 1;
         Path parent = Path.of(System.getProperty("java.io.tmpdir"));
-        DType dtype = DType.F32;
+        List<DType> dtypes = List.of(DType.F32, DType.F16, DType.BF16);
         int dIn = 4096;
         int shards = 4;
         int batch = 4096;
         int prefetch = 4;
-        int warmup = 1;
-        int rounds = 5;
+        int rounds = 3;
         boolean map = false;
-        Integer chunkRows = null;
-        Integer spanRows = null;
+        boolean cold = false;
         boolean keep = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--gib": gib = Double.parseDouble(args[++i]); break;
                 case "--dir": parent = Path.of(args[++i]); break;
-                case "--dtype": dtype = DType.valueOf(args[++i].toUpperCase(Locale.ROOT)); break;
+                case "--dtypes": dtypes = Arrays.stream(args[++i].split(","))
+                        .map(s -> DType.valueOf(s.strip().toUpperCase(Locale.ROOT))).toList(); break;
                 case "--d-in": dIn = Integer.parseInt(args[++i]); break;
                 case "--shards": shards = Integer.parseInt(args[++i]); break;
                 case "--batch": batch = Integer.parseInt(args[++i]); break;
                 case "--prefetch": prefetch = Integer.parseInt(args[++i]); break;
-                case "--warmup": warmup = Integer.parseInt(args[++i]); break;
                 case "--rounds": rounds = Integer.parseInt(args[++i]); break;
                 case "--map": map = true; break;
-                case "--chunk-rows": chunkRows = Integer.parseInt(args[++i]); break;
-                case "--span-rows": spanRows = Integer.parseInt(args[++i]); break;
+                case "--cold": cold = true; break;
                 case "--keep": keep = true; break;
                 default:
-                    System.err.println("unknown argument " + args[i] + "; use --gib N --dir DIR --dtype f32|f16 --d-in N"
-                            + " --shards N --batch N --prefetch N --warmup N --rounds N --map --chunk-rows N --span-rows N --keep");
+                    System.err.println("unknown argument " + args[i] + "; use --gib N --dir DIR --dtypes f32,f16,bf16"
+                            + " --d-in N --shards N --batch N --prefetch N --rounds N --map --cold --keep");
                     System.exit(2);
             }
         }
-        if (dtype != DType.F32 && dtype != DType.F16) {
-            throw new IllegalArgumentException("--dtype must be f32 or f16");
+        for (DType t : dtypes) {
+            if (t != DType.F32 && t != DType.F16 && t != DType.BF16) {
+                throw new IllegalArgumentException("--dtypes takes f32, f16 and bf16, not " + t);
+            }
         }
-        long fileRowBytes = (long) dtype.byteSize() * dIn;
-        long rowsPerShard = (long) (gib * (1L << 30) / shards / fileRowBytes);
-        LoaderOptions.Builder b = LoaderOptions.builder().shuffle(1).prefetchDepth(prefetch).batchRowsHint(batch)
-                .readMode(map ? LoaderOptions.ReadMode.MAP : LoaderOptions.ReadMode.READ);
-        if (chunkRows != null) {
-            b.chunkRows(chunkRows);
-        }
-        if (spanRows != null) {
-            b.shuffleBufferRows(spanRows);
-        }
-        LoaderOptions shuffled = b.build();
+        int threads = prefetch > 0 ? 2 : 1;
+        long rowsPerShard = (long) (gib * (1L << 30) / shards / (4L * dIn));
+        LoaderOptions shuffled = LoaderOptions.builder().shuffle(1).prefetchDepth(prefetch).batchRowsHint(batch)
+                .readMode(map ? LoaderOptions.ReadMode.MAP : LoaderOptions.ReadMode.READ).build();
         LoaderOptions ordered = shuffled.toBuilder().noShuffle().build();
         Path dir = Files.createTempDirectory(parent, "jsae-loader-bench-");
-        System.out.printf(Locale.ROOT, "LoaderThroughput: %d shards x %d rows x d_in %d %s = %.2f GiB in %s%n",
-                shards, rowsPerShard, dIn, dtype, shards * rowsPerShard * fileRowBytes / (double) (1L << 30), dir);
-        System.out.printf(Locale.ROOT, "java %s, %d cpus, max heap %d MiB; batch %d rows, prefetch %d, %s, chunk %d rows,"
-                        + " shuffle span %d rows%n", System.getProperty("java.version"),
-                Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20, batch, prefetch,
-                shuffled.readMode(), shuffled.chunkRows(), shuffled.shuffleBufferRows());
+        System.out.printf(Locale.ROOT, "LoaderThroughput: %s, %d shards x %d rows x d_in %d per set, in %s%n", dtypes,
+                shards, rowsPerShard, dIn, dir);
+        System.out.printf(Locale.ROOT, "java %s, %d cpus; batch %d rows, prefetch %d (baseline threads %d), %s, chunk %d"
+                        + " rows, shuffle span %d rows, %s page cache%n", System.getProperty("java.version"),
+                Runtime.getRuntime().availableProcessors(), batch, prefetch, threads, shuffled.readMode(),
+                shuffled.chunkRows(), shuffled.shuffleBufferRows(), cold ? "cold" : "warm");
+        Map<String, String> results = new LinkedHashMap<>();
         try {
-            List<Path> files = write(dir, dtype, shards, rowsPerShard, dIn);
-            long totalRows = shards * rowsPerShard;
-            for (int r = 0; r < warmup; r++) {
-                System.out.println("warm-up round " + (r + 1) + " of " + warmup + " (not counted)");
-                plainRead(files, batch * fileRowBytes, fileRowBytes);
-                loader(files, shuffled, batch, totalRows, "loader shuffled");
-                loader(files, ordered, batch, totalRows, "loader in order");
+            for (DType dtype : dtypes) {
+                ShardSet set = writeSet(dir.resolve(dtype.name().toLowerCase(Locale.ROOT)), dtype, shards, rowsPerShard, dIn);
+                System.out.printf(Locale.ROOT, "%s: 1-thread read %.2f GB/s; dd bs=4M %.2f GB/s%n", dtype,
+                        baseline(set, 1, cold) / 1e9, dd(set, cold) / 1e9);
+                System.out.println("warm-up (not counted)");
+                baseline(set, threads, cold);
+                loader(set, shuffled, batch, "shuffled", cold);
+                loader(set, ordered, batch, "in order", cold);
+                double[] base = new double[rounds + 1];
+                double[][] shuf = new double[rounds][];
+                double[][] inOrder = new double[rounds][];
+                for (int r = 0; r < rounds; r++) {
+                    base[r] = baseline(set, threads, cold);
+                    shuf[r] = loader(set, shuffled, batch, "shuffled", cold);
+                    inOrder[r] = loader(set, ordered, batch, "in order", cold);
+                }
+                base[rounds] = baseline(set, threads, cold);
+                results.put(dtype + " shuffled, first epoch ", summary(shuf, 0, base));
+                results.put(dtype + " shuffled, later pass  ", summary(shuf, 1, base));
+                results.put(dtype + " in order, first epoch ", summary(inOrder, 0, base));
+                results.put(dtype + " in order, later pass  ", summary(inOrder, 1, base));
+                delete(set.files().get(0).getParent());
             }
-            double[] plain = new double[rounds + 1];
-            double[][] shuf = new double[rounds][];
-            double[][] inOrder = new double[rounds][];
-            for (int r = 0; r < rounds; r++) {
-                System.out.println("round " + (r + 1) + " of " + rounds);
-                plain[r] = plainRead(files, batch * fileRowBytes, fileRowBytes);
-                shuf[r] = loader(files, shuffled, batch, totalRows, "loader shuffled");
-                inOrder[r] = loader(files, ordered, batch, totalRows, "loader in order");
-            }
-            plain[rounds] = plainRead(files, batch * fileRowBytes, fileRowBytes);
-            System.out.printf(Locale.ROOT, "RESULT (ratio = loader rows/s over the mean plain read of its round;"
-                    + " median [min, max] of %d rounds; warm page cache)%n", rounds);
-            report("shuffled, first epoch of a new source", shuf, 0, plain);
-            report("shuffled, second epoch             ", shuf, 1, plain);
-            report("in order, first epoch of a new source", inOrder, 0, plain);
-            report("in order, second epoch             ", inOrder, 1, plain);
+            System.out.printf(Locale.ROOT, "RESULT (file bytes/s of the loader over the %d-thread baseline of its round;"
+                    + " median [min, max] of %d rounds; %s page cache; %s)%n", threads, rounds, cold ? "cold" : "warm",
+                    shuffled.readMode());
+            results.forEach((k, v) -> System.out.println("RESULT " + k + ": " + v));
         } finally {
             if (!keep) {
-                try (Stream<Path> s = Files.walk(dir)) {
-                    for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-                        Files.deleteIfExists(p);
-                    }
-                }
+                delete(dir);
             }
         }
     }
 
-    private static void report(String label, double[][] passes, int epoch, double[] plain) {
+    private static String summary(double[][] passes, int epoch, double[] base) {
         int n = passes.length;
         double[] ratios = new double[n];
         double[] rates = new double[n];
+        double[] bases = new double[n];
         for (int r = 0; r < n; r++) {
             rates[r] = passes[r][epoch];
-            ratios[r] = passes[r][epoch] / ((plain[r] + plain[r + 1]) / 2);
+            bases[r] = (base[r] + base[r + 1]) / 2;
+            ratios[r] = rates[r] / bases[r];
         }
-        double[] sorted = ratios.clone();
-        Arrays.sort(sorted);
-        double[] sortedRates = rates.clone();
-        Arrays.sort(sortedRates);
-        System.out.printf(Locale.ROOT, "RESULT %s: ratio %.2f [%.2f, %.2f], %.2f [%.2f, %.2f] M rows/s%n", label,
-                sorted[n / 2], sorted[0], sorted[n - 1], sortedRates[n / 2] / 1e6, sortedRates[0] / 1e6,
-                sortedRates[n - 1] / 1e6);
+        Arrays.sort(ratios);
+        Arrays.sort(rates);
+        Arrays.sort(bases);
+        return String.format(Locale.ROOT, "ratio %.2f [%.2f, %.2f]; loader %.2f GB/s, baseline %.2f GB/s", ratios[n / 2],
+                ratios[0], ratios[n - 1], rates[n / 2] / 1e9, bases[n / 2] / 1e9);
+    }
+
+    /**
+     * Writes {@code shards} files of {@code rows × dIn} pseudo-random values: {@code .npy} for F32 and F16,
+     * {@code .safetensors} (tensor {@code activations}) for BF16, which {@code .npy} cannot describe.
+     *
+     * @return the set
+     */
+    private static ShardSet writeSet(Path dir, DType dtype, int shards, long rows, int dIn) throws IOException {
+        Files.createDirectories(dir);
+        List<Path> files = new ArrayList<>();
+        long t0 = System.nanoTime();
+        for (int s = 0; s < shards; s++) {
+            if (dtype == DType.BF16) {
+                Path p = dir.resolve(String.format(Locale.ROOT, "shard-%03d.safetensors", s));
+                long seed = s;
+                new SafetensorsWriter().add("activations", DType.BF16, new long[] {rows, dIn}, rows * dIn,
+                        (offset, dst) -> fill(dst, offset + seed * rows * dIn)).write(p);
+                files.add(p);
+            } else {
+                files.addAll(write(dir, dtype, 1, rows, dIn, s));
+            }
+        }
+        ShardSet set = new ShardSet(dtype, files, shards * rows, dIn);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        System.out.printf(Locale.ROOT, "wrote %s: %.2f GB in %.1f s%n", dtype, set.bytes() / 1e9, secs);
+        return set;
+    }
+
+    private static void fill(FloatBuffer dst, long offset) {
+        long state = 0x9e3779b97f4a7c15L ^ offset;
+        while (dst.hasRemaining()) {
+            state ^= state << 13;
+            state ^= state >>> 7;
+            state ^= state << 17;
+            dst.put((int) (state >>> 40) * 0x1p-12f - 2048f);
+        }
     }
 
     /**
      * Writes {@code shards} {@code .npy} files of {@code rows × dIn} pseudo-random values (also used by
-     * {@link LoaderBenchmark}) and prints how long it took.
+     * {@link LoaderBenchmark}).
      *
      * @param dir    folder to write into
-     * @param dtype  element type of the files
+     * @param dtype  element type of the files (F32 or F16)
      * @param shards number of files
      * @param rows   rows per file
      * @param dIn    row width
@@ -191,19 +233,16 @@ public final class LoaderThroughput {
      * @throws IOException if a file cannot be written
      */
     static List<Path> write(Path dir, DType dtype, int shards, long rows, int dIn) throws IOException {
-        long t0 = System.nanoTime();
+        return write(dir, dtype, shards, rows, dIn, 0);
+    }
+
+    private static List<Path> write(Path dir, DType dtype, int shards, long rows, int dIn, int firstIndex)
+            throws IOException {
         int blockRows = Math.max(1, (16 << 20) / (4 * dIn));
         FloatBuffer block = ByteBuffer.allocateDirect(blockRows * dIn * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        long state = 0x9e3779b97f4a7c15L;
-        for (int i = 0; i < block.capacity(); i++) {
-            state ^= state << 13;
-            state ^= state >>> 7;
-            state ^= state << 17;
-            block.put(i, (int) (state >>> 40) * 0x1p-12f - 2048f);
-        }
+        fill(block, 0);
         List<Path> files = new ArrayList<>();
-        long bytes = 0;
-        for (int s = 0; s < shards; s++) {
+        for (int s = firstIndex; s < firstIndex + shards; s++) {
             Path p = dir.resolve(String.format(Locale.ROOT, "shard-%03d.npy", s));
             try (NpyWriter w = NpyWriter.create(p, dtype, rows, dIn)) {
                 for (long r = 0; r < rows; r += blockRows) {
@@ -212,56 +251,113 @@ public final class LoaderThroughput {
                     w.write(block);
                 }
             }
-            bytes += Files.size(p);
             files.add(p);
         }
-        double secs = (System.nanoTime() - t0) / 1e9;
-        System.out.printf(Locale.ROOT, "write            %.2f GB in %.1f s (%.2f GB/s)%n", bytes / 1e9, secs, bytes / 1e9 / secs);
         return files;
     }
 
-    /**
-     * Sequential FileChannel reads of every file into one direct buffer (allocated before the clock starts);
-     * one long per 4 KiB into a checksum. Returns rows per second.
-     */
-    private static double plainRead(List<Path> files, long bufferBytes, long rowBytes) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.min(bufferBytes, 1 << 30)).order(ByteOrder.nativeOrder());
-        long bytes = 0;
-        long checksum = 0;
-        double cpu0 = cpuSeconds();
-        long t0 = System.nanoTime();
-        for (Path p : files) {
-            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-                while (true) {
-                    buf.clear();
-                    int n;
-                    while (buf.hasRemaining() && (n = ch.read(buf)) >= 0) {
-                        bytes += n;
-                    }
-                    int filled = buf.position();
-                    for (int i = 0; i + 8 <= filled; i += 4096) {
-                        checksum += buf.getLong(i);
-                    }
-                    if (filled < buf.capacity()) {
-                        break;
-                    }
-                }
+    /** The baseline: 4 MiB positional reads on {@code threads} threads. Returns file bytes per second. */
+    private static double baseline(ShardSet set, int threads, boolean cold) throws Exception {
+        if (cold) {
+            dropCache(set);
+        }
+        List<FileChannel> channels = new ArrayList<>();
+        List<long[]> blocks = new ArrayList<>(); // {file, position}
+        for (int f = 0; f < set.files().size(); f++) {
+            FileChannel ch = FileChannel.open(set.files().get(f), StandardOpenOption.READ);
+            channels.add(ch);
+            for (long p = 0; p < ch.size(); p += BLOCK) {
+                blocks.add(new long[] {f, p});
             }
         }
+        AtomicLong next = new AtomicLong();
+        AtomicLong bytes = new AtomicLong();
+        long[] checksums = new long[threads];
+        Thread[] workers = new Thread[threads];
+        Exception[] failure = new Exception[1];
+        long t0 = System.nanoTime();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            workers[t] = new Thread(() -> {
+                ByteBuffer buf = ByteBuffer.allocateDirect(BLOCK).order(ByteOrder.nativeOrder());
+                long sum = 0;
+                try {
+                    for (long i = next.getAndIncrement(); i < blocks.size(); i = next.getAndIncrement()) {
+                        long[] b = blocks.get((int) i);
+                        FileChannel ch = channels.get((int) b[0]);
+                        buf.clear();
+                        long pos = b[1];
+                        int n;
+                        while (buf.hasRemaining() && (n = ch.read(buf, pos)) > 0) {
+                            pos += n;
+                        }
+                        int filled = buf.position();
+                        for (int j = 0; j + 8 <= filled; j += 4096) {
+                            sum += buf.getLong(j);
+                        }
+                        bytes.addAndGet(filled);
+                    }
+                } catch (IOException e) {
+                    synchronized (failure) {
+                        failure[0] = e;
+                    }
+                }
+                checksums[id] = sum;
+            });
+            workers[t].start();
+        }
+        for (Thread w : workers) {
+            w.join();
+        }
         double secs = (System.nanoTime() - t0) / 1e9;
-        double cpu = cpuSeconds() - cpu0;
-        System.out.printf(Locale.ROOT, "plain read       %.2f GB in %.2f s: %.2f GB/s, cpu %.2f s (checksum %d)%n", bytes / 1e9,
-                secs, bytes / 1e9 / secs, cpu, checksum);
-        return bytes / (double) rowBytes / secs;
+        for (FileChannel ch : channels) {
+            ch.close();
+        }
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        System.out.printf(Locale.ROOT, "baseline %d thread(s) %.2f GB in %.2f s: %.2f GB/s (checksum %d)%n", threads,
+                bytes.get() / 1e9, secs, bytes.get() / 1e9 / secs, Arrays.stream(checksums).sum());
+        return bytes.get() / secs;
     }
 
-    /**
-     * Builds a source (timed apart) and reads two epochs in batches, each timed; one float per 4 KiB of
-     * delivered data into a checksum. Returns rows per second of both epochs.
-     */
-    private static double[] loader(List<Path> files, LoaderOptions options, int batch, long totalRows, String label) {
+    /** {@code dd bs=4M} of every file in turn. Returns bytes per second. */
+    private static double dd(ShardSet set, boolean cold) throws Exception {
+        if (cold) {
+            dropCache(set);
+        }
         long t0 = System.nanoTime();
-        try (NpyActivationSource src = NpyActivationSource.builder().files(files).options(options).build()) {
+        for (Path f : set.files()) {
+            run("dd", "if=" + f, "of=/dev/null", "bs=4M", "status=none");
+        }
+        return set.bytes() / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Drops the files' pages from the page cache (GNU dd: posix_fadvise DONTNEED on the whole file). */
+    private static void dropCache(ShardSet set) throws Exception {
+        run("sync");
+        for (Path f : set.files()) {
+            run("dd", "if=" + f, "iflag=nocache", "count=0", "status=none");
+        }
+    }
+
+    private static void run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).inheritIO().start();
+        if (p.waitFor() != 0) {
+            throw new IOException(String.join(" ", cmd) + " exited with " + p.exitValue());
+        }
+    }
+
+    /** Builds a source and reads two epochs in batches, each timed. Returns file bytes per second of both. */
+    private static double[] loader(ShardSet set, LoaderOptions options, int batch, String label, boolean cold)
+            throws Exception {
+        if (cold) {
+            dropCache(set);
+        }
+        long t0 = System.nanoTime();
+        try (ActivationSource src = set.dtype() == DType.BF16
+                ? SafetensorsActivationSource.builder().files(set.files()).tensor("activations").options(options).build()
+                : NpyActivationSource.builder().files(set.files()).options(options).build()) {
             double openSecs = (System.nanoTime() - t0) / 1e9;
             int dIn = src.dIn();
             FloatBuffer buf = ByteBuffer.allocateDirect(batch * dIn * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
@@ -269,6 +365,9 @@ public final class LoaderThroughput {
             for (int e = 0; e < 2; e++) {
                 if (e > 0) {
                     src.nextEpoch();
+                    if (cold) {
+                        dropCache(set);
+                    }
                 }
                 long rows = 0;
                 double checksum = 0;
@@ -286,16 +385,37 @@ public final class LoaderThroughput {
                 } while (n > 0);
                 double secs = (System.nanoTime() - t1) / 1e9;
                 double cpu = cpuSeconds() - cpu0;
-                if (rows != totalRows) {
-                    throw new IllegalStateException("read " + rows + " rows, expected " + totalRows);
+                if (rows != set.rows()) {
+                    throw new IllegalStateException("read " + rows + " rows, expected " + set.rows());
                 }
-                double bytes = rows * (double) dIn * 4;
-                System.out.printf(Locale.ROOT, "%-16s epoch %d: %.2f GB float32 in %.2f s: %.2f GB/s, cpu %.2f s%s"
-                                + " (checksum %.1f)%n", label, e + 1, bytes / 1e9, secs, bytes / 1e9 / secs, cpu,
-                        e == 0 ? String.format(Locale.ROOT, ", after opening in %.3f s", openSecs) : "", checksum);
-                out[e] = rows / secs;
+                double fileBytes = rows * (double) set.fileRowBytes();
+                System.out.printf(Locale.ROOT, "loader %s %s epoch %d: %.2f GB of file in %.2f s: %.2f GB/s, cpu %.2f s%s"
+                                + " (checksum %.1f)%n", set.dtype(), label, e + 1, fileBytes / 1e9, secs,
+                        fileBytes / 1e9 / secs, cpu, e == 0 ? String.format(Locale.ROOT, ", opened in %.3f s", openSecs)
+                                : "", checksum);
+                out[e] = fileBytes / secs;
             }
             return out;
+        }
+    }
+
+    /** CPU seconds used by this process so far (all threads), or NaN if unknown. */
+    private static double cpuSeconds() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean) {
+            return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() / 1e9;
+        }
+        return Double.NaN;
+    }
+
+    private static void delete(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 }

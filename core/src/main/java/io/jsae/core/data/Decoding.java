@@ -22,6 +22,14 @@ final class Decoding {
      * @return whether any value is NaN or infinite
      */
     static boolean toFloat32(DType type, ByteBuffer src, int srcIndex, FloatBuffer dst, int dstIndex, int n) {
+        if (type != DType.F32 && NativeDecoding.available() && src.isDirect() && dst.isDirect()) {
+            return NativeDecoding.halfToFloat32(type == DType.BF16, src, srcIndex, dst, dstIndex, n);
+        }
+        return inJava(type, src, srcIndex, dst, dstIndex, n);
+    }
+
+    /** {@link #toFloat32} in Java: the reference of the native conversion, and its fallback. */
+    static boolean inJava(DType type, ByteBuffer src, int srcIndex, FloatBuffer dst, int dstIndex, int n) {
         int acc = 0;
         switch (type) {
             case F16:

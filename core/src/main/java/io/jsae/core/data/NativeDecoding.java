@@ -1,0 +1,65 @@
+package io.jsae.core.data;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+
+/**
+ * JavaCPP binding of {@code src/main/cpp/jsae_decode.h}: float16 and bfloat16 shard bytes to float32 with the
+ * non-finite check in the same pass, vectorized (the CPU's F16C conversion where it has one). A library of its
+ * own (jniNativeDecoding), without libtorch, so that reading activations never loads the CPU backend. When it
+ * cannot be loaded (no C++ compiler at build time, another platform), {@link #available()} is false and
+ * {@link Decoding} converts in Java.
+ */
+@Platform(include = "jsae_decode.h", compiler = "cpp11")
+final class NativeDecoding {
+    private static final boolean AVAILABLE = load();
+
+    private NativeDecoding() {
+    }
+
+    private static boolean load() {
+        if (Boolean.getBoolean("jsae.decode.java")) {
+            return false; // forced Java path, for comparisons
+        }
+        try {
+            Loader.load(NativeDecoding.class);
+            return true;
+        } catch (Throwable t) {
+            org.slf4j.LoggerFactory.getLogger(NativeDecoding.class).warn(
+                    "native activation decoding unavailable ({}); float16/bfloat16 shards are converted in Java", t.toString());
+            return false;
+        }
+    }
+
+    /** @return whether the native conversion is loaded */
+    static boolean available() {
+        return AVAILABLE;
+    }
+
+    /**
+     * Decodes {@code n} float16 ({@code bf16} false) or bfloat16 values from byte {@code srcIndex} of the direct
+     * buffer {@code src} into the direct buffer {@code dst} from float index {@code dstIndex}.
+     *
+     * @return whether any value is NaN or infinite
+     */
+    static boolean halfToFloat32(boolean bf16, ByteBuffer src, int srcIndex, FloatBuffer dst, int dstIndex, int n) {
+        // pointers made from position-0 views of the buffers: the indexes here are absolute
+        BytePointer from = new BytePointer(src.duplicate().clear());
+        FloatPointer to = new FloatPointer(dst.duplicate().clear());
+        from.position(srcIndex);
+        to.position(dstIndex);
+        return (bf16 ? jsae_decode_bf16(from, to, n) : jsae_decode_f16(from, to, n)) != 0;
+    }
+
+    static native int jsae_decode_f16(@Cast("const uint16_t*") BytePointer src, FloatPointer dst, long n);
+
+    static native int jsae_decode_bf16(@Cast("const uint16_t*") BytePointer src, FloatPointer dst, long n);
+
+    static native int jsae_check_f32(@Cast("const float*") FloatPointer src, long n);
+}

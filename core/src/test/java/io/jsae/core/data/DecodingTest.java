@@ -1,0 +1,76 @@
+package io.jsae.core.data;
+
+import io.jsae.core.io.DType;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DecodingTest {
+
+    /** All 65,536 half-precision bit patterns, little-endian, at a byte offset that is not a multiple of 32. */
+    private static ByteBuffer everyPattern(int offset) {
+        ByteBuffer b = ByteBuffer.allocateDirect(offset + 2 * 65_536).order(ByteOrder.LITTLE_ENDIAN);
+        for (int h = 0; h < 65_536; h++) {
+            b.putShort(offset + 2 * h, (short) h);
+        }
+        return b;
+    }
+
+    @Test
+    void nativeConversionIsBitExactForEveryFinitePatternAndFindsEveryNonFiniteOne() {
+        assertTrue(NativeDecoding.available(), "the native decoding library must load where the build compiled it");
+        for (DType type : new DType[] {DType.F16, DType.BF16}) {
+            ByteBuffer src = everyPattern(6);
+            FloatBuffer nat = ByteBuffer.allocateDirect(4 * (65_536 + 3)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            FloatBuffer ref = ByteBuffer.allocateDirect(4 * (65_536 + 3)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            // the whole table at once: it holds NaNs and infinities, so both must say so
+            assertTrue(Decoding.toFloat32(type, src, 6, nat, 3, 65_536), type + ": non-finite found");
+            assertTrue(Decoding.inJava(type, src, 6, ref, 3, 65_536));
+            for (int h = 0; h < 65_536; h++) {
+                float a = nat.get(3 + h);
+                float e = ref.get(3 + h);
+                if (Float.isNaN(e)) {
+                    assertTrue(Float.isNaN(a), type + " pattern " + Integer.toHexString(h));
+                } else {
+                    assertEquals(Float.floatToRawIntBits(e), Float.floatToRawIntBits(a),
+                            type + " pattern " + Integer.toHexString(h) + ": " + e + " vs " + a);
+                }
+            }
+            // every single pattern alone, at every alignment of a 16-value vector: the check flags exactly the
+            // non-finite ones, whether the value falls in the vector loop or the tail
+            for (int h = 0; h < 65_536; h += 7) {
+                int at = h % 37;
+                ByteBuffer one = ByteBuffer.allocateDirect(2 * 40).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < 40; i++) {
+                    one.putShort(2 * i, (short) (type == DType.F16 ? 0x3c00 : 0x3f80)); // 1.0
+                }
+                one.putShort(2 * at, (short) h);
+                FloatBuffer out = ByteBuffer.allocateDirect(4 * 40).order(ByteOrder.nativeOrder()).asFloatBuffer();
+                boolean bad = Decoding.toFloat32(type, one, 0, out, 0, 40);
+                float v = type == DType.F16 ? io.jsae.core.io.HalfFloats.f16ToFloat((short) h)
+                        : io.jsae.core.io.HalfFloats.bf16ToFloat((short) h);
+                assertEquals(!Float.isFinite(v), bad, type + " pattern " + Integer.toHexString(h) + " at " + at);
+                assertEquals(1.0f, out.get(at == 0 ? 1 : 0), "the neighbours decode too");
+            }
+        }
+    }
+
+    @Test
+    void aBufferPositionDoesNotShiftTheAbsoluteIndexes() {
+        ByteBuffer src = everyPattern(0);
+        src.position(100);
+        FloatBuffer dst = ByteBuffer.allocateDirect(4 * 64).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        dst.position(5);
+        assertFalse(Decoding.toFloat32(DType.F16, src, 2 * 0x3c00, dst, 10, 4));
+        assertEquals(1.0f, dst.get(10));
+        assertEquals(io.jsae.core.io.HalfFloats.f16ToFloat((short) 0x3c03), dst.get(13));
+        assertEquals(0f, dst.get(9), "nothing written before the index");
+        assertEquals(0f, dst.get(14), "nothing written after n values");
+    }
+}
