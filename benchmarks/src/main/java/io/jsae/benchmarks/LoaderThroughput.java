@@ -134,12 +134,14 @@ public final class LoaderThroughput {
         try {
             for (DType dtype : dtypes) {
                 ShardSet set = writeSet(dir.resolve(dtype.name().toLowerCase(Locale.ROOT)), dtype, shards, rowsPerShard, dIn);
-                System.out.printf(Locale.ROOT, "%s: 1-thread read %.2f GB/s; dd bs=4M %.2f GB/s%n", dtype,
-                        baseline(set, 1, cold) / 1e9, dd(set, cold) / 1e9);
                 System.out.println("warm-up (not counted)");
                 baseline(set, threads, cold);
                 loader(set, shuffled, batch, "shuffled", cold);
                 loader(set, ordered, batch, "in order", cold);
+                String single = String.format(Locale.ROOT, "%s: 1-thread read %.2f GB/s; dd bs=4M %.2f GB/s", dtype,
+                        baseline(set, 1, cold) / 1e9, dd(set, cold) / 1e9);
+                System.out.println(single);
+                results.put(dtype + " 1-thread read and dd  ", single.substring(single.indexOf(':') + 2));
                 double[] base = new double[rounds + 1];
                 double[][] shuf = new double[rounds][];
                 double[][] inOrder = new double[rounds][];

@@ -57,6 +57,16 @@ final class NativeDecoding {
         return (bf16 ? jsae_decode_bf16(from, to, n) : jsae_decode_f16(from, to, n)) != 0;
     }
 
+    /**
+     * Whether any of {@code n} floats from index {@code index} of the direct buffer {@code floats} is NaN or
+     * infinite.
+     */
+    static boolean anyNonFinite(FloatBuffer floats, int index, int n) {
+        FloatPointer p = new FloatPointer(floats.duplicate().clear());
+        p.position(index);
+        return jsae_check_f32(p, n) != 0;
+    }
+
     static native int jsae_decode_f16(@Cast("const uint16_t*") BytePointer src, FloatPointer dst, long n);
 
     static native int jsae_decode_bf16(@Cast("const uint16_t*") BytePointer src, FloatPointer dst, long n);

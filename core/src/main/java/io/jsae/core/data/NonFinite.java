@@ -39,6 +39,9 @@ final class NonFinite {
      * pairs through {@code longs}, a long view of the same memory, where the index is even.
      */
     static boolean anyIn(FloatBuffer floats, LongBuffer longs, int index, int n) {
+        if (n >= 4096 && floats.isDirect() && NativeDecoding.available()) {
+            return NativeDecoding.anyNonFinite(floats, index, n); // vectorized; worth a JNI call from 16 KiB on
+        }
         if ((index & 1) != 0) {
             return anyIn(floats, index, n);
         }

@@ -62,6 +62,32 @@ class DecodingTest {
     }
 
     @Test
+    void theNativeFloat32CheckFindsEachNonFiniteValueWhereverItIs() {
+        int n = 5000;
+        ByteBuffer bytes = ByteBuffer.allocateDirect(4 * (n + 8)).order(ByteOrder.nativeOrder());
+        FloatBuffer f = bytes.asFloatBuffer();
+        java.nio.LongBuffer longs = bytes.asLongBuffer();
+        for (int i = 0; i < n + 8; i++) {
+            f.put(i, i * 0.5f - 7);
+        }
+        assertFalse(NonFinite.anyIn(f, longs, 1, n), "all finite, Float.MAX_VALUE included");
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+                Float.intBitsToFloat(0x7f800001)}) {
+            for (int at : new int[] {1, 2, 17, 31, 4097, n}) {
+                float old = f.get(at);
+                f.put(at, bad);
+                assertTrue(NonFinite.anyIn(f, longs, 1, n), bad + " at " + at);
+                assertEquals(at >= 1 + 4096 && at < 1 + n, NonFinite.anyIn(f, longs, 1 + 4096, n - 4096),
+                        "only the range is checked: " + bad + " at " + at);
+                f.put(at, old);
+            }
+        }
+        f.put(3, Float.MAX_VALUE);
+        f.put(4, -Float.MAX_VALUE);
+        assertFalse(NonFinite.anyIn(f, longs, 1, n), "the largest finite floats pass");
+    }
+
+    @Test
     void aBufferPositionDoesNotShiftTheAbsoluteIndexes() {
         ByteBuffer src = everyPattern(0);
         src.position(100);
