@@ -19,12 +19,12 @@ import java.util.stream.Stream;
 public final class DataOptions {
 
     @Option(names = "--data", paramLabel = "PATH",
-            description = "Folder or file of .npy shards ([tokens, d_in] float32/float16), or .safetensors shards"
+            description = "Folder or file of .npy shards ([tokens, d_in] float32/float16), or .safetensors shards (F32, F16 or BF16)"
                     + " (see --tensor).")
     private Path data;
 
     @Option(names = "--tensor", defaultValue = "activations", paramLabel = "NAME",
-            description = "Tensor name inside .safetensors shards (default: ${DEFAULT-VALUE}).")
+            description = "Tensor name inside .safetensors shards.")
     private String tensor;
 
     @Option(names = "--skip-non-finite",

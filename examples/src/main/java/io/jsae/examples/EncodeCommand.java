@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
  * by value, highest first (ties: lower index first). A row with fewer than N active latents is padded with
  * index -1 and value 0 in the .npy files; the CSV lists only active latents.
  */
-@Command(name = "encode", mixinStandardHelpOptions = true,
+@Command(name = "encode", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = "Encode activations with an SAE and write every row's top latents (index, value) as .npy or CSV.")
 public final class EncodeCommand implements Callable<Integer> {
 
@@ -58,7 +58,7 @@ public final class EncodeCommand implements Callable<Integer> {
     private Path out;
 
     @Option(names = "--format", defaultValue = "npy", paramLabel = "npy|csv",
-            description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+            description = "Output format: ${COMPLETION-CANDIDATES}.")
     private Format format;
 
     @Option(names = "--top", paramLabel = "N",

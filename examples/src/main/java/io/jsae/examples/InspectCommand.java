@@ -35,7 +35,7 @@ import java.util.concurrent.Callable;
  * reconstruction (MSE, explained variance), L0, the feature-density histogram ({@link EvalMetrics}'s log10
  * bins as text bars), and the dead and dense latents. {@code --json} writes the same facts as JSON.
  */
-@Command(name = "inspect", mixinStandardHelpOptions = true,
+@Command(name = "inspect", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = "Show an SAE folder (config, tensors, decoder norms); with --data, evaluate it: L0, explained"
                 + " variance, feature density, dead and dense latents.")
 public final class InspectCommand implements Callable<Integer> {
@@ -54,7 +54,7 @@ public final class InspectCommand implements Callable<Integer> {
     private DataOptions data;
 
     @Option(names = "--max-tokens", defaultValue = "100000", paramLabel = "N",
-            description = "Evaluate on at most this many rows of --data (default: ${DEFAULT-VALUE}).")
+            description = "Evaluate on at most this many rows of --data.")
     private long maxTokens;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the facts as JSON to FILE (replaced).")

@@ -226,8 +226,8 @@ public final class TrainCommand implements Callable<Integer> {
     private String pricing;
 
     @Option(names = "--estimate", paramLabel = "ESTIMATE", converter = BudgetConverter.class,
-            description = "The plan's estimate of the run, as jsae plan prints it ('estimate: $15.48 ± 10% (...)'),"
-                    + " '$15.48 ± 10%' or dollars (±10%); the run's cost is checked against its band.")
+            description = "The plan's estimate of the run, as jsae plan prints it ('estimate: $15.48 ± 10%% (...)'),"
+                    + " '$15.48 ± 10%%' or dollars (±10%%); the run's cost is checked against its band.")
     private RunEstimate.Budget estimate;
 
     /** Reads --estimate in any of the forms {@link RunEstimate.Budget#parse} takes. */
