@@ -50,7 +50,7 @@ import java.util.stream.Stream;
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.jsae.benchmarks.LoaderThroughput \
  *     [--gib 1] [--dir TMPDIR] [--dtypes f32,f16,bf16] [--d-in 4096] [--shards 4] [--batch 4096]
- *     [--prefetch 4] [--rounds 3] [--map] [--cold] [--keep]
+ *     [--prefetch 4] [--rounds 3] [--cold] [--keep]
  * </pre>
  * {@code --gib} is the float32 size of a set (float16 and bfloat16 sets hold the same rows in half the bytes).
  */
@@ -90,7 +90,6 @@ public final class LoaderThroughput {
         int batch = 4096;
         int prefetch = 4;
         int rounds = 3;
-        boolean map = false;
         boolean cold = false;
         boolean keep = false;
         for (int i = 0; i < args.length; i++) {
@@ -104,12 +103,11 @@ public final class LoaderThroughput {
                 case "--batch": batch = Integer.parseInt(args[++i]); break;
                 case "--prefetch": prefetch = Integer.parseInt(args[++i]); break;
                 case "--rounds": rounds = Integer.parseInt(args[++i]); break;
-                case "--map": map = true; break;
                 case "--cold": cold = true; break;
                 case "--keep": keep = true; break;
                 default:
                     System.err.println("unknown argument " + args[i] + "; use --gib N --dir DIR --dtypes f32,f16,bf16"
-                            + " --d-in N --shards N --batch N --prefetch N --rounds N --map --cold --keep");
+                            + " --d-in N --shards N --batch N --prefetch N --rounds N --cold --keep");
                     System.exit(2);
             }
         }
@@ -120,15 +118,14 @@ public final class LoaderThroughput {
         }
         int threads = prefetch > 0 ? 2 : 1;
         long rowsPerShard = (long) (gib * (1L << 30) / shards / (4L * dIn));
-        LoaderOptions shuffled = LoaderOptions.builder().shuffle(1).prefetchDepth(prefetch).batchRowsHint(batch)
-                .readMode(map ? LoaderOptions.ReadMode.MAP : LoaderOptions.ReadMode.READ).build();
+        LoaderOptions shuffled = LoaderOptions.builder().shuffle(1).prefetchDepth(prefetch).batchRowsHint(batch).build();
         LoaderOptions ordered = shuffled.toBuilder().noShuffle().build();
         Path dir = Files.createTempDirectory(parent, "jsae-loader-bench-");
         System.out.printf(Locale.ROOT, "LoaderThroughput: %s, %d shards x %d rows x d_in %d per set, in %s%n", dtypes,
                 shards, rowsPerShard, dIn, dir);
-        System.out.printf(Locale.ROOT, "java %s, %d cpus; batch %d rows, prefetch %d (baseline threads %d), %s, chunk %d"
+        System.out.printf(Locale.ROOT, "java %s, %d cpus; batch %d rows, prefetch %d (baseline threads %d), chunk %d"
                         + " rows, shuffle span %d rows, %s page cache%n", System.getProperty("java.version"),
-                Runtime.getRuntime().availableProcessors(), batch, prefetch, threads, shuffled.readMode(),
+                Runtime.getRuntime().availableProcessors(), batch, prefetch, threads,
                 shuffled.chunkRows(), shuffled.shuffleBufferRows(), cold ? "cold" : "warm");
         Map<String, String> results = new LinkedHashMap<>();
         try {
@@ -158,8 +155,7 @@ public final class LoaderThroughput {
                 delete(set.files().get(0).getParent());
             }
             System.out.printf(Locale.ROOT, "RESULT (file bytes/s of the loader over the %d-thread baseline of its round;"
-                    + " median [min, max] of %d rounds; %s page cache; %s)%n", threads, rounds, cold ? "cold" : "warm",
-                    shuffled.readMode());
+                    + " median [min, max] of %d rounds; %s page cache)%n", threads, rounds, cold ? "cold" : "warm");
             results.forEach((k, v) -> System.out.println("RESULT " + k + ": " + v));
         } finally {
             if (!keep) {

@@ -48,7 +48,7 @@ public interface ActivationSource extends AutoCloseable {
         seek(new SourcePosition(position().epoch() + 1, 0));
     }
 
-    /** Releases files, mappings and threads; idempotent. */
+    /** Releases files, buffers and threads; idempotent. */
     @Override
     void close();
 }

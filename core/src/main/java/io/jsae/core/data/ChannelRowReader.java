@@ -15,14 +15,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@link LoaderOptions.ReadMode#READ}: reads rows with positional {@link FileChannel#read(ByteBuffer, long)}.
- * Float32 shards on a little-endian machine are read straight into the destination (the kernel copies from
- * the page cache in large pieces, no page faults); float16 and bfloat16 shards are read into a scratch buffer
- * and converted into the destination in one pass that also finds non-finite values.
+ * Reads rows of validated shards as float32 into an off-heap block buffer, with positional
+ * {@link FileChannel#read(ByteBuffer, long)}. Float32 shards on a little-endian machine are read straight into
+ * the destination (the kernel copies from the page cache in large pieces, no page faults); float16 and
+ * bfloat16 shards are read into a scratch buffer and converted into the destination in one pass that also
+ * finds non-finite values.
  *
- * <p>Keeps at most {@value #MAX_OPEN} channels open, least recently used closed first. Confined to one thread.
+ * <p>Keeps at most {@value #MAX_OPEN} channels open, least recently used closed first. Each loading thread
+ * owns its own reader: confined to one thread.
  */
-final class ChannelRowReader implements RowReader {
+final class ChannelRowReader implements AutoCloseable {
 
     private static final int MAX_OPEN = 32;
     private static final boolean LITTLE_ENDIAN_MACHINE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
@@ -36,8 +38,15 @@ final class ChannelRowReader implements RowReader {
         this.shards = shards;
     }
 
-    @Override
-    public boolean read(int s, long shardRow, int count, ByteBuffer dstBytes, FloatBuffer dstFloats, int floatIndex) {
+    /**
+     * Reads {@code count} consecutive rows of shard {@code s}, from row {@code shardRow} on, as float32 in
+     * native order into the buffer seen as {@code dstBytes} and {@code dstFloats}, from float index
+     * {@code floatIndex} on.
+     *
+     * @return true if every value read is known to be finite; false if the caller must check them
+     * @throws ActivationDataException naming the file and offset if the file changed or cannot be read
+     */
+    boolean read(int s, long shardRow, int count, ByteBuffer dstBytes, FloatBuffer dstFloats, int floatIndex) {
         ShardSpec spec = shards.get(s);
         long position = spec.dataOffset() + shardRow * spec.rowBytes();
         int bytes = Math.toIntExact(count * spec.rowBytes());

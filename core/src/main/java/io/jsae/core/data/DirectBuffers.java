@@ -7,10 +7,10 @@ import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 
 /**
- * Releases direct and mapped buffers at once instead of at some later garbage collection, through
+ * Releases direct buffers at once instead of at some later garbage collection, through
  * {@code sun.misc.Unsafe.invokeCleaner} (module jdk.unsupported) when present. The caller must guarantee
- * that no thread touches the buffer, or a view of it, afterwards: that is why each mapping is confined to
- * one reader thread. Where the method is missing, buffers are left to the garbage collector.
+ * that no thread touches the buffer, or a view of it, afterwards. Where the method is missing, buffers are
+ * left to the garbage collector.
  */
 final class DirectBuffers {
 
@@ -33,7 +33,7 @@ final class DirectBuffers {
         }
     }
 
-    /** Frees a direct buffer obtained from allocateDirect or FileChannel.map (not a slice or duplicate). */
+    /** Frees a direct buffer obtained from allocateDirect (not a slice or duplicate). */
     static void free(ByteBuffer buffer) {
         if (buffer == null || !buffer.isDirect() || INVOKE_CLEANER == null) {
             return;

@@ -49,14 +49,9 @@ package io.jsae.core.data;
  * stay efficient while a chunk is a few hundred KiB or more) rather than raise the span.
  * With {@code 0} no thread is started, one block buffer is used and rows are read on the caller's thread.
  *
- * <p>{@link #readMode()} chooses how bytes come out of the files: {@link ReadMode#READ} (the default)
- * uses positional {@code FileChannel} reads; {@link ReadMode#MAP} copies out of read-only memory mappings of
- * at most {@link #mapWindowBytes()} bytes each (so no mapping covers a whole large file). Both read shards
- * larger than 2 GiB. Reads are the default: copying out of fresh mappings page-faults on every page of every
- * window, and on a 2-core VM over a warm page cache the loader took 1.1 to 1.7 s of CPU per 2 GiB epoch with
- * mappings against 0.5 s with reads, in later epochs too, when every window was mapped already (see
- * docs/performance.md). The windows of a source are shared by its threads and stay mapped across epochs
- * within a 32 GiB address-space budget; measure before choosing them.
+ * <p>Bytes come out of the files through positional {@code FileChannel} reads (shards larger than 2 GiB
+ * included). Memory mappings are not offered: the page faults on every page of every window cost more CPU
+ * than the kernel's copy in a read (see docs/performance.md).
  *
  * @param shuffle           whether rows are shuffled
  * @param seed              shuffle seed
@@ -65,21 +60,9 @@ package io.jsae.core.data;
  * @param skipNonFinite     skip and count rows with NaN or infinity instead of failing
  * @param prefetchDepth     batches decoded ahead by a background thread; 0 for no thread
  * @param batchRowsHint     rows per prefetched batch (use the trainer's batch size), at least 1
- * @param mapWindowBytes    largest memory mapping with {@link ReadMode#MAP}, at least 16 bytes and at most
- *                          {@code 2^31 - 1}
- * @param readMode          how bytes are read from the files
  */
 public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, int chunkRows,
-                            boolean skipNonFinite, int prefetchDepth, int batchRowsHint, long mapWindowBytes,
-                            ReadMode readMode) {
-
-    /** How a source reads bytes out of its shard files. */
-    public enum ReadMode {
-        /** Positional {@code FileChannel} reads into the block buffers (the default). */
-        READ,
-        /** Copies out of read-only memory mappings of at most {@link LoaderOptions#mapWindowBytes()} bytes. */
-        MAP
-    }
+                            boolean skipNonFinite, int prefetchDepth, int batchRowsHint) {
 
     /**
      * Default rows per shuffle span: 16 chunks, as before, in 16 MiB at {@code dIn} 4096, small enough to stay
@@ -92,8 +75,6 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
     public static final int DEFAULT_PREFETCH_DEPTH = 4;
     /** Default rows per prefetched batch. */
     public static final int DEFAULT_BATCH_ROWS = 1_024;
-    /** Default largest mapping: 256 MiB. */
-    public static final long DEFAULT_MAP_WINDOW_BYTES = 256L << 20;
 
     /** Unshuffled, failing on non-finite rows, prefetching with the default sizes. */
     public static final LoaderOptions DEFAULTS = builder().build();
@@ -112,22 +93,6 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
         if (batchRowsHint < 1) {
             throw new IllegalArgumentException("batchRowsHint must be >= 1, was " + batchRowsHint);
         }
-        if (mapWindowBytes < 16 || mapWindowBytes > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("mapWindowBytes must be in [16, 2^31 - 1], was " + mapWindowBytes);
-        }
-        if (readMode == null) {
-            throw new IllegalArgumentException("readMode must not be null");
-        }
-    }
-
-    /**
-     * Options read with {@link ReadMode#READ}; the constructor of the components before {@code readMode}
-     * existed.
-     */
-    public LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, int chunkRows, boolean skipNonFinite,
-                         int prefetchDepth, int batchRowsHint, long mapWindowBytes) {
-        this(shuffle, seed, shuffleBufferRows, chunkRows, skipNonFinite, prefetchDepth, batchRowsHint, mapWindowBytes,
-                ReadMode.READ);
     }
 
     /** A builder starting from the defaults. */
@@ -145,8 +110,6 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
         b.skipNonFinite = skipNonFinite;
         b.prefetchDepth = prefetchDepth;
         b.batchRowsHint = batchRowsHint;
-        b.mapWindowBytes = mapWindowBytes;
-        b.readMode = readMode;
         return b;
     }
 
@@ -159,8 +122,6 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
         private boolean skipNonFinite;
         private int prefetchDepth = DEFAULT_PREFETCH_DEPTH;
         private int batchRowsHint = DEFAULT_BATCH_ROWS;
-        private long mapWindowBytes = DEFAULT_MAP_WINDOW_BYTES;
-        private ReadMode readMode = ReadMode.READ;
 
         private Builder() {
         }
@@ -209,27 +170,12 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
         }
 
         /**
-         * Largest memory mapping in bytes with {@link ReadMode#MAP} (default 256 MiB); smaller values only cost
-         * more mappings.
-         */
-        public Builder mapWindowBytes(long bytes) {
-            this.mapWindowBytes = bytes;
-            return this;
-        }
-
-        /** How bytes are read from the files (default {@link ReadMode#READ}). */
-        public Builder readMode(ReadMode mode) {
-            this.readMode = mode;
-            return this;
-        }
-
-        /**
          * @return the options
          * @throws IllegalArgumentException if a value is out of range
          */
         public LoaderOptions build() {
             return new LoaderOptions(shuffle, seed, shuffleBufferRows, chunkRows, skipNonFinite, prefetchDepth,
-                    batchRowsHint, mapWindowBytes, readMode);
+                    batchRowsHint);
         }
     }
 }

@@ -30,9 +30,8 @@ import java.util.List;
  *
  * <p>{@link Builder#build()} reads and validates every shard's header first (magic, version, dtype, C order,
  * 2-D shape, exact file length), rejects empty shards and shards of different widths, and only then reads
- * data. Order, shuffling, non-finite rows, prefetching, memory and how bytes are read (positional reads by
- * default, or memory mappings of bounded size) are as {@link LoaderOptions} describes; shards larger than
- * 2 GiB work either way.
+ * data. Order, shuffling, non-finite rows, prefetching, memory and how bytes are read (positional reads) are
+ * as {@link LoaderOptions} describes; shards larger than 2 GiB are read too.
  *
  * <p>One thread reads; {@link #close()} may be called from any thread and stops the prefetch thread.
  * {@link #read} returns fewer rows than asked only at the end of an epoch.

@@ -75,7 +75,7 @@ public abstract sealed class ShardedActivationSource implements ActivationSource
         stream.seek(position);
     }
 
-    /** Stops the prefetch thread and releases files, mappings and buffers; idempotent. */
+    /** Stops the prefetch thread and releases files and buffers; idempotent. */
     @Override
     public void close() {
         stream.close();

@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * reaches a block still being read claims the remaining pieces itself instead of waiting.
  *
  * <p>Threads: one consumer calls read/seek/position; {@link #close()} may come from any thread. Each loading
- * thread owns its {@link RowReader}; with memory mappings they share one set of windows.
+ * thread owns its {@link ChannelRowReader}.
  */
 final class ShardedStream implements ActivationSource {
 
@@ -46,8 +46,6 @@ final class ShardedStream implements ActivationSource {
     static final long BLOCK_BYTES = 4L << 20;
     /** Largest direct buffer of a block; a larger shuffle span takes several. */
     static final long SEGMENT_BYTES = 1L << 30;
-    /** Address space the mappings of one source may hold. */
-    private static final long MAPPED_BUDGET = 32L << 30;
 
     private final List<ShardSpec> shards;
     private final LoaderOptions options;
@@ -59,7 +57,6 @@ final class ShardedStream implements ActivationSource {
     private final int pieceRows;
     private final int segmentRows;
     private final int maxBlocks;
-    private final MappedRowReader.Windows windows; // with ReadMode.MAP, shared by the loading threads
     private final AtomicInteger loggedSkips = new AtomicInteger();
     private final Object lock = new Object();
 
@@ -77,7 +74,7 @@ final class ShardedStream implements ActivationSource {
     private Block current;
     private DataFormatException sticky; // rethrown as an ActivationDataException
     private Producer producer;
-    private RowReader consumerReader;
+    private ChannelRowReader consumerReader;
     private EpochOrder.Plan consumerPlan;
     private Block syncBlock;
     private boolean buffersReleasable = true;
@@ -195,29 +192,6 @@ final class ShardedStream implements ActivationSource {
             long ahead = Math.max(1, ((long) options.prefetchDepth() * options.batchRowsHint() + blockRows - 1) / blockRows);
             this.maxBlocks = (int) Math.min(ahead + 1, 1 << 16);
         }
-        this.windows = options.readMode() == LoaderOptions.ReadMode.MAP
-                ? new MappedRowReader.Windows(this.shards, options.mapWindowBytes(), windowsNeeded()) : null;
-    }
-
-    /**
-     * Windows a source keeps mapped with {@link LoaderOptions.ReadMode#MAP}: as many as the address-space budget
-     * allows (at least the ones one block touches), so that a shard set within the budget is mapped and faulted
-     * in once, whichever thread reads it, and not again in later epochs.
-     */
-    private int windowsNeeded() {
-        long maxRawRow = shards.stream().mapToLong(ShardSpec::rowBytes).max().orElse(1);
-        long w = options.mapWindowBytes();
-        long chunkBytes = maxRawRow * (spans ? options.chunkRows() : blockRows);
-        long perChunk = (chunkBytes + w - 1) / w + 1;
-        long chunksPerBlock = spans ? options.shuffleBufferRows() / options.chunkRows() + 2 : 1;
-        long needed = chunksPerBlock * perChunk + 2;
-        long total = shards.stream().mapToLong(s -> (s.dataEnd() - s.dataOffset() + w - 1) / w).sum();
-        long budget = Math.max(needed, MAPPED_BUDGET / w);
-        return (int) Math.max(2, Math.min(Math.min(total, budget), 4096));
-    }
-
-    private RowReader newReader() {
-        return windows != null ? new MappedRowReader(shards, windows) : new ChannelRowReader(shards);
     }
 
     @Override
@@ -395,13 +369,6 @@ final class ShardedStream implements ActivationSource {
                 free.clear();
             }
             syncBlock = null;
-            if (windows != null) {
-                if (buffersReleasable) {
-                    windows.close();
-                } else {
-                    windows.abandon(); // a prefetch thread that did not stop may still copy out of them
-                }
-            }
         }
     }
 
@@ -425,7 +392,7 @@ final class ShardedStream implements ActivationSource {
      */
     private Block next() {
         if (consumerReader == null) {
-            consumerReader = newReader();
+            consumerReader = new ChannelRowReader(shards);
         }
         Block b;
         if (options.prefetchDepth() == 0) {
@@ -585,7 +552,7 @@ final class ShardedStream implements ActivationSource {
     }
 
     /** Claims and reads pieces of {@code b} until none is left (or {@code p} is told to stop). */
-    private void loadPieces(Block b, RowReader reader, Producer p) {
+    private void loadPieces(Block b, ChannelRowReader reader, Producer p) {
         int k;
         while (!closed && (p == null || !p.stop) && (k = b.nextPiece.getAndIncrement()) < b.pieces) {
             loadPiece(b, k, reader);
@@ -593,7 +560,7 @@ final class ShardedStream implements ActivationSource {
     }
 
     /** Reads piece {@code k} into {@code b} and records its non-finite rows or its error; never throws. */
-    private void loadPiece(Block b, int k, RowReader reader) {
+    private void loadPiece(Block b, int k, ChannelRowReader reader) {
         int q = b.pieceStart[k];
         int n = b.pieceRows[k];
         int seg = b.segment(q);
@@ -619,9 +586,6 @@ final class ShardedStream implements ActivationSource {
             }
         } catch (DataFormatException e) { // an ActivationDataException, or a TensorFileException of the io package
             error = e;
-        } catch (InternalError e) { // an access to a mapping of a file truncated underneath
-            error = new ActivationDataException(spec.file() + ": a shard file was truncated or failed while being read ("
-                    + spec.label() + " row " + shardRow + "): " + e.getMessage() + "; do not modify shards during training", e);
         } catch (RuntimeException | Error e) {
             error = new ActivationDataException(spec.file() + ": reading " + spec.label() + " row " + shardRow
                     + " failed: " + e, e);
@@ -690,7 +654,7 @@ final class ShardedStream implements ActivationSource {
             long ep = startEpoch;
             long p = startRow;
             EpochOrder.Plan plan = null;
-            try (RowReader reader = newReader()) {
+            try (ChannelRowReader reader = new ChannelRowReader(shards)) {
                 while (!stop) {
                     if (p >= order.rows()) {
                         ep++;

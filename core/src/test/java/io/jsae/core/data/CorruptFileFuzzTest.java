@@ -62,9 +62,8 @@ class CorruptFileFuzzTest {
             Path file = dir.resolve(name);
             Files.write(file, bad);
             String what = "case " + i + " (" + orig.getFileName() + ")";
-            LoaderOptions.ReadMode mode = LoaderOptions.ReadMode.values()[i / originals.length % 2];
             boolean ok = assertTimeoutPreemptively(Duration.ofSeconds(20),
-                    () -> check(file, good, bad, headerEnd, mode, what), what + " " + mode);
+                    () -> check(file, good, bad, headerEnd, what), what);
             if (ok) {
                 successes++;
             } else {
@@ -130,9 +129,9 @@ class CorruptFileFuzzTest {
     }
 
     /** Reads the corrupted file with the file API and as a source; true if both read, false if both failed. */
-    private boolean check(Path file, byte[] good, byte[] bad, int headerEnd, LoaderOptions.ReadMode mode, String what) {
+    private boolean check(Path file, byte[] good, byte[] bad, int headerEnd, String what) {
         boolean fileOk = outcome(file, what, () -> readFile(file, good, bad, headerEnd, what));
-        boolean sourceOk = outcome(file, what, () -> readSource(file, mode));
+        boolean sourceOk = outcome(file, what, () -> readSource(file));
         if (!fileOk && sourceOk) {
             fail(what + ": the source read a file the reader rejected");
         }
@@ -193,9 +192,9 @@ class CorruptFileFuzzTest {
         }
     }
 
-    private static void readSource(Path file, LoaderOptions.ReadMode mode) {
+    private static void readSource(Path file) {
         LoaderOptions o = LoaderOptions.builder().shuffle(1).chunkRows(3).shuffleBufferRows(5).prefetchDepth(1)
-                .batchRowsHint(4).readMode(mode).mapWindowBytes(64).build();
+                .batchRowsHint(4).build();
         ActivationSource src = file.toString().endsWith(".npy")
                 ? NpyActivationSource.builder().file(file).options(o).build()
                 : SafetensorsActivationSource.builder().file(file).tensor("acts").options(o).build();

@@ -119,31 +119,13 @@ class NpyActivationSourceTest {
     }
 
     @Test
-    void tinyMappingWindowsSplitRowsAndStillReadExactly() throws IOException {
-        List<Path> f32 = TestShards.npy(dir, 5, 7, 11); // 20-byte rows
-        for (long window : new long[]{16, 24, 52, 100}) {
-            for (boolean shuffle : new boolean[]{false, true}) {
-                LoaderOptions.Builder b = opts(shuffle ? 2 : 0).readMode(LoaderOptions.ReadMode.MAP).mapWindowBytes(window)
-                        .chunkRows(3).shuffleBufferRows(4);
-                if (shuffle) {
-                    b.shuffle(9);
-                }
-                try (NpyActivationSource src = open(f32, b.build())) {
-                    List<Long> ids = readEpoch(src, 3);
-                    assertEquals(Set.copyOf(range(18)), Set.copyOf(ids), "window " + window);
-                    assertEquals(18, ids.size());
-                    if (!shuffle) {
-                        assertEquals(range(18), ids);
-                    }
-                }
-            }
-        }
-        Path f16 = dir.resolve("h.npy"); // 10-byte rows over 16-byte windows: values split mid-element too
+    void float16RowsOfAnOddByteWidthReadExactly() throws IOException {
+        Path f16 = dir.resolve("h.npy"); // 10-byte rows, 45 values: rows start off any vector alignment
         float[] v = TestShards.rows(0, 9, 5);
         NpyWriter.write(f16, DType.F16, v, 9, 5);
-        for (LoaderOptions.ReadMode mode : LoaderOptions.ReadMode.values()) {
-            try (NpyActivationSource src = open(List.of(f16), opts(0).readMode(mode).mapWindowBytes(17).build())) {
-                assertArrayEquals(v, TestShards.readAllFloats(src, 4), mode.toString());
+        for (int prefetch : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(List.of(f16), opts(prefetch).build())) {
+                assertArrayEquals(v, TestShards.readAllFloats(src, 4), "prefetch " + prefetch);
             }
         }
     }
@@ -209,30 +191,28 @@ class NpyActivationSourceTest {
     }
 
     @Test
-    void float16NonFiniteRowsAreFoundWhileConvertingInBothReadModes() throws IOException {
+    void float16NonFiniteRowsAreFoundWhileConverting() throws IOException {
         float[] v = TestShards.rows(0, 6, 4);
         v[4 + 2] = Float.POSITIVE_INFINITY; // row 1, column 2
         v[3 * 4] = Float.NaN; // row 3, column 0
         Path f16 = dir.resolve("h.npy");
         NpyWriter.write(f16, DType.F16, v, 6, 4);
-        for (LoaderOptions.ReadMode mode : LoaderOptions.ReadMode.values()) {
-            for (int prefetch : new int[]{0, 2}) {
-                try (NpyActivationSource src = open(List.of(f16), opts(prefetch).readMode(mode).build())) {
-                    assertEquals(List.of(0L), readRows(src, 4), "rows before the bad one");
-                    ActivationDataException e = assertThrows(ActivationDataException.class, () -> src.read(buffer(4, 4), 4));
-                    // byte = 128-byte header + row 1 * 8 bytes + column 2 * 2 bytes
-                    assertMessage(e, "h.npy", "row 1", "column 2", "(byte 140", "Infinity");
-                }
-                try (NpyActivationSource src = open(List.of(f16), opts(prefetch).readMode(mode).skipNonFinite(true).build())) {
-                    assertEquals(List.of(0L, 2L, 4L, 5L), readEpoch(src, 3), mode + ", prefetch " + prefetch);
-                    assertEquals(2, src.skippedRows());
-                }
+        for (int prefetch : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(List.of(f16), opts(prefetch).build())) {
+                assertEquals(List.of(0L), readRows(src, 4), "rows before the bad one");
+                ActivationDataException e = assertThrows(ActivationDataException.class, () -> src.read(buffer(4, 4), 4));
+                // byte = 128-byte header + row 1 * 8 bytes + column 2 * 2 bytes
+                assertMessage(e, "h.npy", "row 1", "column 2", "(byte 140", "Infinity");
+            }
+            try (NpyActivationSource src = open(List.of(f16), opts(prefetch).skipNonFinite(true).build())) {
+                assertEquals(List.of(0L, 2L, 4L, 5L), readEpoch(src, 3), "prefetch " + prefetch);
+                assertEquals(2, src.skippedRows());
             }
         }
     }
 
     @Test
-    void shardsLargerThan2GiBAreReadAtOffsetsBeyond2GiBInBothReadModes() throws IOException {
+    void shardsLargerThan2GiBAreReadAtOffsetsBeyond2GiB() throws IOException {
         int dIn = 1024; // 4 KiB rows
         long rows = (1L << 31) / (4L * dIn) + 64; // 2 GiB + 256 KiB of data
         Path big = dir.resolve("big.npy");
@@ -248,22 +228,18 @@ class NpyActivationSourceTest {
                 f.getChannel().write(b, header.length + first * 4L * dIn);
             }
         }
-        for (LoaderOptions.ReadMode mode : LoaderOptions.ReadMode.values()) {
-            for (int prefetch : new int[]{0, 2}) {
-                // windows of 1 MiB + 100 bytes: rows straddle windows past 2 GiB too
-                try (NpyActivationSource src = open(List.of(big), opts(prefetch).readMode(mode)
-                        .mapWindowBytes((1 << 20) + 100).build())) {
-                    assertEquals(rows, src.rowsPerEpoch());
-                    for (long first : written) {
-                        src.seek(new SourcePosition(0, first));
-                        int n = (int) Math.min(16, rows - first);
-                        List<Long> got = readRows(src, n);
-                        List<Long> want = new ArrayList<>();
-                        for (long r = first; r < first + n; r++) {
-                            want.add(r);
-                        }
-                        assertEquals(want, got, mode + ", prefetch " + prefetch);
+        for (int prefetch : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(List.of(big), opts(prefetch).build())) {
+                assertEquals(rows, src.rowsPerEpoch());
+                for (long first : written) {
+                    src.seek(new SourcePosition(0, first));
+                    int n = (int) Math.min(16, rows - first);
+                    List<Long> got = readRows(src, n);
+                    List<Long> want = new ArrayList<>();
+                    for (long r = first; r < first + n; r++) {
+                        want.add(r);
                     }
+                    assertEquals(want, got, "prefetch " + prefetch);
                 }
             }
         }
@@ -282,12 +258,14 @@ class NpyActivationSourceTest {
     }
 
     @Test
-    void optionsKeepTheEightComponentConstructorAndNeedAReadMode() {
-        LoaderOptions o = new LoaderOptions(true, 3, 8, 2, false, 1, 4, 64);
-        assertEquals(LoaderOptions.ReadMode.READ, o.readMode());
-        assertEquals(LoaderOptions.ReadMode.MAP, o.toBuilder().readMode(LoaderOptions.ReadMode.MAP).build().readMode());
-        assertEquals(LoaderOptions.ReadMode.READ, LoaderOptions.DEFAULTS.readMode());
-        assertThrows(IllegalArgumentException.class, () -> LoaderOptions.builder().readMode(null).build());
+    void optionsFromTheConstructorEqualTheBuiltOnesAndAreChecked() {
+        LoaderOptions o = new LoaderOptions(true, 3, 8, 2, false, 1, 4);
+        assertEquals(LoaderOptions.builder().shuffle(3).shuffleBufferRows(8).chunkRows(2).prefetchDepth(1)
+                .batchRowsHint(4).build(), o);
+        assertEquals(o, o.toBuilder().build());
+        assertEquals(new LoaderOptions(false, 0, LoaderOptions.DEFAULT_SHUFFLE_BUFFER_ROWS, LoaderOptions.DEFAULT_CHUNK_ROWS,
+                false, LoaderOptions.DEFAULT_PREFETCH_DEPTH, LoaderOptions.DEFAULT_BATCH_ROWS), LoaderOptions.DEFAULTS);
+        assertThrows(IllegalArgumentException.class, () -> new LoaderOptions(true, 3, 8, 2, false, -1, 4));
     }
 
     @Test
@@ -337,17 +315,15 @@ class NpyActivationSourceTest {
     @Test
     void shardTruncatedWhileOpenIsReportedNotCrashing() throws IOException {
         List<Path> files = TestShards.npy(dir, 4, 10, 10);
-        for (LoaderOptions.ReadMode mode : LoaderOptions.ReadMode.values()) {
-            for (int prefetch : new int[]{0, 2}) {
-                try (NpyActivationSource src = open(files, opts(prefetch).readMode(mode).mapWindowBytes(64).build())) {
-                    try (FileChannel ch = FileChannel.open(files.get(1), StandardOpenOption.WRITE)) {
-                        ch.truncate(200);
-                    }
-                    ActivationDataException e = assertThrows(ActivationDataException.class, () -> readEpoch(src, 4));
-                    assertMessage(e, "shard-01.npy", "changed while in use");
+        for (int prefetch : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(files, opts(prefetch).build())) {
+                try (FileChannel ch = FileChannel.open(files.get(1), StandardOpenOption.WRITE)) {
+                    ch.truncate(200);
                 }
-                files = TestShards.npy(dir, 4, 10, 10);
+                ActivationDataException e = assertThrows(ActivationDataException.class, () -> readEpoch(src, 4));
+                assertMessage(e, "shard-01.npy", "changed while in use");
             }
+            files = TestShards.npy(dir, 4, 10, 10);
         }
     }
 
@@ -378,7 +354,7 @@ class NpyActivationSourceTest {
         }
         assertThrows(IllegalStateException.class, () -> NpyActivationSource.builder().build());
         assertThrows(IllegalArgumentException.class, () -> LoaderOptions.builder().chunkRows(0).build());
-        assertThrows(IllegalArgumentException.class, () -> LoaderOptions.builder().mapWindowBytes(1L << 31).build());
+        assertThrows(IllegalArgumentException.class, () -> LoaderOptions.builder().batchRowsHint(0).build());
     }
 
     private static Set<Thread> prefetchThreads() {

@@ -86,9 +86,7 @@ class ShuffleTest {
         List<Path> files = TestShards.npy(dir, 3, SHARDS);
         for (LoaderOptions o : List.of(shuffled(7, 0), shuffled(7, 2),
                 LoaderOptions.builder().prefetchDepth(2).batchRowsHint(6).build(),
-                shuffled(7, 1).toBuilder().readMode(LoaderOptions.ReadMode.MAP).mapWindowBytes(40).shuffleBufferRows(1)
-                        .build(),
-                shuffled(7, 2).toBuilder().readMode(LoaderOptions.ReadMode.MAP).mapWindowBytes(64).build())) {
+                shuffled(7, 1).toBuilder().shuffleBufferRows(1).build())) {
             // the uninterrupted run, with the position saved after every read
             List<Long> all = new ArrayList<>();
             List<SourcePosition> saved = new ArrayList<>();
