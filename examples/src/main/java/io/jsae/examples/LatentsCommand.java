@@ -125,6 +125,7 @@ public final class LatentsCommand implements Callable<Integer> {
             LatentLabelAnalysis analysis = new LatentLabelAnalysis(sae.dSae(), labelled.names(), total, settings);
             SaeRows.Progress progress = new SaeRows.Progress(err, "latents", total);
             int done = 0;
+            long start = System.nanoTime();
             float[][] batch;
             while ((batch = rows.next(SaeRows.BATCH_ROWS)) != null) {
                 SparseCodes codes = SaeRows.encode(sae, batch);
@@ -136,11 +137,15 @@ public final class LatentsCommand implements Callable<Integer> {
                 throw new CommandFailure(ExitCode.BAD_DATA, "--data " + data.path() + " yielded " + done + " rows but"
                         + " declares " + total, "check the shards");
             }
+            long streamed = System.nanoTime();
             try {
                 result = analysis.finish();
             } catch (IllegalStateException e) {
                 throw new CommandFailure(ExitCode.BAD_DATA, e.getMessage(), "pass more rows or a smaller --split-block");
             }
+            double passSeconds = (streamed - start) / 1e9;
+            err.printf(Locale.ROOT, "latents: streamed %,d rows in %.1f s (%,.0f rows/s, encoding included); detectors"
+                    + " fitted in %.1f s%n", done, passSeconds, done / passSeconds, (System.nanoTime() - streamed) / 1e9);
         }
         print(out, result);
         if (json != null) {
