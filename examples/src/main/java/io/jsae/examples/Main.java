@@ -23,7 +23,7 @@ import java.nio.file.NoSuchFileException;
         footer = {"", "Exit codes: 0 done, 1 unexpected failure, 2 usage, 3 bad data or model folder,",
                 "4 backend unavailable, 5 preflight failed, 130 interrupted (checkpoint written; rerun to resume)."},
         subcommands = {CommandLine.HelpCommand.class, PreflightCommand.class, PlanCommand.class, TrainCommand.class,
-                InspectCommand.class, EncodeCommand.class, TumixDemo.class, CostTables.class})
+                InspectCommand.class, EncodeCommand.class, LatentsCommand.class, TumixDemo.class, CostTables.class})
 public final class Main implements Runnable {
     private static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
 

@@ -25,6 +25,9 @@ import java.util.Map;
  * (keys {@code descr}, {@code fortran_order}, {@code shape}), another dtype (big-endian, float64,
  * structured), Fortran order, a shape that is not 2-D, or a data area shorter (truncated) or longer than
  * the shape claims. The shape is checked against the file length before anything is allocated.
+ *
+ * <p>{@link #readLabels} reads the other kind of {@code .npy} file the project takes: one integer label per
+ * row (int32 or int64), with the same header checks.
  */
 public final class NpyFile {
 
@@ -81,6 +84,84 @@ public final class NpyFile {
         }
     }
 
+    /**
+     * Reads a per-row label array: a 1-D {@code .npy} file of shape {@code (n,)}, or a 2-D one of shape
+     * {@code (n, 1)}, of little-endian int32 ({@code '<i4'}) or int64 ({@code '<i8'}) values in C order, as
+     * {@code np.save(path, labels.astype(np.int32))} writes. Each value must lie in {@code [0, maxLabel]}.
+     *
+     * @param path     the file
+     * @param maxLabel the largest value allowed (the number of classes when 0 means "none")
+     * @return the labels, one per row
+     * @throws TensorFileException if the header is not such an array, the data area does not match the shape,
+     *                             or a value lies outside {@code [0, maxLabel]} (naming the row and the value)
+     */
+    public static int[] readLabels(Path path, int maxLabel) {
+        try (FileChannel ch = open(path)) {
+            RawHeader raw = readRawHeader(path, ch);
+            Map<String, Object> dict = raw.dict();
+            int preamble = raw.preamble();
+            Object descr = dict.get("descr");
+            Object fortran = dict.get("fortran_order");
+            Object shape = dict.get("shape");
+            if (dict.size() != 3 || descr == null || fortran == null || shape == null) {
+                throw new TensorFileException(path, preamble, "header keys are " + dict.keySet()
+                        + "; a .npy header has exactly 'descr', 'fortran_order' and 'shape'");
+            }
+            int width;
+            if ("<i4".equals(descr)) {
+                width = 4;
+            } else if ("<i8".equals(descr)) {
+                width = 8;
+            } else {
+                throw new TensorFileException(path, preamble, "labels have dtype " + describe(descr)
+                        + "; label files hold little-endian int32 '<i4' or int64 '<i8'; convert with"
+                        + " labels.astype(np.int32)");
+            }
+            if (!Boolean.FALSE.equals(fortran)) {
+                throw new TensorFileException(path, preamble, "'fortran_order' is " + describe(fortran)
+                        + "; save the labels as a plain C-order array");
+            }
+            if (!(shape instanceof long[] dims) || !(dims.length == 1 || dims.length == 2 && dims[1] == 1)) {
+                throw new TensorFileException(path, preamble, "labels have shape " + describe(shape)
+                        + "; a label file holds one value per row, shape (rows,) or (rows, 1)");
+            }
+            long rows = dims[0];
+            if (rows > Integer.MAX_VALUE - 16) {
+                throw new TensorFileException(path, preamble, "labels have " + rows
+                        + " rows, more than one Java array holds; split the data and its labels into parts");
+            }
+            long dataOffset = preamble + raw.headerLength();
+            long available = raw.fileSize() - dataOffset;
+            long needed = rows * width;
+            if (needed != available) {
+                throw new TensorFileException(path, dataOffset, "shape " + tuple(dims) + " of '" + descr + "' needs "
+                        + needed + " bytes of data but the file holds " + available + "; the file is truncated or"
+                        + " corrupt, re-create it");
+            }
+            int[] out = new int[(int) rows];
+            int perChunk = (1 << 20) / width;
+            ByteBuffer buf = ByteBuffer.allocateDirect(perChunk * width).order(ByteOrder.LITTLE_ENDIAN);
+            for (int done = 0; done < out.length; ) {
+                int n = Math.min(perChunk, out.length - done);
+                buf.clear().limit(n * width);
+                SafetensorsFile.readFully(path, ch, buf, dataOffset + (long) done * width);
+                for (int r = 0; r < n; r++) {
+                    long v = width == 4 ? buf.getInt(r * 4) : buf.getLong(r * 8);
+                    if (v < 0 || v > maxLabel) {
+                        throw new TensorFileException(path, dataOffset + (long) (done + r) * width, "row " + (done + r)
+                                + " has label " + v + "; labels are 0 (none) or a class from 1 to " + maxLabel
+                                + "; fix the file or name every class");
+                    }
+                    out[done + r] = (int) v;
+                }
+                done += n;
+            }
+            return out;
+        } catch (IOException e) {
+            throw new TensorFileException(path, -1, "cannot read .npy file: " + e, e);
+        }
+    }
+
     private static FileChannel open(Path path) {
         try {
             return FileChannel.open(path, StandardOpenOption.READ);
@@ -96,60 +177,12 @@ public final class NpyFile {
      * @throws IOException         if reading fails
      */
     static NpyHeader readHeader(Path path, FileChannel ch) throws IOException {
-        long size = ch.size();
-        if (size < 10) {
-            throw new TensorFileException(path, 0, "file is " + size + " bytes long, too short for a .npy header;"
-                    + " it is truncated or not a .npy file");
-        }
-        ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
-        pre.limit((int) Math.min(12, size));
-        SafetensorsFile.readFully(path, ch, pre, 0);
-        for (int i = 0; i < MAGIC.length; i++) {
-            if (pre.get(i) != MAGIC[i]) {
-                throw new TensorFileException(path, i, "wrong magic: a .npy file starts with \\x93NUMPY; this is not a"
-                        + " .npy file (an .npz archive must be unpacked first)");
-            }
-        }
-        int major = pre.get(6) & 0xff;
-        int minor = pre.get(7) & 0xff;
-        long headerLen;
-        int preamble;
-        if (major == 1 && minor == 0) {
-            headerLen = pre.getShort(8) & 0xffff;
-            preamble = 10;
-        } else if ((major == 2 || major == 3) && minor == 0) {
-            if (size < 12) {
-                throw new TensorFileException(path, 8, "file is " + size + " bytes long, too short for a version "
-                        + major + " .npy header; it is truncated");
-            }
-            headerLen = pre.getInt(8) & 0xffffffffL;
-            preamble = 12;
-        } else {
-            throw new TensorFileException(path, 6, "unsupported .npy format version " + major + "." + minor
-                    + "; versions 1.0, 2.0 and 3.0 are read");
-        }
-        if (headerLen > MAX_HEADER_BYTES) {
-            throw new TensorFileException(path, 8, "header length " + headerLen + " exceeds the limit of "
-                    + MAX_HEADER_BYTES + " bytes; the file is corrupt");
-        }
-        if (headerLen > size - preamble) {
-            throw new TensorFileException(path, 8, "header length " + headerLen + " runs past the end of the file ("
-                    + size + " bytes); the file is truncated or corrupt");
-        }
-        ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
-        SafetensorsFile.readFully(path, ch, hb, preamble);
-        String text;
-        if (major == 3) {
-            try {
-                text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(hb.flip()).toString();
-            } catch (CharacterCodingException e) {
-                throw new TensorFileException(path, preamble, "header is not valid UTF-8; the file is corrupt", e);
-            }
-        } else {
-            text = new String(hb.array(), StandardCharsets.ISO_8859_1);
-        }
-        Map<String, Object> dict = new DictParser(path, text, preamble).parse();
+        RawHeader raw = readRawHeader(path, ch);
+        Map<String, Object> dict = raw.dict();
+        int major = raw.major();
+        int preamble = raw.preamble();
+        long headerLen = raw.headerLength();
+        long size = raw.fileSize();
         Object descr = dict.get("descr");
         Object fortran = dict.get("fortran_order");
         Object shape = dict.get("shape");
@@ -212,6 +245,68 @@ public final class NpyFile {
                     + " trailing bytes after the data of shape " + tuple(dims) + "; the file is corrupt or was appended to");
         }
         return new NpyHeader(path, major, dtype, dims[0], (int) dims[1], dataOffset);
+    }
+
+    /** The parts of a header every reader needs: version, preamble and header lengths, and the parsed dictionary. */
+    private record RawHeader(int major, int preamble, long headerLength, long fileSize, Map<String, Object> dict) {
+    }
+
+    /** Reads the magic, version and header dictionary, checking only what every {@code .npy} file must satisfy. */
+    private static RawHeader readRawHeader(Path path, FileChannel ch) throws IOException {
+        long size = ch.size();
+        if (size < 10) {
+            throw new TensorFileException(path, 0, "file is " + size + " bytes long, too short for a .npy header;"
+                    + " it is truncated or not a .npy file");
+        }
+        ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+        pre.limit((int) Math.min(12, size));
+        SafetensorsFile.readFully(path, ch, pre, 0);
+        for (int i = 0; i < MAGIC.length; i++) {
+            if (pre.get(i) != MAGIC[i]) {
+                throw new TensorFileException(path, i, "wrong magic: a .npy file starts with \\x93NUMPY; this is not a"
+                        + " .npy file (an .npz archive must be unpacked first)");
+            }
+        }
+        int major = pre.get(6) & 0xff;
+        int minor = pre.get(7) & 0xff;
+        long headerLen;
+        int preamble;
+        if (major == 1 && minor == 0) {
+            headerLen = pre.getShort(8) & 0xffff;
+            preamble = 10;
+        } else if ((major == 2 || major == 3) && minor == 0) {
+            if (size < 12) {
+                throw new TensorFileException(path, 8, "file is " + size + " bytes long, too short for a version "
+                        + major + " .npy header; it is truncated");
+            }
+            headerLen = pre.getInt(8) & 0xffffffffL;
+            preamble = 12;
+        } else {
+            throw new TensorFileException(path, 6, "unsupported .npy format version " + major + "." + minor
+                    + "; versions 1.0, 2.0 and 3.0 are read");
+        }
+        if (headerLen > MAX_HEADER_BYTES) {
+            throw new TensorFileException(path, 8, "header length " + headerLen + " exceeds the limit of "
+                    + MAX_HEADER_BYTES + " bytes; the file is corrupt");
+        }
+        if (headerLen > size - preamble) {
+            throw new TensorFileException(path, 8, "header length " + headerLen + " runs past the end of the file ("
+                    + size + " bytes); the file is truncated or corrupt");
+        }
+        ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
+        SafetensorsFile.readFully(path, ch, hb, preamble);
+        String text;
+        if (major == 3) {
+            try {
+                text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(hb.flip()).toString();
+            } catch (CharacterCodingException e) {
+                throw new TensorFileException(path, preamble, "header is not valid UTF-8; the file is corrupt", e);
+            }
+        } else {
+            text = new String(hb.array(), StandardCharsets.ISO_8859_1);
+        }
+        return new RawHeader(major, preamble, headerLen, size, new DictParser(path, text, preamble).parse());
     }
 
     private static String describe(Object o) {

@@ -237,6 +237,70 @@ final class Charts {
         return svg.append("</svg>\n").toString();
     }
 
+    /** Colours of the ROC curves of one class's latents, best latent first. */
+    static final String[] ROC_COLOURS = {"#1f5fd1", "#e0700b", "#12944a", "#7b3fd6", "#c0262d"};
+    private static final int ROC_SIZE = 420;
+
+    /**
+     * ROC curves on one square chart: false-positive rate across, true-positive rate up, both 0 to 1, with the
+     * diagonal of a score that knows nothing; one polyline per curve in {@link #ROC_COLOURS} order.
+     *
+     * @param id      the svg's id
+     * @param labels  one label per curve (its tooltip)
+     * @param fpr     the curves' x coordinates
+     * @param tpr     the curves' y coordinates, aligned
+     * @return the svg element
+     */
+    static String roc(String id, List<String> labels, List<double[]> fpr, List<double[]> tpr) {
+        int width = ROC_SIZE + 40;
+        StringBuilder svg = new StringBuilder(8192);
+        svg.append("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart roc\" id=\"").append(esc(id))
+                .append("\" width=\"").append(width).append("\" height=\"").append(ROC_SIZE)
+                .append("\" viewBox=\"0 0 ").append(width).append(' ').append(ROC_SIZE)
+                .append("\" role=\"img\" font-family=\"sans-serif\"><title>ROC curves</title>\n");
+        int left = 64;
+        int top = 12;
+        int side = ROC_SIZE - top - 52;
+        svg.append("<rect class=\"plot-area\" x=\"").append(left).append("\" y=\"").append(top)
+                .append("\" width=\"").append(side).append("\" height=\"").append(side).append("\" fill=\"")
+                .append(PLOT_BACKGROUND).append("\"/>\n");
+        for (int i = 0; i <= 5; i++) {
+            double v = i / 5.0;
+            double px = left + v * side;
+            double py = top + (1 - v) * side;
+            gridLine(svg, px, top, px, top + side);
+            gridLine(svg, left, py, left + side, py);
+            tickX(svg, px, top + side, String.format(java.util.Locale.ROOT, "%.1f", v));
+            svg.append("<text class=\"tick-label\" x=\"").append(left - 8).append("\" y=\"").append(coord(py + 4))
+                    .append("\" font-size=\"12\" text-anchor=\"end\" fill=\"").append(TEXT).append("\">")
+                    .append(String.format(java.util.Locale.ROOT, "%.1f", v)).append("</text>\n");
+        }
+        svg.append("<line class=\"chance\" x1=\"").append(left).append("\" y1=\"").append(top + side)
+                .append("\" x2=\"").append(left + side).append("\" y2=\"").append(top).append("\" stroke=\"")
+                .append(AXIS).append("\" stroke-dasharray=\"5 4\"/>\n");
+        axisLabel(svg, left + side / 2.0, ROC_SIZE - 8, "false-positive rate");
+        svg.append("<text class=\"axis-label\" x=\"16\" y=\"").append(coord(top + side / 2.0))
+                .append("\" font-size=\"13\" text-anchor=\"middle\" fill=\"").append(TEXT)
+                .append("\" transform=\"rotate(-90 16 ").append(coord(top + side / 2.0)).append(")\">")
+                .append("true-positive rate</text>\n");
+        for (int c = 0; c < fpr.size(); c++) {
+            String colour = ROC_COLOURS[c % ROC_COLOURS.length];
+            svg.append("<polyline class=\"series\" fill=\"none\" stroke=\"").append(colour)
+                    .append("\" stroke-width=\"2\" points=\"");
+            double[] x = fpr.get(c);
+            double[] y = tpr.get(c);
+            for (int i = 0; i < x.length; i++) {
+                svg.append(i == 0 ? "" : " ").append(coord(left + x[i] * side)).append(',')
+                        .append(coord(top + (1 - y[i]) * side));
+            }
+            svg.append("\"><title>").append(esc(labels.get(c))).append("</title></polyline>\n");
+        }
+        svg.append("<path class=\"axis\" d=\"M").append(left).append(',').append(top).append(" V")
+                .append(top + side).append(" H").append(left + side).append("\" fill=\"none\" stroke=\"")
+                .append(AXIS).append("\"/>\n");
+        return svg.append("</svg>\n").toString();
+    }
+
     private static StringBuilder open(String id, int height, String description) {
         StringBuilder svg = new StringBuilder(8192);
         svg.append("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" id=\"").append(esc(id))

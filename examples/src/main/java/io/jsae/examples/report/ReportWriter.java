@@ -31,7 +31,8 @@ public final class ReportWriter {
     private static final DateTimeFormatter GENERATED =
             DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
 
-    private static final String STYLE = """
+    /** The page style, shared with {@link LatentsReport}. */
+    static final String STYLE = """
             body { font-family: sans-serif; font-size: 15px; color: #2c3038; margin: 24px auto; max-width: 1040px; padding: 0 16px; }
             h1 { font-size: 24px; margin: 0 0 4px; }
             h2 { font-size: 19px; margin: 28px 0 8px; border-bottom: 1px solid #d5dae2; padding-bottom: 4px; }
