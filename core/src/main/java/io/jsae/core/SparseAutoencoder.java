@@ -134,50 +134,96 @@ public final class SparseAutoencoder {
     public SparseCodes encode(float[][] rows) {
         int dIn = dIn();
         int dSae = dSae();
-        int[] rowStart = new int[rows.length + 1];
-        int[] idx = new int[0];
-        float[] val = new float[0];
-        int n = 0;
-        float[] pre = new float[dSae];
-        float[] xc = new float[dIn];
+        float[][] xc = new float[rows.length][];
         for (int b = 0; b < rows.length; b++) {
             float[] x = rows[b];
             if (x == null || x.length != dIn) {
                 throw new IllegalArgumentException("row " + b + " has width " + (x == null ? "null" : x.length)
                         + ", the SAE takes dIn=" + dIn);
             }
+            xc[b] = new float[dIn];
             for (int d = 0; d < dIn; d++) {
                 if (!Float.isFinite(x[d])) {
                     throw new IllegalArgumentException("row " + b + " holds " + x[d] + " at column " + d);
                 }
-                xc[d] = (float) (x[d] * inputScale) - weights.bDec()[d];
+                xc[b][d] = (float) (x[d] * inputScale) - weights.bDec()[d];
             }
-            float[] wEnc = weights.wEnc();
-            for (int j = 0; j < dSae; j++) {
-                float s = 0;
-                int base = j * dIn;
-                for (int d = 0; d < dIn; d++) {
-                    s += xc[d] * wEnc[base + d];
+        }
+        int[] rowStart = new int[rows.length + 1];
+        int[] idx = new int[0];
+        float[] val = new float[0];
+        int n = 0;
+        float[][] pre = new float[ENCODE_BLOCK][dSae];
+        for (int b0 = 0; b0 < rows.length; b0 += ENCODE_BLOCK) {
+            int nb = Math.min(ENCODE_BLOCK, rows.length - b0);
+            preActivations(xc, b0, nb, pre);
+            for (int r = 0; r < nb; r++) {
+                int[] kept = select(pre[r]);
+                if (n + kept.length > idx.length) {
+                    int cap = Math.max(n + kept.length, idx.length * 2 + 16);
+                    idx = Arrays.copyOf(idx, cap);
+                    val = Arrays.copyOf(val, cap);
                 }
-                pre[j] = s + weights.bEnc()[j];
+                for (int j : kept) {
+                    idx[n] = j;
+                    val[n] = pre[r][j];
+                    n++;
+                }
+                rowStart[b0 + r + 1] = n;
             }
-            int[] kept = select(pre);
-            if (n + kept.length > idx.length) {
-                int cap = Math.max(n + kept.length, idx.length * 2 + 16);
-                idx = Arrays.copyOf(idx, cap);
-                val = Arrays.copyOf(val, cap);
-            }
-            for (int j : kept) {
-                idx[n] = j;
-                val[n] = pre[j];
-                n++;
-            }
-            rowStart[b + 1] = n;
         }
         return new SparseCodes(rowStart, Arrays.copyOf(idx, n), Arrays.copyOf(val, n));
     }
 
-    /** Ascending indices of the active latents of one row of pre-activations (all with pre > 0). */
+    /** Rows encoded per pass over the encoder weights: the weights are read once per block, not once per row. */
+    private static final int ENCODE_BLOCK = 32;
+
+    /**
+     * pre[r][j] = xc[b0 + r] · W_enc[j] + b_enc[j] for the block's rows. Each weight row is used for every row of the
+     * block while it is in the cache, four rows at a time with one accumulator each, so the adds do not wait on one
+     * another; every dot product still sums its columns in order, so the codes are bitwise those of one row at a
+     * time.
+     */
+    private void preActivations(float[][] xc, int b0, int nb, float[][] pre) {
+        int dIn = dIn();
+        int dSae = dSae();
+        float[] wEnc = weights.wEnc();
+        float[] bEnc = weights.bEnc();
+        for (int j = 0; j < dSae; j++) {
+            int base = j * dIn;
+            int r = 0;
+            for (; r + 4 <= nb; r += 4) {
+                float[] x0 = xc[b0 + r];
+                float[] x1 = xc[b0 + r + 1];
+                float[] x2 = xc[b0 + r + 2];
+                float[] x3 = xc[b0 + r + 3];
+                float s0 = 0;
+                float s1 = 0;
+                float s2 = 0;
+                float s3 = 0;
+                for (int d = 0; d < dIn; d++) {
+                    float w = wEnc[base + d];
+                    s0 += x0[d] * w;
+                    s1 += x1[d] * w;
+                    s2 += x2[d] * w;
+                    s3 += x3[d] * w;
+                }
+                pre[r][j] = s0 + bEnc[j];
+                pre[r + 1][j] = s1 + bEnc[j];
+                pre[r + 2][j] = s2 + bEnc[j];
+                pre[r + 3][j] = s3 + bEnc[j];
+            }
+            for (; r < nb; r++) {
+                float[] x = xc[b0 + r];
+                float s = 0;
+                for (int d = 0; d < dIn; d++) {
+                    s += x[d] * wEnc[base + d];
+                }
+                pre[r][j] = s + bEnc[j];
+            }
+        }
+    }
+
     private int[] select(float[] pre) {
         Activation act = config.activation();
         int count = 0;
