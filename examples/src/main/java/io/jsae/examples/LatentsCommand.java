@@ -40,7 +40,7 @@ import java.util.concurrent.Callable;
  * threshold, then the held-out scores of the best single latent and of the sparse logistic probe);
  * {@code --json} writes the same, {@code --report DIR} an HTML page with ROC curves.
  */
-@Command(name = "latents", mixinStandardHelpOptions = true,
+@Command(name = "latents", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = "Find the latents that detect labeled spans (e.g. PII classes) and score them: AUROC, firing"
                 + " rates, best-F1 thresholds, and held-out precision/recall/F1 of the best single latent and of a"
                 + " sparse logistic probe.")
@@ -67,28 +67,27 @@ public final class LatentsCommand implements Callable<Integer> {
     private Path classNames;
 
     @Option(names = "--top", defaultValue = "10", paramLabel = "N",
-            description = "Latents listed per class (default: ${DEFAULT-VALUE}).")
+            description = "Latents listed per class.")
     private int top;
 
     @Option(names = "--held-out", defaultValue = "0.2", paramLabel = "F",
-            description = "Fraction of row blocks held out to score the detectors (default: ${DEFAULT-VALUE}).")
+            description = "Fraction of row blocks held out to score the detectors.")
     private double heldOut;
 
     @Option(names = "--split-block", defaultValue = "256", paramLabel = "ROWS",
-            description = "Consecutive rows that go to the same split (default: ${DEFAULT-VALUE}).")
+            description = "Consecutive rows that go to the same split.")
     private int splitBlock;
 
     @Option(names = "--probe-rows", defaultValue = "100000", paramLabel = "N",
-            description = "Most rows per split whose codes are kept for the detectors (default: ${DEFAULT-VALUE}).")
+            description = "Most rows per split whose codes are kept for the detectors.")
     private int probeRows;
 
     @Option(names = "--l1", defaultValue = "1e-4", paramLabel = "LAMBDA",
-            description = "The probe's L1 weight on latents scaled to a largest activation of 1"
-                    + " (default: ${DEFAULT-VALUE}).")
+            description = "The probe's L1 weight on latents scaled to a largest activation of 1.")
     private double l1;
 
     @Option(names = "--seed", defaultValue = "1", paramLabel = "N",
-            description = "Seed of the split and the sampling (default: ${DEFAULT-VALUE}).")
+            description = "Seed of the split and the sampling.")
     private long seed;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the findings as JSON to FILE (replaced).")
