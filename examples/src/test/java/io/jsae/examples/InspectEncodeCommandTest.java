@@ -14,11 +14,8 @@ import io.jsae.core.io.SaeFolders;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -52,23 +49,14 @@ class InspectEncodeCommandTest {
     private Path dataFile;
     private float[][] rows;
 
-    /** The result of one command line. */
-    private record Run(int code, String out, String err) {
+
+    private static CommandRun run(String... args) {
+        return CommandRun.of(args);
     }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    private static Run ok(String... args) {
-        Run r = run(args);
-        assertEquals(0, r.code, r.out + r.err);
+    private static CommandRun ok(String... args) {
+        CommandRun r = run(args);
+        assertEquals(0, r.code(), r.out() + r.err());
         return r;
     }
 
@@ -107,12 +95,12 @@ class InspectEncodeCommandTest {
 
     @Test
     void inspectShowsConfigTensorsAndDecoderNorms() {
-        Run r = ok("inspect", saeDir.toString());
-        assertTrue(r.out.contains("activation  topk  k=3"), r.out);
-        assertTrue(r.out.contains("d_in 8  d_sae 16  dtype float32"), r.out);
-        assertTrue(r.out.contains("model test-model  hook blocks.2.hook_resid_post  layer 2  context 64  dataset synthetic"), r.out);
-        assertTrue(r.out.contains("W_enc      F32   [8,16]"), r.out);
-        assertTrue(r.out.contains("W_dec      F32   [16,8]"), r.out);
+        CommandRun r = ok("inspect", saeDir.toString());
+        assertTrue(r.out().contains("activation  topk  k=3"), r.out());
+        assertTrue(r.out().contains("d_in 8  d_sae 16  dtype float32"), r.out());
+        assertTrue(r.out().contains("model test-model  hook blocks.2.hook_resid_post  layer 2  context 64  dataset synthetic"), r.out());
+        assertTrue(r.out().contains("W_enc      F32   [8,16]"), r.out());
+        assertTrue(r.out().contains("W_dec      F32   [16,8]"), r.out());
         double[] norms = new double[D_SAE];
         for (int j = 0; j < D_SAE; j++) {
             double s = 0;
@@ -124,14 +112,14 @@ class InspectEncodeCommandTest {
         Arrays.sort(norms);
         String expected = String.format(Locale.ROOT, "decoder row norms  min %.6g  median %.6g  max %.6g", norms[0],
                 (norms[D_SAE / 2 - 1] + norms[D_SAE / 2]) / 2, norms[D_SAE - 1]);
-        assertTrue(r.out.contains(expected), expected + " in " + r.out);
-        assertTrue(!r.out.contains("evaluation"), "no evaluation without --data");
+        assertTrue(r.out().contains(expected), expected + " in " + r.out());
+        assertTrue(!r.out().contains("evaluation"), "no evaluation without --data");
     }
 
     @Test
     void inspectWithDataEvaluatesAsTheModelEncodes() throws IOException {
         Path json = tmp.resolve("report.json");
-        Run r = ok("inspect", saeDir.toString(), "--data", dataFile.toString(), "--json", json.toString());
+        CommandRun r = ok("inspect", saeDir.toString(), "--data", dataFile.toString(), "--json", json.toString());
         JsonNode e = new ObjectMapper().readTree(json.toFile()).get("evaluation");
 
         // independently: the model's own encode, row by row
@@ -184,9 +172,9 @@ class InspectEncodeCommandTest {
         JsonNode last = e.get("density_histogram").get(e.get("density_histogram").size() - 1);
         assertEquals(top, last.get("latents").asLong());
 
-        assertTrue(r.out.contains(String.format(Locale.ROOT, "L0 %.3f", (double) K)), r.out);
-        assertTrue(r.out.contains("dead latents (never fired)  " + dead.size()), r.out);
-        assertTrue(r.out.contains("#"), "histogram bars: " + r.out);
+        assertTrue(r.out().contains(String.format(Locale.ROOT, "L0 %.3f", (double) K)), r.out());
+        assertTrue(r.out().contains("dead latents (never fired)  " + dead.size()), r.out());
+        assertTrue(r.out().contains("#"), "histogram bars: " + r.out());
     }
 
     /** The top n latents of a row from the model's own encode, best first. */
@@ -231,9 +219,9 @@ class InspectEncodeCommandTest {
             assertArrayEquals(expectedValues, Arrays.copyOfRange(values, r * 4, r * 4 + 4), "row " + r);
         }
         // OUT exists now: refused, then replaced with --force
-        Run again = run("encode", saeDir.toString(), "--data", dataFile.toString(), "--out", out.toString());
-        assertEquals(ExitCode.USAGE, again.code);
-        assertTrue(again.err.contains("already exists") && again.err.contains("--force"), again.err);
+        CommandRun again = run("encode", saeDir.toString(), "--data", dataFile.toString(), "--out", out.toString());
+        assertEquals(ExitCode.USAGE, again.code());
+        assertTrue(again.err().contains("already exists") && again.err().contains("--force"), again.err());
         ok("encode", saeDir.toString(), "--data", dataFile.toString(), "--out", out.toString(), "--force");
         assertTrue(new String(Files.readAllBytes(out.resolve("indices.npy")), StandardCharsets.ISO_8859_1)
                 .contains("(300, 3)"), "--top defaults to k");
@@ -263,12 +251,12 @@ class InspectEncodeCommandTest {
     // ---------------------------------------------------------------------------------------------------
     // Bad input: one line naming what is wrong, and the exit code
 
-    private static void assertFails(Run r, int code, String... fragments) {
-        assertEquals(code, r.code, r.err);
-        assertTrue(r.err.startsWith("jsae: error: "), r.err);
-        assertEquals(r.err.lines().filter(l -> l.startsWith("jsae: error:")).count(), 1, r.err);
+    private static void assertFails(CommandRun r, int code, String... fragments) {
+        assertEquals(code, r.code(), r.err());
+        assertTrue(r.err().startsWith("jsae: error: "), r.err());
+        assertEquals(r.err().lines().filter(l -> l.startsWith("jsae: error:")).count(), 1, r.err());
         for (String f : fragments) {
-            assertTrue(r.err.contains(f), "'" + f + "' in " + r.err);
+            assertTrue(r.err().contains(f), "'" + f + "' in " + r.err());
         }
     }
 

@@ -19,12 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
-import picocli.CommandLine;
 
 import javax.xml.parsers.DocumentBuilderFactory;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,18 +47,9 @@ class LatentsCommandTest {
     private static Path labelsFile;
     private static int[] labels;
 
-    /** The result of one command line. */
-    private record Run(int code, String out, String err) {
-    }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CommandRun run(String... args) {
+        return CommandRun.of(args);
     }
 
     @BeforeAll
@@ -99,10 +87,10 @@ class LatentsCommandTest {
     void scoresEachClassAndWritesJsonAndReport() throws Exception {
         Path json = tmp.resolve("latents.json");
         Path report = tmp.resolve("report");
-        Run r = run("latents", saeDir.toString(), "--data", dataFile.toString(), "--labels", labelsFile.toString(),
+        CommandRun r = run("latents", saeDir.toString(), "--data", dataFile.toString(), "--labels", labelsFile.toString(),
                 "--classes", "email,phone,name", "--top", "5", "--json", json.toString(), "--report", report.toString());
-        assertEquals(0, r.code, r.out + r.err);
-        assertTrue(r.out.contains("class 1 email") && r.out.contains("class 3 name") && r.out.contains("probe"), r.out);
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("class 1 email") && r.out().contains("class 3 name") && r.out().contains("probe"), r.out());
         JsonNode root = new ObjectMapper().readTree(json.toFile());
         assertEquals(ROWS, root.get("rows").asLong());
         assertEquals(ROWS, root.get("train_rows").asLong() + root.get("held_out_rows").asLong());
@@ -152,9 +140,9 @@ class LatentsCommandTest {
         Path fromCsv = tmp.resolve("csv.json");
         Path fromNpy = tmp.resolve("npy.json");
         assertEquals(0, run("latents", saeDir.toString(), "--data", dataFile.toString(), "--labels",
-                csvFile.toString(), "--classes", "email,phone,name", "--json", fromCsv.toString()).code);
+                csvFile.toString(), "--classes", "email,phone,name", "--json", fromCsv.toString()).code());
         assertEquals(0, run("latents", saeDir.toString(), "--data", dataFile.toString(), "--labels",
-                labelsFile.toString(), "--classes", "email,phone,name", "--json", fromNpy.toString()).code);
+                labelsFile.toString(), "--classes", "email,phone,name", "--json", fromNpy.toString()).code());
         ObjectMapper m = new ObjectMapper();
         assertEquals(m.readTree(fromNpy.toFile()), m.readTree(fromCsv.toFile()));
     }
@@ -165,26 +153,26 @@ class LatentsCommandTest {
         try (NpyWriter w = NpyWriter.create(shortLabels, DType.I32, 10, 1)) {
             w.write(new int[10], 0, 10);
         }
-        Run r = run("latents", saeDir.toString(), "--data", dataFile.toString(), "--labels", shortLabels.toString(),
+        CommandRun r = run("latents", saeDir.toString(), "--data", dataFile.toString(), "--labels", shortLabels.toString(),
                 "--classes", "email,phone,name");
-        assertEquals(ExitCode.BAD_DATA, r.code);
-        assertTrue(r.err.contains("short.npy has 10 rows but --data has " + ROWS), r.err);
+        assertEquals(ExitCode.BAD_DATA, r.code());
+        assertTrue(r.err().contains("short.npy has 10 rows but --data has " + ROWS), r.err());
 
         r = run("latents", saeDir.toString(), "--data", dataFile.toString(), "--labels", labelsFile.toString(),
                 "--classes", "email,phone");
-        assertEquals(ExitCode.BAD_DATA, r.code);
-        assertTrue(r.err.contains("labels.npy") && r.err.contains("row ") && r.err.contains("label 3"), r.err);
+        assertEquals(ExitCode.BAD_DATA, r.code());
+        assertTrue(r.err().contains("labels.npy") && r.err().contains("row ") && r.err().contains("label 3"), r.err());
 
         Path csv = tmp.resolve("unknown.csv");
         Files.writeString(csv, "0,email\n5,address\n");
         r = run("latents", saeDir.toString(), "--data", dataFile.toString(), "--labels", csv.toString(),
                 "--classes", "email,phone,name");
-        assertEquals(ExitCode.BAD_DATA, r.code);
-        assertTrue(r.err.contains("unknown.csv line 2") && r.err.contains("unknown class 'address'"), r.err);
+        assertEquals(ExitCode.BAD_DATA, r.code());
+        assertTrue(r.err().contains("unknown.csv line 2") && r.err().contains("unknown class 'address'"), r.err());
 
         r = run("latents", saeDir.toString(), "--data", dataFile.toString(), "--labels", labelsFile.toString());
-        assertEquals(ExitCode.USAGE, r.code);
-        assertTrue(r.err.contains("--classes"), r.err);
+        assertEquals(ExitCode.USAGE, r.code());
+        assertTrue(r.err().contains("--classes"), r.err());
 
         float[] bad = new float[20 * D_IN];
         bad[7 * D_IN + 3] = Float.NaN;
@@ -196,12 +184,12 @@ class LatentsCommandTest {
         }
         r = run("latents", saeDir.toString(), "--data", nanData.toString(), "--labels", twenty.toString(),
                 "--classes", "email");
-        assertEquals(ExitCode.BAD_DATA, r.code);
-        assertTrue(r.err.contains("nan.npy") && r.err.contains("row 7"), r.err);
+        assertEquals(ExitCode.BAD_DATA, r.code());
+        assertTrue(r.err().contains("nan.npy") && r.err().contains("row 7"), r.err());
 
         r = run("latents", saeDir.toString(), "--data", nanData.toString(), "--labels", twenty.toString(),
                 "--classes", "email", "--skip-non-finite");
-        assertEquals(ExitCode.USAGE, r.code);
-        assertTrue(r.err.contains("shift every later label"), r.err);
+        assertEquals(ExitCode.USAGE, r.code());
+        assertTrue(r.err().contains("shift every later label"), r.err());
     }
 }

@@ -8,10 +8,7 @@ import io.jsae.examples.report.MetricsCsv;
 import io.jsae.examples.report.StepPoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -26,21 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrainCommandTest {
 
-    /** What a command printed and returned. */
-    record Run(int code, String out, String err) {
-        String all() {
-            return out + err;
-        }
-    }
 
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CommandRun run(String... args) {
+        return CommandRun.of(args);
     }
 
     private static final String[] SMALL = {"train", "--tokens-per-epoch", "30000", "--synthetic-d-in", "32",
@@ -58,7 +43,7 @@ class TrainCommandTest {
         Path ckpt = dir.resolve("ckpt");
         Path sae = dir.resolve("sae");
         Path report = dir.resolve("report");
-        Run first = run(small("--checkpoints", ckpt.toString(), "--out", sae.toString(), "--report", report.toString(),
+        CommandRun first = run(small("--checkpoints", ckpt.toString(), "--out", sae.toString(), "--report", report.toString(),
                 "--model-name", "synthetic", "--hook-name", "blocks.0.hook_resid_post", "--estimate", "0.01"));
         assertEquals(ExitCode.OK, first.code(), first.all());
         assertTrue(first.out().contains("round 1: fvu "), first.out());
@@ -78,18 +63,18 @@ class TrainCommandTest {
         assertTrue(html.contains("chart-loss") && html.contains("fvu"), "report with charts and rounds");
 
         // The same command again: the final checkpoint holds every round, so nothing is retrained.
-        Run again = run(small("--checkpoints", ckpt.toString(), "--out", sae.toString()));
+        CommandRun again = run(small("--checkpoints", ckpt.toString(), "--out", sae.toString()));
         assertEquals(ExitCode.OK, again.code(), again.all());
         assertTrue(again.out().contains("is complete: "), again.out());
         assertFalse(again.out().contains("round 1:"), again.out());
         assertEquals(steps, new CheckpointStore(ckpt, 3).latest().orElseThrow().step(), "no step was taken");
 
         // A fresh start refuses the existing --out, then with --force trains again from step 0.
-        Run refused = run(small("--checkpoints", ckpt.toString(), "--out", sae.toString(), "--fresh"));
+        CommandRun refused = run(small("--checkpoints", ckpt.toString(), "--out", sae.toString(), "--fresh"));
         assertEquals(ExitCode.USAGE, refused.code(), refused.all());
         assertTrue(refused.err().contains("--out " + sae + " already exists"), refused.err());
         assertTrue(refused.err().contains("--force"), refused.err());
-        Run fresh = run(small("--checkpoints", ckpt.toString(), "--out", sae.toString(), "--fresh", "--force",
+        CommandRun fresh = run(small("--checkpoints", ckpt.toString(), "--out", sae.toString(), "--fresh", "--force",
                 "--max-rounds", "2"));
         assertEquals(ExitCode.OK, fresh.code(), fresh.all());
         assertTrue(fresh.out().contains("--fresh: deleted"), fresh.out());
@@ -104,7 +89,7 @@ class TrainCommandTest {
             List<String> args = new ArrayList<>(List.of(small("--max-rounds", "1", "--min-rounds", "1",
                     "--warmup-steps", "10", "--decay-fraction", "0.2", "--threads", "1", "--backend", "cpu")));
             args.addAll(List.of(act));
-            Run r = run(args.toArray(String[]::new));
+            CommandRun r = run(args.toArray(String[]::new));
             assertEquals(ExitCode.OK, r.code(), r.all());
             assertTrue(r.out().contains(act[1].equals("relu") ? "Relu" : "BatchTopK"), r.out());
             assertTrue(r.out().contains("round 1:"), r.out());
@@ -117,7 +102,7 @@ class TrainCommandTest {
                 new String[] {"train", "--offer", "NoSuchCloud"}, new String[] {"train", "--k", "0"},
                 new String[] {"train", "--require", "dead_features"}, new String[] {"train", "--bogus"},
                 new String[] {"train", "--pricing", "reserved"})) {
-            Run r = run(args);
+            CommandRun r = run(args);
             assertEquals(ExitCode.USAGE, r.code(), String.join(" ", args) + ": " + r.all());
             assertTrue(r.err().startsWith("jsae: "), r.err());
             assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
@@ -153,7 +138,7 @@ class TrainCommandTest {
             {corrupt, "corrupt.safetensors", null},
         };
         for (Object[] c : cases) {
-            Run r = run("train", "--data", c[0].toString(), "--d-sae", "32", "--k", "4", "--batch", "32",
+            CommandRun r = run("train", "--data", c[0].toString(), "--d-sae", "32", "--k", "4", "--batch", "32",
                     "--progress-seconds", "0");
             assertEquals(ExitCode.BAD_DATA, r.code(), c[0] + ": " + r.all());
             String[] lines = r.err().strip().split("\n");
@@ -165,10 +150,10 @@ class TrainCommandTest {
                 assertTrue(lines[1].contains(c[2].toString()), r.err());
             }
         }
-        Run verbose = run("train", "--data", nan.toString(), "--d-sae", "32", "--k", "4", "--batch", "32",
+        CommandRun verbose = run("train", "--data", nan.toString(), "--d-sae", "32", "--k", "4", "--batch", "32",
                 "--progress-seconds", "0", "--verbose");
         assertTrue(verbose.err().contains("\tat "), "--verbose shows the stack trace");
-        Run skipped = run("train", "--data", nan.toString(), "--d-sae", "32", "--k", "4", "--batch", "32",
+        CommandRun skipped = run("train", "--data", nan.toString(), "--d-sae", "32", "--k", "4", "--batch", "32",
                 "--skip-non-finite", "--max-rounds", "2", "--min-explained-variance", "0", "--progress-seconds", "0");
         assertEquals(ExitCode.OK, skipped.code(), skipped.all());
     }
