@@ -100,13 +100,10 @@ public final class NpyFile {
             RawHeader raw = readRawHeader(path, ch);
             Map<String, Object> dict = raw.dict();
             int preamble = raw.preamble();
+            raw.checkKeys(path);
             Object descr = dict.get("descr");
             Object fortran = dict.get("fortran_order");
             Object shape = dict.get("shape");
-            if (dict.size() != 3 || descr == null || fortran == null || shape == null) {
-                throw new TensorFileException(path, preamble, "header keys are " + dict.keySet()
-                        + "; a .npy header has exactly 'descr', 'fortran_order' and 'shape'");
-            }
             int width;
             if ("<i4".equals(descr)) {
                 width = 4;
@@ -183,13 +180,10 @@ public final class NpyFile {
         int preamble = raw.preamble();
         long headerLen = raw.headerLength();
         long size = raw.fileSize();
+        raw.checkKeys(path);
         Object descr = dict.get("descr");
         Object fortran = dict.get("fortran_order");
         Object shape = dict.get("shape");
-        if (dict.size() != 3 || descr == null || fortran == null || shape == null) {
-            throw new TensorFileException(path, preamble, "header keys are " + dict.keySet()
-                    + "; a .npy header has exactly 'descr', 'fortran_order' and 'shape'");
-        }
         if (!(descr instanceof String)) {
             throw new TensorFileException(path, preamble, "'descr' is " + describe(descr)
                     + "; structured dtypes are not supported, save a plain float32 array");
@@ -249,6 +243,14 @@ public final class NpyFile {
 
     /** The parts of a header every reader needs: version, preamble and header lengths, and the parsed dictionary. */
     private record RawHeader(int major, int preamble, long headerLength, long fileSize, Map<String, Object> dict) {
+        /** Requires exactly the three keys of a .npy header. */
+        void checkKeys(Path path) {
+            if (dict.size() != 3 || dict.get("descr") == null || dict.get("fortran_order") == null
+                    || dict.get("shape") == null) {
+                throw new TensorFileException(path, preamble, "header keys are " + dict.keySet()
+                        + "; a .npy header has exactly 'descr', 'fortran_order' and 'shape'");
+            }
+        }
     }
 
     /** Reads the magic, version and header dictionary, checking only what every {@code .npy} file must satisfy. */
