@@ -81,6 +81,9 @@ class LatentLabelAnalysisTest {
             LatentScore top = c.topLatents().get(0);
             String what = c.name() + ": top latent " + top + ", single " + c.singleLatent().heldOut() + ", probe "
                     + c.probe().heldOut();
+            System.out.printf(java.util.Locale.ROOT, "%s: top latent %d AUROC %.4f (bound %.4f); held-out F1 single %.3f,"
+                    + " probe %.3f (%d latents)%n", c.name(), top.latent(), top.auroc(), top.aurocErrorBound(),
+                    c.singleLatent().heldOut().f1(), c.probe().heldOut().f1(), c.probe().latents().length);
             assertTrue(top.auroc() >= 0.95, what);
             assertTrue(top.aurocErrorBound() < 0.01, what);
             assertTrue(top.firingRatePositive() > 0.9, what);
