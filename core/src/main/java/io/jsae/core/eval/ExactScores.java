@@ -44,7 +44,7 @@ public final class ExactScores {
      * @param positive      whether each listed row is a positive
      * @param zeroPositives unlisted positives, score 0
      * @param zeroNegatives unlisted negatives, score 0
-     * @return the best threshold's score over all rows
+     * @return the best threshold's score over all rows; the threshold is above 0 when there are unlisted zeros
      */
     public static DetectionScore bestF1(double[] scores, boolean[] positive, long zeroPositives, long zeroNegatives) {
         double[][] g = groups(scores, positive, zeroPositives, zeroNegatives);
@@ -61,8 +61,11 @@ public final class ExactScores {
         long bestFp = 0;
         double bestF1 = 0;
         double bestThreshold = Double.POSITIVE_INFINITY;
-        // from the highest score down: after each group of equal scores, everything at or above it is positive
-        for (int i = g[0].length - 1; i >= 0; i--) {
+        // from the highest score down: after each group of equal scores, everything at or above it is positive.
+        // With unlisted zeros (a latent's rows where it does not fire) the threshold stays above 0: a threshold
+        // at 0 would call every row positive, fired or not, which detects nothing.
+        boolean sparse = zeroPositives + zeroNegatives > 0;
+        for (int i = g[0].length - 1; i >= 0 && !(sparse && g[0][i] <= 0); i--) {
             tp += (long) g[1][i];
             fp += (long) g[2][i];
             double f1 = tp == 0 ? 0 : 2.0 * tp / (2.0 * tp + fp + (positives - tp));

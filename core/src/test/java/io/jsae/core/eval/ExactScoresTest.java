@@ -3,6 +3,7 @@ package io.jsae.core.eval;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ExactScoresTest {
 
@@ -30,5 +31,23 @@ class ExactScoresTest {
         DetectionScore dense = ExactScores.bestF1(all, allPositive);
         assertEquals(dense, sparse);
         assertEquals(ExactScores.auroc(all, allPositive), sparse.auroc(), 1e-15);
+    }
+
+    @Test
+    void aLatentsThresholdStaysAboveZeroEvenWhenCallingEveryRowPositiveScoresHigher() {
+        // 8 positives, 7 of them where the latent does not fire, and 8 negatives: calling every row positive
+        // (threshold 0) has F1 16/(16 + 8) = 0.67, firing at 0.9 only 2/(2 + 1 + 7) = 0.2; the zero threshold
+        // scores higher and must still not be chosen, since it detects nothing
+        double[] listed = {0.9, 0.9, 0.5, 0.5, 0.5, 0.5};
+        boolean[] positive = {true, false, false, false, false, false};
+        DetectionScore d = ExactScores.bestF1(listed, positive, 7, 3);
+        assertTrue(d.threshold() > 0, "threshold " + d.threshold());
+        assertEquals(0.9, d.threshold());
+        assertEquals(1, d.truePositives());
+        assertEquals(1, d.falsePositives());
+        assertEquals(14, d.trueNegatives() + d.falseNegatives(), "every row below 0.9 is called negative");
+        // dense scores keep every threshold: there, 0 is a score like any other
+        DetectionScore dense = ExactScores.bestF1(new double[] {0, 0, 1}, new boolean[] {true, true, false});
+        assertEquals(0.0, dense.threshold());
     }
 }
