@@ -279,12 +279,10 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        checkOptions();
         TumixTermination tumix = tumix();
         Offer offer = offer();
         if (threads != null) {
-            if (threads < 1) {
-                throw usage("--threads must be at least 1, was " + threads);
-            }
             System.setProperty("jsae.threads", Integer.toString(threads));
         }
         SyntheticActivations synthetic = null;
@@ -298,11 +296,18 @@ public final class TrainCommand implements Callable<Integer> {
         try (source) {
             long stepsPerEpoch = source.rowsPerEpoch() > 0 ? (source.rowsPerEpoch() + batch - 1) / batch : 0;
             SaeConfig config = config(source.dIn(), stepsPerEpoch * maxRounds);
-            try (Backend backend = backendName == null ? Backends.best() : Backends.named(backendName, device);
-                 SaeTrainer trainer = new SaeTrainer(config, backend)) {
-                out.printf(Locale.ROOT, "%s on %s; %s; metered at %s %s %s $%s/h%n", describe(config), backend.name(),
-                        tumix, offer.provider(), offer.gpuModel(), offer.pricingModel(), offer.pricePerHour().toPlainString());
-                return train(trainer, backend, config, source, synthetic, tumix, offer, stepsPerEpoch, out, err);
+            try (Backend backend = openBackend()) {
+                if (!backend.precisions().contains(config.precision())) {
+                    throw new CommandFailure(ExitCode.BACKEND_UNAVAILABLE, "--precision " + precision + ": the "
+                            + backend.name() + " backend runs " + backend.precisions(),
+                            "use --precision fp32, or a backend that has it (cuda runs tf32 and bf16)");
+                }
+                try (SaeTrainer trainer = new SaeTrainer(config, backend)) {
+                    out.printf(Locale.ROOT, "%s on %s; %s; metered at %s %s %s $%s/h%n", describe(config),
+                            backend.name(), tumix, offer.provider(), offer.gpuModel(), offer.pricingModel(),
+                            offer.pricePerHour().toPlainString());
+                    return train(trainer, backend, config, source, synthetic, tumix, offer, stepsPerEpoch, out, err);
+                }
             }
         }
     }
@@ -530,6 +535,74 @@ public final class TrainCommand implements Callable<Integer> {
         SyntheticActivations heldOut = new SyntheticActivations(syntheticDIn, syntheticFeatures, 4, 0, evalTokens, seed);
         heldOut.seek(new SourcePosition(1_000_000, 0)); // an epoch no training round reaches: unseen tokens
         return heldOut;
+    }
+
+    /** Every check that needs no data or backend, so that a bad value fails before anything runs. */
+    private void checkOptions() {
+        atLeast("--batch", batch, 1);
+        atLeast("--tokens-per-epoch", tokensPerEpoch, 1);
+        atLeast("--synthetic-d-in", syntheticDIn, 1);
+        atLeast("--synthetic-features", syntheticFeatures, 1);
+        atLeast("--eval-tokens", evalTokens, 1);
+        atLeast("--keep-checkpoints", keepCheckpoints, 1);
+        atLeast("--checkpoint-every", checkpointEvery, 0);
+        atLeast("--checkpoint-minutes", checkpointMinutes, 0);
+        if (threads != null) {
+            atLeast("--threads", threads, 1);
+        }
+        if (!(progressSeconds >= 0)) {
+            throw usage("--progress-seconds must be 0 (none) or more, was " + progressSeconds);
+        }
+        if (divergence != null && !(divergence > 0)) {
+            throw usage("--divergence must be above 0 (a fraction of the best value), was " + divergence);
+        }
+        if (fresh && checkpoints == null) {
+            throw usage("--fresh deletes the checkpoints of --checkpoints DIR; without --checkpoints every run is fresh");
+        }
+        if (exportDir != null && Files.exists(exportDir) && !Files.isDirectory(exportDir)) {
+            throw new CommandFailure(ExitCode.USAGE, "--out " + exportDir + " is a file, not a folder",
+                    "name a folder for the SAE (it is created)");
+        }
+        List<String> known = roundMetrics();
+        if (!known.contains(monitor)) {
+            throw usage("--monitor " + monitor + ": rounds report " + known);
+        }
+        for (String req : requirements) {
+            String metric = req.split(">=|<=", 2)[0].strip();
+            if (!metric.isEmpty() && !known.contains(metric)) {
+                throw usage("--require " + req + ": rounds report " + known);
+            }
+        }
+    }
+
+    /** The metrics each round records (what --monitor and --require may name). */
+    private List<String> roundMetrics() {
+        List<String> names = new ArrayList<>(List.of("fvu", "loss", "mse", "l0", "explained_variance",
+                "dead_features", "tokens_per_second", "cost"));
+        if (data.path() == null) {
+            names.add("feature_recovery"); // synthetic data only: its true features are known
+        }
+        return names;
+    }
+
+    private static void atLeast(String option, long value, long min) {
+        if (value < min) {
+            throw usage(option + " must be at least " + min + ", was " + value);
+        }
+    }
+
+    private Backend openBackend() {
+        if (backendName == null) {
+            return Backends.best();
+        }
+        try {
+            return Backends.named(backendName, device);
+        } catch (IllegalArgumentException e) { // no provider of that name; one that cannot run is unavailable
+            String found = e.getMessage().contains("found:") ? e.getMessage().substring(e.getMessage().indexOf("found:"))
+                    : e.getMessage();
+            throw new CommandFailure(ExitCode.USAGE, "--backend " + backendName + ": no such backend (" + found + ")",
+                    "name one of those, or leave --backend out to take the best one here");
+        }
     }
 
     private TumixTermination tumix() {

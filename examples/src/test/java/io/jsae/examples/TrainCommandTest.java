@@ -101,12 +101,22 @@ class TrainCommandTest {
         for (String[] args : List.of(new String[] {"train", "--activation", "gelu"},
                 new String[] {"train", "--offer", "NoSuchCloud"}, new String[] {"train", "--k", "0"},
                 new String[] {"train", "--require", "dead_features"}, new String[] {"train", "--bogus"},
-                new String[] {"train", "--pricing", "reserved"})) {
+                new String[] {"train", "--pricing", "reserved"}, new String[] {"train", "--batch", "0"},
+                new String[] {"train", "--tokens-per-epoch", "0"}, new String[] {"train", "--eval-tokens", "0"},
+                new String[] {"train", "--monitor", "nosuch"}, new String[] {"train", "--require", "nosuch>=0.05"},
+                new String[] {"train", "--backend", "tpu"}, new String[] {"train", "--divergence", "-1"},
+                new String[] {"train", "--fresh"}, new String[] {"train", "--progress-seconds", "-1"},
+                new String[] {"train", "--keep-checkpoints", "0", "--checkpoints", "ck"},
+                new String[] {"train", "--monitor", "feature_recovery", "--data", "x.npy"})) {
             CommandRun r = run(args);
             assertEquals(ExitCode.USAGE, r.code(), String.join(" ", args) + ": " + r.all());
             assertTrue(r.err().startsWith("jsae: "), r.err());
             assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+            assertFalse(r.all().contains("round 1"), "refused before any training: " + r.all());
         }
+        CommandRun precision = run("train", "--backend", "cpu", "--precision", "tf32");
+        assertEquals(ExitCode.BACKEND_UNAVAILABLE, precision.code(), precision.all());
+        assertTrue(precision.err().contains("--precision tf32: the cpu backend runs [FP32]"), precision.err());
     }
 
     @Test
