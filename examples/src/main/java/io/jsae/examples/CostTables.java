@@ -49,6 +49,15 @@ public final class CostTables implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        try {
+            return tables();
+        } catch (IllegalArgumentException e) { // the planner's checks of the numbers given (hours, epochs, rates)
+            throw new CommandFailure(ExitCode.USAGE, "cost-tables: " + e.getMessage(),
+                    "give positive hours and epochs, --min-rounds <= --max-rounds and rates of 0 or more");
+        }
+    }
+
+    private Integer tables() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         CatalogOptions.Prices prices = catalog.prices(CatalogOptions.Prices.BOTH);
         List<PriceSet> sets = catalog.sets(prices);

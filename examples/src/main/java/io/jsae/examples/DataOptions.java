@@ -28,7 +28,8 @@ public final class DataOptions {
     private String tensor;
 
     @Option(names = "--skip-non-finite",
-            description = "Skip rows holding NaN or Inf instead of failing on the first one.")
+            description = "Skip (and count) rows holding NaN or Inf instead of failing on the first one (train and"
+                    + " inspect; encode and latents keep every row aligned with their output and labels).")
     private boolean skipNonFinite;
 
     /** @return the {@code --data} path, or null when the option was not given */

@@ -18,7 +18,10 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -96,30 +99,60 @@ public final class EncodeCommand implements Callable<Integer> {
                         "pass .npy or .safetensors shards");
             }
             SaeRows.Progress progress = new SaeRows.Progress(err, "encode", rows);
-            if (format == Format.npy) {
-                Files.createDirectories(out);
-                try (NpyWriter indices = NpyWriter.create(out.resolve("indices.npy"), DType.I32, rows, n);
-                     NpyWriter values = NpyWriter.create(out.resolve("values.npy"), DType.F32, rows, n)) {
-                    encode(sae, reader, n, progress, (row, idx, val, count) -> {
-                        indices.write(idx, 0, n);
-                        values.write(val, 0, n);
-                    });
+            // written under .partial names and moved into place at the end: a failed run leaves neither a
+            // truncated file nor a half-replaced earlier output
+            boolean created = !Files.exists(out);
+            List<Path[]> moves = new ArrayList<>();
+            try {
+                if (format == Format.npy) {
+                    Files.createDirectories(out);
+                    Path idxFile = partial(out.resolve("indices.npy"), moves);
+                    Path valFile = partial(out.resolve("values.npy"), moves);
+                    try (NpyWriter indices = NpyWriter.create(idxFile, DType.I32, rows, n);
+                         NpyWriter values = NpyWriter.create(valFile, DType.F32, rows, n)) {
+                        encode(sae, reader, n, progress, (row, idx, val, count) -> {
+                            indices.write(idx, 0, n);
+                            values.write(val, 0, n);
+                        });
+                    }
+                } else {
+                    try (BufferedWriter w = Files.newBufferedWriter(partial(out, moves), StandardCharsets.UTF_8)) {
+                        w.write("row,rank,latent,value\n");
+                        encode(sae, reader, n, progress, (row, idx, val, count) -> {
+                            for (int i = 0; i < count; i++) {
+                                w.write(row + "," + i + "," + idx[i] + "," + Float.toString(val[i]) + "\n");
+                            }
+                        });
+                    }
                 }
-            } else {
-                try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
-                    w.write("row,rank,latent,value\n");
-                    encode(sae, reader, n, progress, (row, idx, val, count) -> {
-                        for (int i = 0; i < count; i++) {
-                            w.write(row + "," + i + "," + idx[i] + "," + Float.toString(val[i]) + "\n");
+                for (Path[] m : moves) {
+                    Files.move(m[0], m[1], StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                }
+            } catch (IOException | RuntimeException e) {
+                for (Path[] m : moves) {
+                    Files.deleteIfExists(m[0]);
+                }
+                if (created && format == Format.npy && Files.isDirectory(out)) {
+                    try (var left = Files.list(out)) {
+                        if (left.findAny().isEmpty()) {
+                            Files.delete(out);
                         }
-                    });
+                    }
                 }
+                throw e;
             }
         }
         stdout.printf(Locale.ROOT, "encoded %,d rows, top %d latents each: %s%n", rows, n,
                 format == Format.npy ? out.resolve("indices.npy") + ", " + out.resolve("values.npy") : out);
         stdout.flush();
         return ExitCode.OK;
+    }
+
+    /** The .partial sibling of {@code target}, recorded to be moved onto it when the run succeeds. */
+    private static Path partial(Path target, List<Path[]> moves) {
+        Path p = target.resolveSibling(target.getFileName() + ".partial");
+        moves.add(new Path[] {p, target});
+        return p;
     }
 
     private void checkOut() {

@@ -55,7 +55,8 @@ public final class Main implements Runnable {
         Main main = new Main();
         CommandLine cl = new CommandLine(main);
         cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, so a script can append overrides
-        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> report(e, commandLine.getErr(), main.verbose));
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> report(e, commandLine.getErr(), main.verbose,
+                commandLine.getCommandName()));
         cl.setParameterExceptionHandler((e, args) -> {
             PrintWriter err = e.getCommandLine().getErr();
             err.println("jsae: " + e.getMessage());
@@ -80,6 +81,20 @@ public final class Main implements Runnable {
      * @return the exit code
      */
     static int report(Throwable e, PrintWriter err, boolean verbose) {
+        return report(e, err, verbose, "");
+    }
+
+    /**
+     * As {@link #report(Throwable, PrintWriter, boolean)} for a failure of the named subcommand, whose remedies may
+     * differ (encode and latents cannot skip rows).
+     *
+     * @param e the failure
+     * @param err where to print
+     * @param verbose whether to print the stack trace too
+     * @param command the subcommand's name
+     * @return the exit code
+     */
+    static int report(Throwable e, PrintWriter err, boolean verbose, String command) {
         int code;
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         String remedy = null;
@@ -89,7 +104,9 @@ public final class Main implements Runnable {
         } else if (e instanceof NonFiniteRowException n) {
             code = ExitCode.BAD_DATA;
             message = n.where();
-            remedy = "fix the data, or pass --skip-non-finite to skip (and count) such rows";
+            remedy = command.equals("encode") || command.equals("latents")
+                    ? "fix the data (" + command + " keeps every row, to stay aligned with its output and labels)"
+                    : "fix the data, or pass --skip-non-finite to skip (and count) such rows";
         } else if (e instanceof DataFormatException || e instanceof CheckpointException) {
             code = ExitCode.BAD_DATA;
         } else if (e instanceof BackendUnavailableException) {

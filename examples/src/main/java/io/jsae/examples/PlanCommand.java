@@ -58,6 +58,15 @@ public final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        try {
+            return tables();
+        } catch (IllegalArgumentException e) { // the planner's checks of the numbers given (hours, epochs, rates)
+            throw new CommandFailure(ExitCode.USAGE, "plan: " + e.getMessage(),
+                    "give positive hours and epochs, --min-rounds <= --max-rounds and rates of 0 or more");
+        }
+    }
+
+    private Integer tables() throws Exception {
         CatalogOptions.Prices which = catalog.prices(CatalogOptions.Prices.GUIDE);
         if (which == CatalogOptions.Prices.BOTH) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--prices both: plan uses one set of prices;"

@@ -29,6 +29,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class InspectEncodeCommandTest {
@@ -194,6 +195,26 @@ class InspectEncodeCommandTest {
             valuesOut[i] = val[order[i]];
         }
         return out;
+    }
+
+    @Test
+    void aFailedEncodeLeavesNoPartialOutputAndKeepsAnEarlierOne() throws IOException {
+        float[] flat = NpyFile.readFloats(dataFile);
+        flat[(ROWS - 5) * D_IN + 2] = Float.NaN; // near the end: most rows are written before the failure
+        Path bad = tmp.resolve("bad.npy");
+        NpyWriter.write(bad, flat, ROWS, D_IN);
+        Path out = tmp.resolve("codes-fail");
+        CommandRun failed = run("encode", saeDir.toString(), "--data", bad.toString(), "--out", out.toString());
+        assertFails(failed, ExitCode.BAD_DATA, "NaN", "encode keeps every row");
+        assertFalse(failed.err().contains("--skip-non-finite"), "no remedy encode refuses: " + failed.err());
+        assertFalse(Files.exists(out), "a new OUT folder is removed again: " + out);
+        Path csv = tmp.resolve("codes-fail.csv");
+        ok("encode", saeDir.toString(), "--data", dataFile.toString(), "--out", csv.toString(), "--format", "csv");
+        byte[] before = Files.readAllBytes(csv);
+        assertFails(run("encode", saeDir.toString(), "--data", bad.toString(), "--out", csv.toString(), "--format",
+                "csv", "--force"), ExitCode.BAD_DATA, "NaN");
+        assertArrayEquals(before, Files.readAllBytes(csv), "the earlier output stays whole");
+        assertFalse(Files.exists(tmp.resolve("codes-fail.csv.partial")));
     }
 
     @Test

@@ -157,4 +157,14 @@ class PlanCommandTest {
         assertEquals(2, both.exitCode(), both.out() + both.err());
         assertTrue(both.err().contains("plan uses one set of prices"), both.err());
     }
+
+    @Test
+    void numbersThePlannerRefusesAreUsageErrorsNotFailures() {
+        for (String[] args : new String[][] {{"plan", "--hours-per-epoch", "0"}, {"plan", "--epochs", "0"},
+                {"plan", "--min-rounds", "6", "--max-rounds", "5"}, {"plan", "--interruptions-per-hour", "-1"}}) {
+            CommandRun r = CommandRun.of(args);
+            assertEquals(ExitCode.USAGE, r.code(), String.join(" ", args) + ": " + r.all());
+            assertTrue(r.err().startsWith("jsae: error: plan: "), r.err());
+        }
+    }
 }
