@@ -121,6 +121,7 @@ public final class LatentsCommand implements Callable<Integer> {
             SaeRows rows = SaeRows.of(source, sae, data.path(), dir);
             long total = source.rowsPerEpoch();
             labelled = LabelFiles.read(labels, names, total);
+            checkEveryClassHasRows(labelled);
             LatentLabelAnalysis analysis = new LatentLabelAnalysis(sae.dSae(), labelled.names(), total, settings);
             SaeRows.Progress progress = new SaeRows.Progress(err, "latents", total);
             int done = 0;
@@ -165,6 +166,23 @@ public final class LatentsCommand implements Callable<Integer> {
         }
         out.flush();
         return ExitCode.OK;
+    }
+
+    /**
+     * A class without a single labeled row has no AUROC, no threshold and no probe; that is a mistake in --classes
+     * or in the labels, found here before the pass over the data rather than printed as NaN after it.
+     */
+    private void checkEveryClassHasRows(LabelFiles.Labels labelled) {
+        long[] count = new long[labelled.names().size() + 1];
+        for (int l : labelled.labels()) {
+            count[l]++;
+        }
+        for (int c = 1; c < count.length; c++) {
+            if (count[c] == 0) {
+                throw new CommandFailure(ExitCode.BAD_DATA, "--labels " + labels + ": class '" + labelled.names().get(c - 1)
+                        + "' (label " + c + ") has no rows", "drop it from the class names, or check the labels");
+            }
+        }
     }
 
     private static void print(PrintWriter out, LatentLabelAnalysis.Result r) {

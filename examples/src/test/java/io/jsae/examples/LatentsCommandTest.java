@@ -170,6 +170,11 @@ class LatentsCommandTest {
         assertEquals(ExitCode.BAD_DATA, r.code());
         assertTrue(r.err().contains("unknown.csv line 2") && r.err().contains("unknown class 'address'"), r.err());
 
+        r = run("latents", saeDir.toString(), "--data", dataFile.toString(), "--labels", labelsFile.toString(),
+                "--classes", "email,phone,name,address");
+        assertEquals(ExitCode.BAD_DATA, r.code(), r.all());
+        assertTrue(r.err().contains("class 'address' (label 4) has no rows"), r.err());
+
         r = run("latents", saeDir.toString(), "--data", dataFile.toString(), "--labels", labelsFile.toString());
         assertEquals(ExitCode.USAGE, r.code());
         assertTrue(r.err().contains("--classes"), r.err());
@@ -179,8 +184,10 @@ class LatentsCommandTest {
         Path nanData = tmp.resolve("nan.npy");
         NpyWriter.write(nanData, bad, 20, D_IN);
         Path twenty = tmp.resolve("twenty.npy");
+        int[] twentyLabels = new int[20];
+        twentyLabels[0] = 1; // one email row, so that the class check passes and the data is read
         try (NpyWriter w = NpyWriter.create(twenty, DType.I32, 20, 1)) {
-            w.write(new int[20], 0, 20);
+            w.write(twentyLabels, 0, 20);
         }
         r = run("latents", saeDir.toString(), "--data", nanData.toString(), "--labels", twenty.toString(),
                 "--classes", "email");

@@ -110,7 +110,8 @@ public final class NpyFile {
             } else if ("<i8".equals(descr)) {
                 width = 8;
             } else {
-                throw new TensorFileException(path, preamble, "labels have dtype " + describe(descr)
+                throw new TensorFileException(path, preamble, "labels have dtype "
+                        + (descr instanceof String d ? "'" + d + "'" : describe(descr))
                         + "; label files hold little-endian int32 '<i4' or int64 '<i8'; convert with"
                         + " labels.astype(np.int32)");
             }
