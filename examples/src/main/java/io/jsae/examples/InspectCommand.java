@@ -74,6 +74,9 @@ public final class InspectCommand implements Callable<Integer> {
             try (ActivationSource source = data.open(false, 0)) {
                 ObjectNode eval = evaluate(sae, SaeRows.of(source, sae, data.path(), dir), maxTokens,
                         source.rowsPerEpoch(), err);
+                if (source instanceof io.jsae.core.data.ShardedActivationSource sharded) {
+                    eval.put("skipped_non_finite_rows", sharded.skippedRows());
+                }
                 report.set("evaluation", eval);
                 printEvaluation(out, eval);
             }
@@ -275,7 +278,9 @@ public final class InspectCommand implements Callable<Integer> {
     }
 
     private static void printEvaluation(PrintWriter out, JsonNode e) {
-        out.printf(Locale.ROOT, "evaluation on %,d rows%n", e.get("tokens").asLong());
+        out.printf(Locale.ROOT, "evaluation on %,d rows%s%n", e.get("tokens").asLong(),
+                e.path("skipped_non_finite_rows").asLong() > 0 ? String.format(Locale.ROOT,
+                        " (%,d rows holding NaN or Inf skipped)", e.get("skipped_non_finite_rows").asLong()) : "");
         out.printf(Locale.ROOT, "  L0 %.3f  explained variance %.4f  MSE %.6g%n", e.get("l0").asDouble(),
                 e.get("explained_variance").asDouble(), e.get("mse").asDouble());
         JsonNode dead = e.get("dead_latents");
