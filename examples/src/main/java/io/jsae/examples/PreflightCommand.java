@@ -154,6 +154,10 @@ public final class PreflightCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (minGpus < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--min-gpus is " + minGpus
+                    + "; give at least 1 (a machine for the run has a GPU)");
+        }
         if (smokeSteps < 2) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--smoke-steps is " + smokeSteps
                     + "; give at least 2, so that the loss can be seen to fall");
@@ -254,6 +258,10 @@ public final class PreflightCommand implements Callable<Integer> {
         }
         String name = "required files under " + modelDir;
         return PreflightCheck.named(name, () -> {
+            if (!Files.isDirectory(modelDir)) {
+                return CheckResult.fail(name, modelDir + (Files.exists(modelDir) ? " is a file, not a folder"
+                        : " does not exist"), "give --model-dir the folder the checkpoint was downloaded to");
+            }
             Set<String> names = new LinkedHashSet<>(required != null ? required : LLAMA_FILES);
             if (required == null && Files.isRegularFile(modelDir.resolve(INDEX))) {
                 try {

@@ -178,6 +178,18 @@ class PreflightCommandTest {
         Run steps = run(Map.of(), "--offline", "--backend", "cpu", "--smoke-steps", "1");
         assertEquals(ExitCode.USAGE, steps.exitCode(), steps.all());
         assertTrue(steps.err().contains("--smoke-steps is 1; give at least 2"), steps.err());
+
+        Run gpus = run(Map.of(), "--offline", "--backend", "cpu", "--min-gpus", "0");
+        assertEquals(ExitCode.USAGE, gpus.exitCode(), gpus.all());
+        assertTrue(gpus.err().contains("--min-gpus is 0; give at least 1"), gpus.err());
+    }
+
+    @Test
+    void aModelFolderThatDoesNotExistIsSaidSoNotListedFileByFile() {
+        Run r = run(Map.of(), "--offline", "--backend", "cpu", "--model-dir", home.resolve("nowhere").toString());
+        assertEquals(ExitCode.PREFLIGHT_FAILED, r.exitCode(), r.all());
+        assertTrue(r.out().contains(home.resolve("nowhere") + " does not exist"), r.out());
+        assertFalse(r.out().contains("config.json"), "no per-file list for a missing folder: " + r.out());
     }
 
     @Test
