@@ -122,6 +122,10 @@ public final class Main implements Runnable {
         } else if (e instanceof FileAlreadyExistsException a) {
             code = ExitCode.USAGE;
             message = "already exists: " + a.getFile();
+        } else if (e instanceof java.nio.file.FileSystemException f) { // e.g. an output path that is a folder
+            code = ExitCode.USAGE;
+            message = f.getFile() + ": " + (f.getReason() != null ? f.getReason() : "cannot be used");
+            remedy = "check the path given";
         } else {
             code = ExitCode.FAILURE;
             message = e.getClass().getSimpleName() + ": " + message;

@@ -198,6 +198,14 @@ class InspectEncodeCommandTest {
     }
 
     @Test
+    void anOutputPathThatIsAFolderIsAUsageErrorOfOneLine() throws IOException {
+        Path folder = Files.createDirectories(tmp.resolve("a-folder"));
+        CommandRun r = run("inspect", saeDir.toString(), "--json", folder.toString());
+        assertFails(r, ExitCode.USAGE, folder.toString());
+        assertFalse(r.err().contains("\tat "), r.err());
+    }
+
+    @Test
     void aFailedEncodeLeavesNoPartialOutputAndKeepsAnEarlierOne() throws IOException {
         float[] flat = NpyFile.readFloats(dataFile);
         flat[(ROWS - 5) * D_IN + 2] = Float.NaN; // near the end: most rows are written before the failure
