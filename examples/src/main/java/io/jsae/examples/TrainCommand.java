@@ -394,10 +394,10 @@ public final class TrainCommand implements Callable<Integer> {
                 out.println(roundLine(row));
                 out.flush();
             }
-        }
-        if (store != null) {
-            trainer.saveCheckpoint(source); // the final state with every round recorded: a rerun reports completion
-            writeBilled(meter);
+            if (store != null) { // still under the signal handlers, so that a SIGTERM now cannot lose it
+                trainer.saveCheckpoint(source); // the final state with every round recorded: a rerun reports completion
+                writeBilled(meter);
+            }
         }
         out.println("stop: " + decision.reasoning());
         ActivationSource evalSource = synthetic != null
@@ -409,10 +409,7 @@ public final class TrainCommand implements Callable<Integer> {
         Density density = new Density(eval.tokens(), trainer.deviceSae().fireCounts());
         out.println((synthetic != null ? "held-out: " : "evaluation (first training tokens): ") + eval);
         if (exportDir != null) {
-            if (Files.exists(exportDir)) {
-                deleteTree(exportDir);
-            }
-            SaeFolders.save(trainer.model().withMetadata(SaeMetadata.of(modelName, hookName)), exportDir);
+            export(trainer);
             out.println("exported the SAE (SAELens layout) to " + exportDir);
         }
         CostSummary cost = writeReport(config, backend, offer, tumix, progress, rows, decision.reasoning(), density,
@@ -425,11 +422,27 @@ public final class TrainCommand implements Callable<Integer> {
         return ExitCode.OK;
     }
 
+    /**
+     * Saves the SAE to --out: into a sibling folder first, which then replaces an earlier export (--force), so a
+     * failed save leaves the earlier export whole.
+     */
+    private void export(SaeTrainer trainer) throws IOException {
+        Path partial = exportDir.resolveSibling(exportDir.getFileName() + ".partial");
+        if (Files.exists(partial)) {
+            deleteTree(partial); // left by a run that failed while saving
+        }
+        SaeFolders.save(trainer.model().withMetadata(SaeMetadata.of(modelName, hookName)), partial);
+        if (Files.exists(exportDir)) {
+            deleteTree(exportDir);
+        }
+        Files.move(partial, exportDir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
     private int alreadyComplete(SaeTrainer trainer, StopDecision decision, PrintWriter out) throws IOException {
         out.printf(Locale.ROOT, "the run in %s is complete: %d rounds, %d steps; stop: %s%n", checkpoints,
                 trainer.history().size(), trainer.step(), decision.reasoning());
         if (exportDir != null && !Files.exists(exportDir)) {
-            SaeFolders.save(trainer.model().withMetadata(SaeMetadata.of(modelName, hookName)), exportDir);
+            export(trainer);
             out.println("exported the SAE (SAELens layout) to " + exportDir);
         } else if (exportDir != null) {
             out.println("--out " + exportDir + " exists; left as it is");
