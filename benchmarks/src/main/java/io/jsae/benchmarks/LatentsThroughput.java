@@ -4,7 +4,6 @@ import io.jsae.core.Activation;
 import io.jsae.core.ParameterTensors;
 import io.jsae.core.SaeConfig;
 import io.jsae.core.SparseAutoencoder;
-import io.jsae.core.SparseCodes;
 import io.jsae.core.eval.LatentLabelAnalysis;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -13,7 +12,6 @@ import org.bytedeco.pytorch.global.torch;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import java.util.stream.IntStream;
 
 /**
  * Throughput of the labeled-span pass of {@code jsae latents} ({@link LatentLabelAnalysis}) against its parts and
@@ -23,7 +21,7 @@ import java.util.stream.IntStream;
  * <ul>
  *   <li>libtorch: {@code addmm} + {@code topk} on the same weights in batches of 1,024 rows (all cores), the
  *       strongest plain encode;</li>
- *   <li>heap encode: {@code SparseAutoencoder.encode} over chunks of 32 rows on all cores, as the command does;</li>
+ *   <li>heap encode: {@code SparseAutoencoder.encodeInParallel} (blocks of 32 rows on all cores), as the commands do;</li>
  *   <li>the pass: the heap encode plus {@link LatentLabelAnalysis#add} (histograms and the detectors' samples);</li>
  *   <li>the detectors: {@link LatentLabelAnalysis#finish} (exact scores, the probe), timed apart.</li>
  * </ul>
@@ -33,8 +31,6 @@ import java.util.stream.IntStream;
  * </pre>
  */
 public final class LatentsThroughput {
-    private static final int CHUNK_ROWS = 32;
-
     private LatentsThroughput() {
     }
 
@@ -73,14 +69,14 @@ public final class LatentsThroughput {
             long t0 = System.nanoTime();
             long kept = 0;
             for (int from = 0; from < rows; from += 4096) {
-                kept += encode(sae, x, from, Math.min(rows, from + 4096)).indices().length;
+                kept += sae.encodeInParallel(java.util.Arrays.copyOfRange(x, from, Math.min(rows, from + 4096))).indices().length;
             }
             double encodeRate = rows / ((System.nanoTime() - t0) / 1e9);
             LatentLabelAnalysis analysis = new LatentLabelAnalysis(dSae, List.of("email", "phone", "name"), rows,
                     LatentLabelAnalysis.Settings.defaults());
             long t1 = System.nanoTime();
             for (int from = 0; from < rows; from += 4096) {
-                analysis.add(encode(sae, x, from, Math.min(rows, from + 4096)), labels, from);
+                analysis.add(sae.encodeInParallel(java.util.Arrays.copyOfRange(x, from, Math.min(rows, from + 4096))), labels, from);
             }
             double passRate = rows / ((System.nanoTime() - t1) / 1e9);
             long t2 = System.nanoTime();
@@ -92,33 +88,6 @@ public final class LatentsThroughput {
                     encodeRate / torchRate, passRate, passRate / encodeRate, passRate / torchRate, detectorSeconds,
                     classes, kept);
         }
-    }
-
-    /** The command's encode: chunks of rows on all cores, in order. */
-    private static SparseCodes encode(SparseAutoencoder sae, float[][] x, int from, int to) {
-        int chunks = (to - from + CHUNK_ROWS - 1) / CHUNK_ROWS;
-        SparseCodes[] parts = new SparseCodes[chunks];
-        IntStream.range(0, chunks).parallel().forEach(c -> parts[c] = sae.encode(
-                java.util.Arrays.copyOfRange(x, from + c * CHUNK_ROWS, Math.min(to, from + (c + 1) * CHUNK_ROWS))));
-        int total = 0;
-        for (SparseCodes p : parts) {
-            total += p.indices().length;
-        }
-        int[] rowStart = new int[to - from + 1];
-        int[] indices = new int[total];
-        float[] values = new float[total];
-        int row = 0;
-        int at = 0;
-        for (SparseCodes p : parts) {
-            System.arraycopy(p.indices(), 0, indices, at, p.indices().length);
-            System.arraycopy(p.values(), 0, values, at, p.values().length);
-            for (int r = 0; r < p.rows(); r++) {
-                rowStart[row + r + 1] = at + p.rowStart()[r + 1];
-            }
-            row += p.rows();
-            at += p.indices().length;
-        }
-        return new SparseCodes(rowStart, indices, values);
     }
 
     /** libtorch's addmm + topk over the rows in batches of 1,024; returns rows per second. */

@@ -27,11 +27,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * One pass over an {@code .npy} shard set (4 shards, d_in 4096, {@code mib} MiB of file bytes in all, written
@@ -161,11 +159,7 @@ public class LoaderBenchmark {
         if (source != null) {
             source.close();
         }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
+        LoaderThroughput.delete(dir);
     }
 
     /**

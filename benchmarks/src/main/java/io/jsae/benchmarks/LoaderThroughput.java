@@ -406,7 +406,13 @@ public final class LoaderThroughput {
         return Double.NaN;
     }
 
-    private static void delete(Path dir) throws IOException {
+    /**
+     * Deletes a folder and everything in it, if it exists (also used by {@link LoaderBenchmark}).
+     *
+     * @param dir the folder
+     * @throws IOException if something cannot be deleted
+     */
+    static void delete(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }

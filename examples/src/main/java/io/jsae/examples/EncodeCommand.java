@@ -188,7 +188,7 @@ public final class EncodeCommand implements Callable<Integer> {
         long row = 0;
         float[][] batch;
         while ((batch = reader.next(Long.MAX_VALUE)) != null) {
-            SparseCodes codes = SaeRows.encode(sae, batch);
+            SparseCodes codes = sae.encodeInParallel(batch);
             for (int r = 0; r < batch.length; r++) {
                 int count = topLatents(codes.indices(r), codes.values(r), idx, val);
                 sink.accept(row++, idx, val, count);

@@ -182,7 +182,7 @@ public final class InspectCommand implements Callable<Integer> {
                 available > 0 ? Math.min(available, maxTokens) : -1);
         float[][] batch;
         while (tokens < maxTokens && (batch = rows.next(maxTokens - tokens)) != null) {
-            SparseCodes codes = SaeRows.encode(sae, batch);
+            SparseCodes codes = sae.encodeInParallel(batch);
             float[][] recon = sae.decode(codes);
             double[] mean = new double[dIn];
             for (float[] x : batch) {

@@ -128,7 +128,7 @@ public final class LatentsCommand implements Callable<Integer> {
             long start = System.nanoTime();
             float[][] batch;
             while ((batch = rows.next(SaeRows.BATCH_ROWS)) != null) {
-                SparseCodes codes = SaeRows.encode(sae, batch);
+                SparseCodes codes = sae.encodeInParallel(batch);
                 analysis.add(codes, labelled.labels(), done);
                 done += batch.length;
                 progress.update(done);

@@ -1,7 +1,6 @@
 package io.jsae.examples;
 
 import io.jsae.core.SparseAutoencoder;
-import io.jsae.core.SparseCodes;
 import io.jsae.core.data.ActivationSource;
 
 import java.io.PrintWriter;
@@ -10,7 +9,6 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.stream.IntStream;
 
 /**
  * What {@code inspect} and {@code encode} share: checking that the data fits the SAE, reading rows in file
@@ -22,7 +20,6 @@ final class SaeRows {
     /** Rows read and encoded at a time. */
     static final int BATCH_ROWS = 1024;
     /** Rows one task encodes: small enough to spread a batch over the cores. */
-    private static final int CHUNK_ROWS = 32;
     private static final long PROGRESS_NANOS = 5_000_000_000L;
 
     private final ActivationSource source;
@@ -72,43 +69,6 @@ final class SaeRows {
             buffer.get(r * dIn, out[r]);
         }
         return out;
-    }
-
-    /**
-     * Encodes rows on all cores; the same codes as {@code sae.encode(rows)}, in row order.
-     *
-     * @param sae  the model
-     * @param rows the rows
-     * @return their codes
-     */
-    static SparseCodes encode(SparseAutoencoder sae, float[][] rows) {
-        int chunks = (rows.length + CHUNK_ROWS - 1) / CHUNK_ROWS;
-        SparseCodes[] parts = new SparseCodes[chunks];
-        IntStream.range(0, chunks).parallel().forEach(c -> {
-            int from = c * CHUNK_ROWS;
-            int to = Math.min(rows.length, from + CHUNK_ROWS);
-            parts[c] = sae.encode(java.util.Arrays.copyOfRange(rows, from, to));
-        });
-        int total = 0;
-        for (SparseCodes p : parts) {
-            total += p.indices().length;
-        }
-        int[] rowStart = new int[rows.length + 1];
-        int[] indices = new int[total];
-        float[] values = new float[total];
-        int row = 0;
-        int at = 0;
-        for (SparseCodes p : parts) {
-            int n = p.indices().length;
-            System.arraycopy(p.indices(), 0, indices, at, n);
-            System.arraycopy(p.values(), 0, values, at, n);
-            for (int r = 0; r < p.rows(); r++) {
-                rowStart[row + r + 1] = at + p.rowStart()[r + 1];
-            }
-            row += p.rows();
-            at += n;
-        }
-        return new SparseCodes(rowStart, indices, values);
     }
 
     /** A line on stderr every few seconds while a long pass runs. */
