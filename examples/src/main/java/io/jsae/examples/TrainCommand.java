@@ -412,12 +412,12 @@ public final class TrainCommand implements Callable<Integer> {
             export(trainer);
             out.println("exported the SAE (SAELens layout) to " + exportDir);
         }
-        CostSummary cost = writeReport(config, backend, offer, tumix, progress, rows, decision.reasoning(), density,
-                meter, stepsPerEpoch, "complete");
+        writeReport(config, backend, offer, tumix, progress, rows, decision.reasoning(), density, meter, stepsPerEpoch,
+                "complete");
         out.printf(Locale.ROOT, "%d steps, %d tokens, %.0f tokens/s; on %s %s %s this run cost $%s%s%n", trainer.step(),
                 trainer.tokensSeen(), progress.tokensPerSecond(), offer.provider(), offer.gpuModel(),
                 offer.pricingModel(), meter.costSoFar().setScale(4, RoundingMode.HALF_UP).toPlainString(),
-                cost.estimate() == null ? "" : "; " + budgetLine(meter, 1.0));
+                estimate == null ? "" : "; " + budgetLine(meter, 1.0));
         out.flush();
         return ExitCode.OK;
     }
@@ -452,21 +452,19 @@ public final class TrainCommand implements Callable<Integer> {
         return ExitCode.OK;
     }
 
-    private CostSummary writeReport(SaeConfig config, Backend backend, Offer offer, TumixTermination tumix,
-                                    TrainProgress progress, List<RoundRow> rows, String reasoning, Density density,
-                                    CostMeter meter, long stepsPerEpoch, String state) throws IOException {
-        double done = stepsPerEpoch > 0 && !progress.points().isEmpty()
-                ? Math.min(1.0, progress.points().get(progress.points().size() - 1).step() / (double) (stepsPerEpoch * maxRounds))
-                : 0;
-        if ("complete".equals(state)) {
-            done = 1.0; // the run ended (TUMIX may stop before the cap): what it cost is its total
+    private void writeReport(SaeConfig config, Backend backend, Offer offer, TumixTermination tumix,
+                             TrainProgress progress, List<RoundRow> rows, String reasoning, Density density,
+                             CostMeter meter, long stepsPerEpoch, String state) throws IOException {
+        if (reportDir == null) {
+            return;
         }
+        List<StepPoint> points = progress.points();
+        // a complete run's cost is its total (TUMIX may stop before the cap); an interrupted one is this far
+        double done = "complete".equals(state) ? 1.0 : stepsPerEpoch > 0 && !points.isEmpty()
+                ? Math.min(1.0, points.get(points.size() - 1).step() / (double) (stepsPerEpoch * maxRounds)) : 0;
         CostSummary cost = new CostSummary(offer.provider() + " " + offer.gpuModel() + " " + offer.pricingModel(),
                 offer.pricePerHour(), meter.costSoFar(), estimate == null ? null : estimate.cost(),
                 estimate == null ? null : estimate.tolerance(), done);
-        if (reportDir == null) {
-            return cost;
-        }
         Files.createDirectories(reportDir);
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("state", state);
@@ -479,11 +477,9 @@ public final class TrainCommand implements Callable<Integer> {
         settings.put("TUMIX", tumix.toString());
         settings.put("offer", cost.offer() + " $" + offer.pricePerHour().toPlainString() + "/h");
         settings.put("seed", Long.toString(seed));
-        List<StepPoint> points = progress.points();
         MetricsCsv.write(points, reportDir.resolve("metrics.csv"));
         ReportWriter.writeHtml(new RunReport("jsae training run", Instant.now(), settings, points, rows, reasoning,
                 density, cost), reportDir.resolve("report.html"));
-        return cost;
     }
 
     private String budgetLine(CostMeter meter, double fractionDone) {
@@ -590,8 +586,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** The metrics each round records (what --monitor and --require may name). */
     private List<String> roundMetrics() {
-        List<String> names = new ArrayList<>(List.of("fvu", "loss", "mse", "l0", "explained_variance",
-                "dead_features", "tokens_per_second", "cost"));
+        // the names a round records (see train): fvu, the epoch summary's own, cost
+        List<String> names = new ArrayList<>(List.of("fvu"));
+        names.addAll(new EpochSummary(0, 0, 0, 0, 0, 0, 0, 0, 0, false).asMap().keySet());
+        names.add("cost");
         if (data.path() == null) {
             names.add("feature_recovery"); // synthetic data only: its true features are known
         }
