@@ -33,6 +33,20 @@ public interface ActivationSource extends AutoCloseable {
      */
     int read(FloatBuffer dst, int maxRows);
 
+    /**
+     * Starts reading, in the background, the rows that the next {@link #read} with this same buffer and
+     * {@code maxRows} will return, straight into {@code dst}, so that they arrive while the caller computes.
+     * The position does not move; that {@code read} completes the work and returns as usual. The caller must not
+     * touch {@code dst} until then. A {@code read} or {@link #seek} with another buffer or count, or a
+     * {@link #close}, first stops the work under way (the rows are read again where they are wanted). A source
+     * that reads nothing ahead ignores the call (the default).
+     *
+     * @param dst     the buffer the next read will be given
+     * @param maxRows the row count the next read will be given, at least 1
+     */
+    default void readAhead(FloatBuffer dst, int maxRows) {
+    }
+
     /** Where the stream is: epoch and rows already read in it. */
     SourcePosition position();
 
