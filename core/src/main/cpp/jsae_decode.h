@@ -94,4 +94,22 @@ JSAE_DECODE_CLONES static int jsae_check_f32(const float* src, int64_t n) {
     return (acc & 0x80000000u) != 0;
 }
 
+// float16 and bfloat16 rows passed on undecoded: only the check. All-ones exponent (F16 0x7c00, BF16 0x7f80)
+// plus its lowest bit carries into bit 15, and only it.
+JSAE_DECODE_CLONES static int jsae_check_half(const uint16_t* src, int64_t n, uint32_t exp_mask, uint32_t exp_low) {
+    uint32_t acc = 0;
+    for (int64_t i = 0; i < n; i++) {
+        acc |= (src[i] & exp_mask) + exp_low;
+    }
+    return (acc & 0x8000u) != 0;
+}
+
+static int jsae_check_f16(const uint16_t* src, int64_t n) {
+    return jsae_check_half(src, n, 0x7c00u, 0x0400u);
+}
+
+static int jsae_check_bf16(const uint16_t* src, int64_t n) {
+    return jsae_check_half(src, n, 0x7f80u, 0x0080u);
+}
+
 #endif

@@ -35,9 +35,9 @@ import java.util.concurrent.TimeUnit;
  * One pass over an {@code .npy} shard set (4 shards, d_in 4096, {@code mib} MiB of file bytes in all, written
  * into a temporary folder when the trial starts and deleted after it), with the reader as a parameter:
  * <ul>
- *   <li>{@code jsae}: {@link NpyActivationSource} (prefetch depth 4, seed 1 when shuffled), one epoch in
- *       {@code read} calls of 4096 rows into a direct buffer; the source is opened once per trial, so a measured
- *       pass is a later epoch, on block buffers already in use;</li>
+ *   <li>{@code jsae}: {@link NpyActivationSource} (its default reading threads, seed 1 when shuffled), one
+ *       epoch in {@code read} calls of 4096 rows into a direct buffer; the source is opened once per trial, so a
+ *       measured pass is a later epoch;</li>
  *   <li>{@code plain}: the same bytes by positional {@code FileChannel.read}s of 4 MiB into a buffer of the same
  *       size as the loader's batch, in file order, or for {@code shuffled} with the 4 MiB pieces in a new random
  *       order each pass. It delivers the file's bytes as they are: no float16 conversion, no check for NaN.</li>
@@ -128,7 +128,7 @@ public class LoaderBenchmark {
         }
         switch (reader) {
             case "jsae" -> {
-                LoaderOptions.Builder options = LoaderOptions.builder().prefetchDepth(4).batchRowsHint(BATCH_ROWS);
+                LoaderOptions.Builder options = LoaderOptions.builder();
                 options = shuffled ? options.shuffle(1) : options.noShuffle();
                 source = NpyActivationSource.builder().files(files).options(options.build()).build();
                 rowsOut = ByteBuffer.allocateDirect(BATCH_ROWS * D_IN * 4).order(ByteOrder.nativeOrder())

@@ -34,12 +34,13 @@ import java.util.stream.Stream;
  * <p>For each dtype (float32 and float16 as {@code .npy}, bfloat16 as {@code .safetensors}, the same rows of
  * pseudo-random values) it writes a shard set into a fresh folder, then runs a warm-up round (not counted) and
  * {@code --rounds} measured rounds of: the baseline; the loader shuffled; the loader in order; the baseline
- * again. Each loader pass builds a new source and reads two epochs in {@code read} calls of a batch: the
- * first epoch of a new source (block buffers allocated and page-faulted) and a later single pass.
+ * again. Each loader pass builds a new source and reads two epochs in batches the way the trainer does: a
+ * {@code read} into one of two direct buffers, then {@code readAhead} of the next batch into the other, then a
+ * look at the rows read (a checksum of one value per 4 KiB); the first epoch of a new source and a later one.
  *
  * <p>The baseline is large-block positional reads ({@code FileChannel.read(buf, position)}, 4 MiB blocks,
- * claimed from a shared counter) on as many threads as the loader uses (the caller and its prefetch thread: 2
- * with prefetch, 1 without), each into its own direct buffer, touching one long per 4 KiB. A single-thread
+ * claimed from a shared counter) on as many threads as the loader uses (the caller and its
+ * {@code --threads} reading threads), each into its own direct buffer, touching one long per 4 KiB. A single-thread
  * baseline and {@code dd bs=4M} of the same files are printed beside it once per dtype. Each loader epoch is
  * compared with the mean of the baselines just before and after its round.
  *
@@ -50,7 +51,7 @@ import java.util.stream.Stream;
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.jsae.benchmarks.LoaderThroughput \
  *     [--gib 1] [--dir TMPDIR] [--dtypes f32,f16,bf16] [--d-in 4096] [--shards 4] [--batch 4096]
- *     [--prefetch 4] [--rounds 3] [--cold] [--keep]
+ *     [--threads 1] [--rounds 3] [--cold] [--keep]
  * </pre>
  * {@code --gib} is the float32 size of a set (float16 and bfloat16 sets hold the same rows in half the bytes).
  */
@@ -88,7 +89,7 @@ public final class LoaderThroughput {
         int dIn = 4096;
         int shards = 4;
         int batch = 4096;
-        int prefetch = 4;
+        int readThreads = LoaderOptions.DEFAULT_READ_THREADS;
         int rounds = 3;
         boolean cold = false;
         boolean keep = false;
@@ -101,13 +102,13 @@ public final class LoaderThroughput {
                 case "--d-in": dIn = Integer.parseInt(args[++i]); break;
                 case "--shards": shards = Integer.parseInt(args[++i]); break;
                 case "--batch": batch = Integer.parseInt(args[++i]); break;
-                case "--prefetch": prefetch = Integer.parseInt(args[++i]); break;
+                case "--threads": readThreads = Integer.parseInt(args[++i]); break;
                 case "--rounds": rounds = Integer.parseInt(args[++i]); break;
                 case "--cold": cold = true; break;
                 case "--keep": keep = true; break;
                 default:
                     System.err.println("unknown argument " + args[i] + "; use --gib N --dir DIR --dtypes f32,f16,bf16"
-                            + " --d-in N --shards N --batch N --prefetch N --rounds N --cold --keep");
+                            + " --d-in N --shards N --batch N --threads N --rounds N --cold --keep");
                     System.exit(2);
             }
         }
@@ -116,16 +117,16 @@ public final class LoaderThroughput {
                 throw new IllegalArgumentException("--dtypes takes f32, f16 and bf16, not " + t);
             }
         }
-        int threads = prefetch > 0 ? 2 : 1;
+        int threads = readThreads + 1;
         long rowsPerShard = (long) (gib * (1L << 30) / shards / (4L * dIn));
-        LoaderOptions shuffled = LoaderOptions.builder().shuffle(1).prefetchDepth(prefetch).batchRowsHint(batch).build();
+        LoaderOptions shuffled = LoaderOptions.builder().shuffle(1).readThreads(readThreads).build();
         LoaderOptions ordered = shuffled.toBuilder().noShuffle().build();
         Path dir = Files.createTempDirectory(parent, "jsae-loader-bench-");
         System.out.printf(Locale.ROOT, "LoaderThroughput: %s, %d shards x %d rows x d_in %d per set, in %s%n", dtypes,
                 shards, rowsPerShard, dIn, dir);
-        System.out.printf(Locale.ROOT, "java %s, %d cpus; batch %d rows, prefetch %d (baseline threads %d), chunk %d"
+        System.out.printf(Locale.ROOT, "java %s, %d cpus; batch %d rows, %d reading thread(s) (baseline threads %d), chunk %d"
                         + " rows, shuffle span %d rows, %s page cache%n", System.getProperty("java.version"),
-                Runtime.getRuntime().availableProcessors(), batch, prefetch, threads,
+                Runtime.getRuntime().availableProcessors(), batch, readThreads, threads,
                 shuffled.chunkRows(), shuffled.shuffleBufferRows(), cold ? "cold" : "warm");
         Map<String, String> results = new LinkedHashMap<>();
         try {
@@ -358,7 +359,10 @@ public final class LoaderThroughput {
                 : NpyActivationSource.builder().files(set.files()).options(options).build()) {
             double openSecs = (System.nanoTime() - t0) / 1e9;
             int dIn = src.dIn();
-            FloatBuffer buf = ByteBuffer.allocateDirect(batch * dIn * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            FloatBuffer[] bufs = new FloatBuffer[2];
+            for (int i = 0; i < 2; i++) {
+                bufs[i] = ByteBuffer.allocateDirect(batch * dIn * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            }
             double[] out = new double[2];
             for (int e = 0; e < 2; e++) {
                 if (e > 0) {
@@ -372,9 +376,12 @@ public final class LoaderThroughput {
                 double cpu0 = cpuSeconds();
                 long t1 = System.nanoTime();
                 int n;
+                int b = 0;
                 do {
-                    buf.clear();
-                    n = src.read(buf, batch);
+                    FloatBuffer buf = bufs[b];
+                    n = src.read(buf.clear(), batch);
+                    src.readAhead(bufs[b ^ 1].clear(), batch);
+                    b ^= 1;
                     int floats = n * dIn;
                     for (int i = 0; i < floats; i += 1024) {
                         checksum += buf.get(i);

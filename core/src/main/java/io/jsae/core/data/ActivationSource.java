@@ -1,9 +1,14 @@
 package io.jsae.core.data;
 
+import io.jsae.core.io.DType;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
- * A stream of activation rows, {@code [tokens, dIn]} float32, read in batches into off-heap buffers.
+ * A stream of activation rows, {@code [tokens, dIn]}, read in batches into off-heap buffers: as float32
+ * ({@link #read}), or as stored in the files ({@link #readStored}, for a consumer that converts them itself).
  *
  * <p>A source is read in epochs (passes). Its {@link #position()} is a small value (epoch and rows consumed
  * in it) that a checkpoint stores; {@link #seek(SourcePosition)} to a stored position makes the source
@@ -45,6 +50,49 @@ public interface ActivationSource extends AutoCloseable {
      * @param maxRows the row count the next read will be given, at least 1
      */
     default void readAhead(FloatBuffer dst, int maxRows) {
+    }
+
+    /**
+     * The type every row of this source is stored in: {@code F16} or {@code BF16} when all of its files hold that
+     * type, otherwise {@code F32} (rows computed in memory, or files of mixed types). A consumer that can take
+     * rows in this type (a GPU backend converts them on the device) reads them with {@link #readStored}, which
+     * moves half the bytes of float32 for half-precision files and converts nothing on the CPU.
+     *
+     * @return F32, F16 or BF16
+     */
+    default DType storedType() {
+        return DType.F32;
+    }
+
+    /**
+     * As {@link #read}, but the rows arrive as stored: {@code dIn()} little-endian values of
+     * {@link #storedType()} per row, row-major, from the buffer's position on, which advances by
+     * {@code rows * dIn() * storedType().byteSize()}. Same positions, order, checks and errors as {@link #read};
+     * the two may be mixed.
+     *
+     * @param dst     destination with room for {@code maxRows} stored rows
+     * @param maxRows most rows to read, at least 1
+     * @return rows read; 0 once the current epoch is exhausted
+     */
+    default int readStored(ByteBuffer dst, int maxRows) {
+        if (storedType() != DType.F32) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " must implement readStored for "
+                    + storedType());
+        }
+        FloatBuffer floats = dst.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        int rows = read(floats, maxRows);
+        dst.position(dst.position() + rows * dIn() * Float.BYTES);
+        return rows;
+    }
+
+    /**
+     * As {@link #readAhead} for a following {@link #readStored} with this buffer and count; a source that reads
+     * nothing ahead ignores the call (the default).
+     *
+     * @param dst     the buffer the next readStored will be given
+     * @param maxRows the row count it will be given, at least 1
+     */
+    default void readAheadStored(ByteBuffer dst, int maxRows) {
     }
 
     /** Where the stream is: epoch and rows already read in it. */

@@ -5,21 +5,22 @@ import io.jsae.core.io.DType;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Reads rows of validated shards as float32 into an off-heap block buffer, with positional
- * {@link FileChannel#read(ByteBuffer, long)}. Float32 shards on a little-endian machine are read straight into
- * the destination (the kernel copies from the page cache in large pieces, no page faults); float16 and
- * bfloat16 shards are read into a scratch buffer and converted into the destination in one pass that also
- * finds non-finite values.
+ * Reads the pieces of a {@link ReadJob}: rows of validated shards as float32, with positional
+ * {@link FileChannel#read(ByteBuffer, long)} or, for rows going to scattered places, one scattering
+ * {@link FileChannel#read(ByteBuffer[], int, int)} per piece. Float32 shards on a little-endian machine are read
+ * straight into the caller's buffer (the kernel copies from the page cache in large pieces, no page faults, no
+ * copy of ours); float16 and bfloat16 shards are read into a scratch buffer and converted into place in one
+ * pass that also finds non-finite values.
  *
  * <p>Keeps at most {@value #MAX_OPEN} channels open, least recently used closed first. Each loading thread
  * owns its own reader: confined to one thread.
@@ -39,27 +40,84 @@ final class ChannelRowReader implements AutoCloseable {
     }
 
     /**
-     * Reads {@code count} consecutive rows of shard {@code s}, from row {@code shardRow} on, as float32 in
-     * native order into the buffer seen as {@code dstBytes} and {@code dstFloats}, from float index
-     * {@code floatIndex} on.
+     * Reads piece {@code k} of {@code job} into its destination rows and returns the piece's rows (0-based,
+     * ascending) holding NaN or infinity, or null. Rows passed on as stored, and float32 rows of a little-endian
+     * machine going to a direct float buffer, are read straight into place (one positional read, or one
+     * scattering read for a shuffle span's rows); every other case is read into a scratch buffer and converted
+     * row by row into place.
      *
-     * @return true if every value read is known to be finite; false if the caller must check them
      * @throws ActivationDataException naming the file and offset if the file changed or cannot be read
      */
-    boolean read(int s, long shardRow, int count, ByteBuffer dstBytes, FloatBuffer dstFloats, int floatIndex) {
+    int[] readPiece(ReadJob job, int k) {
+        int s = job.shard[k];
         ShardSpec spec = shards.get(s);
-        long position = spec.dataOffset() + shardRow * spec.rowBytes();
-        int bytes = Math.toIntExact(count * spec.rowBytes());
+        int n = job.count[k];
+        int dIn = job.dIn;
+        long position = spec.dataOffset() + job.shardRow[k] * spec.rowBytes();
         FileChannel ch = channel(s, spec);
-        if (spec.dtype() == DType.F32 && LITTLE_ENDIAN_MACHINE) {
-            ByteBuffer view = dstBytes.duplicate();
-            view.limit(floatIndex * 4 + bytes).position(floatIndex * 4);
-            fill(s, spec, ch, view, position);
-            return false;
+        int[] bad = null;
+        int badCount = 0;
+        if (job.stored || (spec.dtype() == DType.F32 && LITTLE_ENDIAN_MACHINE && job.bytes != null)) {
+            // the file's bytes are the destination's bytes: read them into place
+            int rowBytes = Math.toIntExact(spec.rowBytes());
+            if (job.scatter[k] == null) {
+                int at = job.byteIndex(job.firstRow[k]);
+                fill(s, spec, ch, job.bytes.duplicate().limit(at + n * rowBytes).position(at), position);
+            } else {
+                ByteBuffer[] rows = new ByteBuffer[n];
+                for (int j = 0; j < n; j++) {
+                    rows[j] = job.bytes.slice(job.byteIndex(job.scatter[k][j]), rowBytes);
+                }
+                scatter(s, spec, ch, rows, position);
+            }
+            for (int j = 0; j < n; j++) {
+                if (Decoding.anyNonFinite(spec.dtype(), job.bytes, job.byteIndex(job.destinationRow(k, j)), dIn)) {
+                    bad = addBad(bad, badCount++, j, n);
+                }
+            }
+        } else {
+            int fileRowBytes = Math.toIntExact(spec.rowBytes());
+            ByteBuffer raw = scratch(Math.toIntExact((long) n * fileRowBytes));
+            fill(s, spec, ch, raw, position);
+            for (int j = 0; j < n; j++) {
+                if (Decoding.toFloat32(spec.dtype(), raw, j * fileRowBytes, job.floats,
+                        job.index(job.destinationRow(k, j)), dIn)) {
+                    bad = addBad(bad, badCount++, j, n);
+                }
+            }
         }
-        ByteBuffer raw = scratch(bytes);
-        fill(s, spec, ch, raw, position);
-        return !Decoding.toFloat32(spec.dtype(), raw, 0, dstFloats, floatIndex, count * spec.dIn());
+        return bad == null ? null : Arrays.copyOf(bad, badCount);
+    }
+
+    private static int[] addBad(int[] bad, int at, int row, int max) {
+        int[] out = bad == null ? new int[Math.min(max, 16)] : at == bad.length ? Arrays.copyOf(bad, Math.min(max, at * 2)) : bad;
+        out[at] = row;
+        return out;
+    }
+
+    /** Fills every buffer of {@code rows} in turn from the file's bytes at {@code position} on. */
+    private void scatter(int s, ShardSpec spec, FileChannel ch, ByteBuffer[] rows, long position) {
+        long p = position;
+        int first = 0;
+        try {
+            ch.position(position);
+            while (first < rows.length) {
+                long n = ch.read(rows, first, rows.length - first);
+                if (n < 0) {
+                    throw changed(spec, ch);
+                }
+                p += n;
+                while (first < rows.length && !rows[first].hasRemaining()) {
+                    first++;
+                }
+            }
+        } catch (ClosedByInterruptException e) {
+            drop(s);
+            throw new ActivationDataException(spec.file() + " (byte " + p + "): interrupted while reading " + spec.label(), e);
+        } catch (IOException e) {
+            drop(s);
+            throw new ActivationDataException(spec.file() + " (byte " + p + "): cannot read " + spec.label() + ": " + e, e);
+        }
     }
 
     private void fill(int s, ShardSpec spec, FileChannel ch, ByteBuffer dst, long position) {

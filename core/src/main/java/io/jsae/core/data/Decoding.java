@@ -4,6 +4,7 @@ import io.jsae.core.io.DType;
 import io.jsae.core.io.HalfFloats;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
@@ -11,6 +12,10 @@ import java.nio.FloatBuffer;
  * never read back just to be checked.
  */
 final class Decoding {
+
+    /** Values from which the native check is worth a JNI call. */
+    private static final int NATIVE_CHECK_VALUES = 1024;
+    private static final boolean LITTLE_ENDIAN_MACHINE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
     private Decoding() {
     }
@@ -57,5 +62,77 @@ final class Decoding {
             default:
                 throw new IllegalArgumentException("activations are read from F32, F16 or BF16, not " + type);
         }
+    }
+
+    /**
+     * Whether any of {@code n} little-endian values of {@code type} (F32, F16 or BF16) from byte {@code index} of
+     * {@code src} is NaN or infinite: the check of rows passed on as stored.
+     */
+    static boolean anyNonFinite(DType type, ByteBuffer src, int index, int n) {
+        if (n >= NATIVE_CHECK_VALUES && NativeDecoding.available() && src.isDirect()
+                && (type != DType.F32 || LITTLE_ENDIAN_MACHINE)) {
+            return NativeDecoding.anyNonFiniteStored(type, src, index, n); // vectorized; worth a JNI call
+        }
+        ByteBuffer le = littleEndian(src);
+        int acc = 0;
+        switch (type) {
+            case F16:
+                for (int i = 0; i < n; i++) {
+                    acc |= (le.getShort(index + 2 * i) & 0x7c00) + 0x0400;
+                }
+                return (acc & 0x8000) != 0;
+            case BF16:
+                for (int i = 0; i < n; i++) {
+                    acc |= (le.getShort(index + 2 * i) & 0x7f80) + 0x0080;
+                }
+                return (acc & 0x8000) != 0;
+            case F32:
+                long pairs = 0; // two floats per long: the test is the same for both halves
+                int i = 0;
+                for (; i + 2 <= n; i += 2) {
+                    pairs |= (le.getLong(index + 4 * i) & 0x7f8000007f800000L) + 0x0080000000800000L;
+                }
+                for (; i < n; i++) {
+                    acc |= (le.getInt(index + 4 * i) & 0x7f800000) + 0x00800000;
+                }
+                return acc < 0 || (pairs & 0x8000000080000000L) != 0;
+            default:
+                throw new IllegalArgumentException("activations are read from F32, F16 or BF16, not " + type);
+        }
+    }
+
+    /** Index of the first non-finite of {@code n} floats of {@code b} from index {@code index} on, or -1. */
+    static int firstNonFinite(FloatBuffer b, int index, int n) {
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(b.get(index + i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static ByteBuffer littleEndian(ByteBuffer b) {
+        return b.order() == ByteOrder.LITTLE_ENDIAN ? b : b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Column of the first NaN or infinity of the {@code n} stored values from byte {@code index}, or -1. */
+    static int firstNonFinite(DType type, ByteBuffer src, int index, int n) {
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(storedValue(type, src, index, i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Value {@code i} of the stored values from byte {@code index}, as float32. */
+    static float storedValue(DType type, ByteBuffer src, int index, int i) {
+        ByteBuffer le = littleEndian(src);
+        return switch (type) {
+            case F16 -> HalfFloats.f16ToFloat(le.getShort(index + 2 * i));
+            case BF16 -> HalfFloats.bf16ToFloat(le.getShort(index + 2 * i));
+            case F32 -> le.getFloat(index + 4 * i);
+            default -> throw new IllegalArgumentException("activations are read from F32, F16 or BF16, not " + type);
+        };
     }
 }

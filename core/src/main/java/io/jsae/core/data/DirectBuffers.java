@@ -1,20 +1,26 @@
 package io.jsae.core.data;
 
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 
 /**
- * Releases direct buffers at once instead of at some later garbage collection, through
- * {@code sun.misc.Unsafe.invokeCleaner} (module jdk.unsupported) when present. The caller must guarantee
- * that no thread touches the buffer, or a view of it, afterwards. Where the method is missing, buffers are
- * left to the garbage collector.
+ * Direct buffers: a byte view of a caller's float buffer ({@link #bytesOf}), and release at once instead of at
+ * some later garbage collection ({@link #free}, through {@code sun.misc.Unsafe.invokeCleaner} of module
+ * jdk.unsupported when present; otherwise buffers are left to the garbage collector). The caller of
+ * {@code free} must guarantee that no thread touches the buffer, or a view of it, afterwards.
  */
 final class DirectBuffers {
 
     private static final MethodHandle INVOKE_CLEANER = find();
+    private static final boolean POINTERS = loadPointers();
 
     private DirectBuffers() {
     }
@@ -42,6 +48,31 @@ final class DirectBuffers {
             INVOKE_CLEANER.invokeExact(buffer);
         } catch (Throwable ignored) {
             // left to the garbage collector
+        }
+    }
+
+    /**
+     * A byte view (native order) of the whole memory of a direct float buffer, from its index 0 to its capacity,
+     * so that a file can be read straight into the buffer a caller passed as floats. Null if JavaCPP's native
+     * library cannot be loaded; the caller then reads through a copy.
+     */
+    static ByteBuffer bytesOf(FloatBuffer floats) {
+        if (!floats.isDirect() || !POINTERS) {
+            return null;
+        }
+        long bytes = (long) floats.capacity() * Float.BYTES;
+        FloatPointer at = new FloatPointer(floats.duplicate().clear());
+        BytePointer b = new BytePointer(at);
+        b.position(0).limit(bytes).capacity(bytes);
+        return b.asByteBuffer().order(ByteOrder.nativeOrder());
+    }
+
+    private static boolean loadPointers() {
+        try {
+            org.bytedeco.javacpp.Loader.load();
+            return true;
+        } catch (Throwable t) {
+            return false;
         }
     }
 }

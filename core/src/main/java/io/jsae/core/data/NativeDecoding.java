@@ -1,9 +1,11 @@
 package io.jsae.core.data;
 
+import io.jsae.core.io.DType;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Name;
 import org.bytedeco.javacpp.annotation.Platform;
 
 import java.nio.ByteBuffer;
@@ -11,7 +13,8 @@ import java.nio.FloatBuffer;
 
 /**
  * JavaCPP binding of {@code src/main/cpp/jsae_decode.h}: float16 and bfloat16 shard bytes to float32 with the
- * non-finite check in the same pass, vectorized (the CPU's F16C conversion where it has one). A library of its
+ * non-finite check in the same pass, vectorized (the CPU's F16C conversion where it has one), and the check
+ * alone, for float32 rows and for half-precision rows passed on undecoded. A library of its
  * own (jniNativeDecoding), without libtorch, so that reading activations never loads the CPU backend. When it
  * cannot be loaded (no C++ compiler at build time, another platform), {@link #available()} is false and
  * {@link Decoding} converts in Java.
@@ -58,18 +61,29 @@ final class NativeDecoding {
     }
 
     /**
-     * Whether any of {@code n} floats from index {@code index} of the direct buffer {@code floats} is NaN or
-     * infinite.
+     * Whether any of {@code n} values of {@code type} (F16, BF16, or F32 on a little-endian machine) from byte
+     * {@code index} of the direct buffer {@code src} is NaN or infinite.
      */
-    static boolean anyNonFinite(FloatBuffer floats, int index, int n) {
-        FloatPointer p = new FloatPointer(floats.duplicate().clear());
+    static boolean anyNonFiniteStored(DType type, ByteBuffer src, int index, int n) {
+        BytePointer p = new BytePointer(src.duplicate().clear());
         p.position(index);
-        return jsae_check_f32(p, n) != 0;
+        return switch (type) {
+            case F16 -> jsae_check_f16(p, n) != 0;
+            case BF16 -> jsae_check_bf16(p, n) != 0;
+            case F32 -> jsae_check_f32_bytes(p, n) != 0;
+            default -> throw new IllegalArgumentException("no stored check for " + type);
+        };
     }
+
+    @Name("jsae_check_f32")
+    static native int jsae_check_f32_bytes(@Cast("const float*") BytePointer src, long n);
+
+    static native int jsae_check_f16(@Cast("const uint16_t*") BytePointer src, long n);
+
+    static native int jsae_check_bf16(@Cast("const uint16_t*") BytePointer src, long n);
 
     static native int jsae_decode_f16(@Cast("const uint16_t*") BytePointer src, FloatPointer dst, long n);
 
     static native int jsae_decode_bf16(@Cast("const uint16_t*") BytePointer src, FloatPointer dst, long n);
 
-    static native int jsae_check_f32(@Cast("const float*") FloatPointer src, long n);
 }

@@ -21,7 +21,7 @@ import java.util.List;
  * <pre>{@code
  * try (NpyActivationSource src = NpyActivationSource.builder()
  *         .directory(Path.of("acts"))
- *         .options(LoaderOptions.builder().shuffle(42).batchRowsHint(4096).build())
+ *         .options(LoaderOptions.builder().shuffle(42).build())
  *         .build()) {
  *     FloatBuffer batch = ByteBuffer.allocateDirect(4096 * src.dIn() * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
  *     int rows = src.read(batch, 4096);

@@ -1,5 +1,8 @@
 package io.jsae.core.data;
 
+import io.jsae.core.io.DType;
+
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -63,6 +66,35 @@ public abstract sealed class ShardedActivationSource implements ActivationSource
         return stream.read(dst, maxRows);
     }
 
+    /** {@inheritDoc} */
+    @Override
+    public void readAhead(FloatBuffer dst, int maxRows) {
+        stream.readAhead(dst, maxRows);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public DType storedType() {
+        return stream.storedType();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws ActivationDataException as {@link #read}
+     * @throws IllegalStateException   if the source is closed
+     */
+    @Override
+    public int readStored(ByteBuffer dst, int maxRows) {
+        return stream.readStored(dst, maxRows);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void readAheadStored(ByteBuffer dst, int maxRows) {
+        stream.readAheadStored(dst, maxRows);
+    }
+
     /** {@inheritDoc} Skipped non-finite rows count as read. */
     @Override
     public SourcePosition position() {
@@ -75,7 +107,7 @@ public abstract sealed class ShardedActivationSource implements ActivationSource
         stream.seek(position);
     }
 
-    /** Stops the prefetch thread and releases files and buffers; idempotent. */
+    /** Stops the reading threads and releases files and buffers; idempotent. */
     @Override
     public void close() {
         stream.close();

@@ -193,8 +193,7 @@ class CorruptFileFuzzTest {
     }
 
     private static void readSource(Path file) {
-        LoaderOptions o = LoaderOptions.builder().shuffle(1).chunkRows(3).shuffleBufferRows(5).prefetchDepth(1)
-                .batchRowsHint(4).build();
+        LoaderOptions o = LoaderOptions.builder().shuffle(1).chunkRows(3).shuffleBufferRows(5).readThreads(1).build();
         ActivationSource src = file.toString().endsWith(".npy")
                 ? NpyActivationSource.builder().file(file).options(o).build()
                 : SafetensorsActivationSource.builder().file(file).tensor("acts").options(o).build();

@@ -62,29 +62,52 @@ class DecodingTest {
     }
 
     @Test
-    void theNativeFloat32CheckFindsEachNonFiniteValueWhereverItIs() {
+    void theStoredCheckFindsEachNonFiniteValueWhereverItIsInEveryTypeNativelyAndInJava() {
         int n = 5000;
-        ByteBuffer bytes = ByteBuffer.allocateDirect(4 * (n + 8)).order(ByteOrder.nativeOrder());
-        FloatBuffer f = bytes.asFloatBuffer();
-        java.nio.LongBuffer longs = bytes.asLongBuffer();
-        for (int i = 0; i < n + 8; i++) {
-            f.put(i, i * 0.5f - 7);
-        }
-        assertFalse(NonFinite.anyIn(f, longs, 1, n), "all finite, Float.MAX_VALUE included");
-        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
-                Float.intBitsToFloat(0x7f800001)}) {
-            for (int at : new int[] {1, 2, 17, 31, 4097, n}) {
-                float old = f.get(at);
-                f.put(at, bad);
-                assertTrue(NonFinite.anyIn(f, longs, 1, n), bad + " at " + at);
-                assertEquals(at >= 1 + 4096 && at < 1 + n, NonFinite.anyIn(f, longs, 1 + 4096, n - 4096),
-                        "only the range is checked: " + bad + " at " + at);
-                f.put(at, old);
+        for (DType type : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+            int size = type.byteSize();
+            ByteBuffer bytes = ByteBuffer.allocateDirect(size * (n + 8)).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer heap = ByteBuffer.allocate(size * (n + 8)).order(ByteOrder.BIG_ENDIAN); // order ignored
+            for (int i = 0; i < n + 8; i++) {
+                put(type, bytes, i, i * 0.5f - 7);
+            }
+            heap.put(0, bytes, 0, bytes.capacity());
+            for (ByteBuffer b : new ByteBuffer[] {bytes, heap}) {
+                assertFalse(Decoding.anyNonFinite(type, b, size, n), type + ": all finite");
+                for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                    for (int at : new int[] {1, 2, 17, 31, 1025, 4097, n}) {
+                        ByteBuffer save = ByteBuffer.allocate(size).put(0, b, at * size, size);
+                        put(type, b, at, bad);
+                        String what = type + (b.isDirect() ? " direct: " : " heap: ") + bad + " at " + at;
+                        assertTrue(Decoding.anyNonFinite(type, b, size, n), what);
+                        assertEquals(at >= 1 + 4096 && at < 1 + n, Decoding.anyNonFinite(type, b, size * (1 + 4096),
+                                n - 4096), "only the range is checked (Java path, under 1024 values): " + what);
+                        assertEquals(at >= 1 + 2048 && at < 1 + n, Decoding.anyNonFinite(type, b, size * (1 + 2048),
+                                n - 2048), "only the range is checked (native path when direct): " + what);
+                        assertEquals(at - 1, Decoding.firstNonFinite(type, b, size, n), what);
+                        b.put(at * size, save, 0, size);
+                    }
+                }
+                float max = switch (type) {
+                    case F16 -> 65504f;
+                    case BF16 -> io.jsae.core.io.HalfFloats.bf16ToFloat((short) 0x7f7f);
+                    default -> Float.MAX_VALUE;
+                };
+                put(type, b, 3, max);
+                put(type, b, 4, -max);
+                assertFalse(Decoding.anyNonFinite(type, b, size, n), type + ": the largest finite values pass");
             }
         }
-        f.put(3, Float.MAX_VALUE);
-        f.put(4, -Float.MAX_VALUE);
-        assertFalse(NonFinite.anyIn(f, longs, 1, n), "the largest finite floats pass");
+    }
+
+    /** Writes {@code v} as value {@code i} of type {@code type}, little-endian, whatever the buffer's order. */
+    private static void put(DType type, ByteBuffer b, int i, float v) {
+        ByteBuffer le = b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        switch (type) {
+            case F32 -> le.putFloat(4 * i, v);
+            case F16 -> le.putShort(2 * i, io.jsae.core.io.HalfFloats.floatToF16(v));
+            default -> le.putShort(2 * i, io.jsae.core.io.HalfFloats.floatToBf16(v));
+        }
     }
 
     @Test

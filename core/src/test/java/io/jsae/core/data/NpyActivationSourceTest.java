@@ -34,7 +34,7 @@ class NpyActivationSourceTest {
     Path dir;
 
     private static LoaderOptions.Builder opts(int prefetch) {
-        return LoaderOptions.builder().prefetchDepth(prefetch).batchRowsHint(5);
+        return LoaderOptions.builder().readThreads(prefetch);
     }
 
     private NpyActivationSource open(List<Path> files, LoaderOptions options) {
@@ -259,13 +259,12 @@ class NpyActivationSourceTest {
 
     @Test
     void optionsFromTheConstructorEqualTheBuiltOnesAndAreChecked() {
-        LoaderOptions o = new LoaderOptions(true, 3, 8, 2, false, 1, 4);
-        assertEquals(LoaderOptions.builder().shuffle(3).shuffleBufferRows(8).chunkRows(2).prefetchDepth(1)
-                .batchRowsHint(4).build(), o);
+        LoaderOptions o = new LoaderOptions(true, 3, 8, 2, false, 1);
+        assertEquals(LoaderOptions.builder().shuffle(3).shuffleBufferRows(8).chunkRows(2).readThreads(1).build(), o);
         assertEquals(o, o.toBuilder().build());
         assertEquals(new LoaderOptions(false, 0, LoaderOptions.DEFAULT_SHUFFLE_BUFFER_ROWS, LoaderOptions.DEFAULT_CHUNK_ROWS,
-                false, LoaderOptions.DEFAULT_PREFETCH_DEPTH, LoaderOptions.DEFAULT_BATCH_ROWS), LoaderOptions.DEFAULTS);
-        assertThrows(IllegalArgumentException.class, () -> new LoaderOptions(true, 3, 8, 2, false, -1, 4));
+                false, LoaderOptions.DEFAULT_READ_THREADS), LoaderOptions.DEFAULTS);
+        assertThrows(IllegalArgumentException.class, () -> new LoaderOptions(true, 3, 8, 2, false, -1));
     }
 
     @Test
@@ -328,18 +327,19 @@ class NpyActivationSourceTest {
     }
 
     @Test
-    void closeStopsThePrefetchThreadAndLaterCallsFail() throws IOException {
+    void closeStopsTheReadingThreadsAndLaterCallsFail() throws IOException {
         List<Path> files = TestShards.npy(dir, 2, 50);
-        Set<Thread> before = prefetchThreads();
-        NpyActivationSource src = open(files, opts(2).batchRowsHint(1).build());
+        Set<Thread> before = loaderThreads();
+        NpyActivationSource src = open(files, opts(2).build());
         assertEquals(1, src.read(buffer(1, 2), 1));
-        Set<Thread> ours = prefetchThreads();
+        src.readAhead(buffer(8, 2), 8);
+        Set<Thread> ours = loaderThreads();
         ours.removeAll(before);
-        assertEquals(1, ours.size(), "one prefetch thread while reading");
+        assertEquals(2, ours.size(), "the two reading threads asked for");
         src.close();
         src.close(); // idempotent
         for (Thread t : ours) {
-            assertFalse(t.isAlive(), "prefetch thread stopped by close");
+            assertFalse(t.isAlive(), "reading thread stopped by close");
         }
         assertThrows(IllegalStateException.class, () -> src.read(buffer(1, 2), 1));
     }
@@ -354,12 +354,12 @@ class NpyActivationSourceTest {
         }
         assertThrows(IllegalStateException.class, () -> NpyActivationSource.builder().build());
         assertThrows(IllegalArgumentException.class, () -> LoaderOptions.builder().chunkRows(0).build());
-        assertThrows(IllegalArgumentException.class, () -> LoaderOptions.builder().batchRowsHint(0).build());
+        assertThrows(IllegalArgumentException.class, () -> LoaderOptions.builder().readThreads(-1).build());
     }
 
-    private static Set<Thread> prefetchThreads() {
+    private static Set<Thread> loaderThreads() {
         return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().startsWith("jsae-prefetch-") && t.isAlive())
+                .filter(t -> t.getName().startsWith("jsae-loader-") && t.isAlive())
                 .collect(Collectors.toSet());
     }
 }

@@ -31,7 +31,7 @@ class SafetensorsActivationSourceTest {
     @Test
     void readsF32ShardsInOrder() throws IOException {
         List<Path> files = TestShards.safetensors(dir, DType.F32, 6, 9, 4, 12);
-        try (SafetensorsActivationSource src = open(files, LoaderOptions.builder().batchRowsHint(4).build())) {
+        try (SafetensorsActivationSource src = open(files, LoaderOptions.builder().build())) {
             assertEquals(6, src.dIn());
             assertEquals(25, src.rowsPerEpoch());
             assertEquals("acts", src.tensor());
@@ -54,8 +54,7 @@ class SafetensorsActivationSourceTest {
             expected[8 + i] = HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(v[i]));
             expected[16 + i] = v[i];
         }
-        try (SafetensorsActivationSource src = open(List.of(h, b, f), LoaderOptions.builder().prefetchDepth(1)
-                .batchRowsHint(3).build())) {
+        try (SafetensorsActivationSource src = open(List.of(h, b, f), LoaderOptions.builder().readThreads(1).build())) {
             assertArrayEquals(expected, TestShards.readAllFloats(src, 5));
         }
         assertEquals(1f, expected[9], "BF16 tie rounds to even");
@@ -106,7 +105,7 @@ class SafetensorsActivationSourceTest {
         v[5] = Float.NEGATIVE_INFINITY;
         Path p = dir.resolve("n.safetensors");
         new SafetensorsWriter().add("acts", DType.BF16, new long[]{4, 2}, v).write(p);
-        try (SafetensorsActivationSource src = open(List.of(p), LoaderOptions.builder().prefetchDepth(2).build())) {
+        try (SafetensorsActivationSource src = open(List.of(p), LoaderOptions.builder().readThreads(2).build())) {
             ActivationDataException e = assertThrows(ActivationDataException.class, () -> readEpoch(src, 4));
             assertMessage(e, "n.safetensors", "tensor 'acts'", "row 2", "column 1", "-Infinity");
             assertEquals(new SourcePosition(0, 2), src.position());

@@ -1,12 +1,15 @@
 package io.jsae.core.data;
 
+import io.jsae.core.io.DType;
 import io.jsae.core.io.NpyFile;
 import io.jsae.core.io.NpyHeader;
 import io.jsae.core.io.NpyWriter;
+import io.jsae.core.io.SafetensorsWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -20,22 +23,21 @@ import java.util.Set;
 import static io.jsae.core.data.NpyActivationSourceTest.assertMessage;
 import static io.jsae.core.data.TestShards.buffer;
 import static io.jsae.core.data.TestShards.readEpoch;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The block engine with tiny pieces, blocks and buffer segments, so that small shards exercise many pieces
- * per block, spans split over several buffers, pieces shared between the prefetch thread and the reader, and
- * both read modes; checked row by row against the order {@link EpochOrder} defines.
+ * The reading engine with tiny pieces, so that small shards exercise many pieces per read, spans split over
+ * several reads, pieces shared between the reading threads and the caller, and reads ahead kept or dropped;
+ * checked row by row against the order {@link EpochOrder} defines.
  */
 class ShardedStreamTest {
 
     private static final int D_IN = 3; // 12 float32 bytes per row
     private static final int[] SHARDS = {23, 17, 1, 31}; // 72 rows
     private static final long PIECE = 3 * 12;
-    private static final long BLOCK = 5 * 12;
-    private static final long SEGMENT = 4 * 12;
 
     @TempDir
     Path dir;
@@ -51,7 +53,7 @@ class ShardedStreamTest {
     }
 
     private static ShardedStream open(List<Path> files, LoaderOptions o) throws IOException {
-        return new ShardedStream(specs(files), o, PIECE, BLOCK, SEGMENT);
+        return new ShardedStream(specs(files), o, PIECE);
     }
 
     /** Global row ids of one epoch in the order the definition gives. */
@@ -78,7 +80,7 @@ class ShardedStreamTest {
     private static List<LoaderOptions> variants() {
         List<LoaderOptions> out = new ArrayList<>();
         for (int prefetch : new int[]{0, 1, 3}) {
-            LoaderOptions.Builder b = LoaderOptions.builder().prefetchDepth(prefetch).batchRowsHint(4).chunkRows(4);
+            LoaderOptions.Builder b = LoaderOptions.builder().readThreads(prefetch).chunkRows(4);
             out.add(b.noShuffle().build());
             out.add(b.shuffle(11).shuffleBufferRows(9).build()); // spans of 9 rows over 3 segments
             out.add(b.shuffle(12).shuffleBufferRows(1).build()); // chunks permuted, rows in order
@@ -191,15 +193,187 @@ class ShardedStreamTest {
                 try (FileChannel ch = FileChannel.open(files.get(0), StandardOpenOption.WRITE)) {
                     ch.truncate(NpyFile.readHeader(files.get(0)).dataOffset() + 10 * 12); // keeps rows 0..9
                 }
-                // every row delivered is checked by readEpoch; rows the prefetch thread read before the truncation
-                // may still come, but the error comes within the shard, and without prefetching at row 10
+                // the error comes at the latest in the piece (3 rows) holding row 10, the first missing row, or as
+                // soon as a thread opens the changed file; every row delivered before it is checked by readEpoch
                 ActivationDataException e = assertThrows(ActivationDataException.class, () -> readEpoch(src, 3), o.toString());
                 assertMessage(e, "shard-00.npy", "changed while in use");
-                long limit = o.prefetchDepth() == 0 ? 10 : SHARDS[0];
-                assertTrue(src.position().row() <= limit, "error at " + src.position() + " with " + o);
-                if (o.prefetchDepth() == 0) {
-                    assertEquals(new SourcePosition(0, 10), src.position());
+                long at = src.position().row();
+                assertTrue(at <= 10 && at >= 2, "error at " + src.position() + " with " + o);
+            }
+        }
+    }
+
+    /** Row ids of {@code n} rows of {@code buf} from index 0, each row checked column by column. */
+    private static List<Long> ids(FloatBuffer buf, int n) {
+        List<Long> out = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            long g = (long) (buf.get(r * D_IN) / 8);
+            for (int c = 0; c < D_IN; c++) {
+                assertEquals(TestShards.value(g, c), buf.get(r * D_IN + c), "row " + g + " column " + c);
+            }
+            out.add(g);
+        }
+        return out;
+    }
+
+    @Test
+    void readsAheadIntoTheNextBufferAndDropsAReadAheadTheNextReadDoesNotMatch() throws IOException {
+        List<Path> files = TestShards.npy(dir, D_IN, SHARDS);
+        for (LoaderOptions o : variants()) {
+            try (ShardedStream src = open(files, o)) {
+                for (int e = 0; e < 2; e++) {
+                    FloatBuffer[] bufs = {buffer(5, D_IN), buffer(5, D_IN)};
+                    List<Long> got = new ArrayList<>();
+                    for (int i = 0, step = 0; ; i ^= 1, step++) {
+                        bufs[i].clear();
+                        int n = src.read(bufs[i], 5);
+                        if (n == 0) {
+                            break;
+                        }
+                        assertEquals(n * D_IN, bufs[i].position());
+                        if (step % 4 == 3) {
+                            src.readAhead(bufs[i ^ 1].clear(), 4); // not what the next read asks: dropped
+                        } else if (step % 4 == 2) {
+                            src.readAhead(buffer(5, D_IN), 5); // another buffer: dropped
+                        } else {
+                            src.readAhead(bufs[i ^ 1].clear(), 5);
+                        }
+                        got.addAll(ids(bufs[i], n)); // while the next rows are being read into the other buffer
+                    }
+                    assertEquals(expected(o, e), got, "epoch " + e + " with " + o);
+                    src.nextEpoch();
                 }
+            }
+        }
+    }
+
+    @Test
+    void aSeekOrCloseAfterAReadAheadLeavesNoTraceAndStopsItsWork() throws IOException {
+        List<Path> files = TestShards.npy(dir, D_IN, SHARDS);
+        for (LoaderOptions o : variants()) {
+            ShardedStream src = open(files, o);
+            FloatBuffer buf = buffer(40, D_IN);
+            src.readAhead(buf, 40);
+            src.seek(new SourcePosition(1, 30));
+            buf.clear();
+            assertEquals(40, src.read(buf, 40));
+            assertEquals(expected(o, 1).subList(30, 70), ids(buf, 40), "after a seek with " + o);
+            src.readAhead(buf.clear(), 2);
+            src.close(); // with a read-ahead under way
+            assertThrows(IllegalStateException.class, () -> src.read(buffer(1, D_IN), 1));
+        }
+    }
+
+    @Test
+    void heapBuffersGetTheSameRowsThroughACopy() throws IOException {
+        List<Path> files = TestShards.npy(dir, D_IN, SHARDS);
+        for (LoaderOptions o : variants()) {
+            try (ShardedStream src = open(files, o)) {
+                FloatBuffer heap = FloatBuffer.allocate(9 * D_IN);
+                List<Long> got = new ArrayList<>();
+                for (int n; (n = src.read(heap.clear(), 9)) > 0; ) {
+                    got.addAll(ids(heap, n));
+                    src.readAhead(heap.clear(), 9);
+                }
+                assertEquals(expected(o, 0), got, "heap buffer with " + o);
+            }
+        }
+    }
+
+    /** Reads the rest of the epoch as stored, the way the trainer does (two buffers, each next read announced). */
+    private static List<float[]> readStoredEpoch(ActivationSource src, int batch) {
+        int rowBytes = src.dIn() * src.storedType().byteSize();
+        ByteBuffer[] bufs = {ByteBuffer.allocateDirect(batch * rowBytes), ByteBuffer.allocate(batch * rowBytes)};
+        List<float[]> out = new ArrayList<>();
+        for (int i = 0; ; i ^= 1) {
+            int n = src.readStored(bufs[i].clear(), batch);
+            assertEquals(n * rowBytes, bufs[i].position(), "position advanced by the stored bytes");
+            if (n == 0) {
+                return out;
+            }
+            src.readAheadStored(bufs[i ^ 1].clear(), batch);
+            for (int r = 0; r < n; r++) {
+                float[] row = new float[src.dIn()];
+                for (int c = 0; c < row.length; c++) {
+                    row[c] = Decoding.storedValue(src.storedType(), bufs[i], r * rowBytes, c);
+                }
+                out.add(row);
+            }
+        }
+    }
+
+    private static List<float[]> readFloatEpoch(ActivationSource src, int batch) {
+        FloatBuffer buf = buffer(batch, src.dIn());
+        List<float[]> out = new ArrayList<>();
+        for (int n; (n = src.read(buf.clear(), batch)) > 0; ) {
+            for (int r = 0; r < n; r++) {
+                float[] row = new float[src.dIn()];
+                buf.get(r * src.dIn(), row);
+                out.add(row);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void storedRowsAreTheFilesValuesInTheSameOrderWithTheSameChecks() throws IOException {
+        for (DType type : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+            Path sub = Files.createDirectories(dir.resolve(type.name()));
+            List<Path> files = TestShards.safetensors(sub, type, D_IN, SHARDS);
+            // a NaN in shard 1, row 4 (global row 27), and an infinity in shard 3, row 0 (global row 41)
+            float[] v = TestShards.rows(23, SHARDS[1], D_IN);
+            v[4 * D_IN + 2] = Float.NaN;
+            new SafetensorsWriter().add("acts", type, new long[] {SHARDS[1], D_IN}, v).write(files.get(1));
+            v = TestShards.rows(41, SHARDS[3], D_IN);
+            v[1] = Float.POSITIVE_INFINITY;
+            new SafetensorsWriter().add("acts", type, new long[] {SHARDS[3], D_IN}, v).write(files.get(3));
+            for (LoaderOptions o : variants()) {
+                LoaderOptions skipping = o.toBuilder().skipNonFinite(true).build();
+                try (SafetensorsActivationSource floats = SafetensorsActivationSource.builder().files(files)
+                        .tensor("acts").options(skipping).build();
+                     SafetensorsActivationSource stored = SafetensorsActivationSource.builder().files(files)
+                             .tensor("acts").options(skipping).build()) {
+                    assertEquals(type, stored.storedType());
+                    for (int e = 0; e < 2; e++) {
+                        List<float[]> want = readFloatEpoch(floats, 5);
+                        List<float[]> got = readStoredEpoch(stored, 5);
+                        assertEquals(70, want.size(), "two rows skipped");
+                        assertEquals(want.size(), got.size(), type + " with " + o);
+                        for (int r = 0; r < want.size(); r++) {
+                            assertArrayEquals(want.get(r), got.get(r), type + " row " + r + " with " + o);
+                        }
+                        assertEquals(2, stored.skippedRows() - 2L * e);
+                        floats.nextEpoch();
+                        stored.nextEpoch();
+                    }
+                }
+                try (SafetensorsActivationSource stored = SafetensorsActivationSource.builder().files(files)
+                        .tensor("acts").options(o).build()) {
+                    ActivationDataException e = assertThrows(ActivationDataException.class,
+                            () -> readStoredEpoch(stored, 5));
+                    assertTrue(e.getMessage().contains("holds NaN") || e.getMessage().contains("holds Infinity"),
+                            e.getMessage());
+                    assertTrue(e.getMessage().contains("row 4 (byte") || e.getMessage().contains("row 0 (byte"),
+                            e.getMessage());
+                }
+            }
+        }
+    }
+
+    @Test
+    void shardsOfMixedTypesAreStoredAsFloat32() throws IOException {
+        Path a = Files.createDirectories(dir.resolve("a"));
+        Path b = Files.createDirectories(dir.resolve("b"));
+        List<Path> files = List.of(TestShards.safetensors(a, DType.F16, D_IN, 7).get(0),
+                TestShards.safetensors(b, DType.BF16, D_IN, 5).get(0));
+        try (SafetensorsActivationSource src = SafetensorsActivationSource.builder().files(files).tensor("acts").build();
+             SafetensorsActivationSource ref = SafetensorsActivationSource.builder().files(files).tensor("acts").build()) {
+            assertEquals(DType.F32, src.storedType());
+            List<float[]> want = readFloatEpoch(ref, 4);
+            List<float[]> got = readStoredEpoch(src, 4);
+            assertEquals(12, got.size());
+            for (int r = 0; r < 12; r++) {
+                assertArrayEquals(want.get(r), got.get(r), "row " + r);
             }
         }
     }

@@ -29,8 +29,7 @@ class ShuffleTest {
     private static final int ROWS = 200;
 
     private static LoaderOptions shuffled(long seed, int prefetch) {
-        return LoaderOptions.builder().shuffle(seed).chunkRows(8).shuffleBufferRows(32).prefetchDepth(prefetch)
-                .batchRowsHint(6).build();
+        return LoaderOptions.builder().shuffle(seed).chunkRows(8).shuffleBufferRows(32).readThreads(prefetch).build();
     }
 
     private List<Long> epochs(List<Path> files, LoaderOptions o, int epochs, int batch) {
@@ -85,7 +84,7 @@ class ShuffleTest {
     void seekToAnySavedPositionContinuesWithTheSameRows() throws IOException {
         List<Path> files = TestShards.npy(dir, 3, SHARDS);
         for (LoaderOptions o : List.of(shuffled(7, 0), shuffled(7, 2),
-                LoaderOptions.builder().prefetchDepth(2).batchRowsHint(6).build(),
+                LoaderOptions.builder().readThreads(2).build(),
                 shuffled(7, 1).toBuilder().shuffleBufferRows(1).build())) {
             // the uninterrupted run, with the position saved after every read
             List<Long> all = new ArrayList<>();

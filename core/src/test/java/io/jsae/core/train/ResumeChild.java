@@ -41,7 +41,7 @@ public final class ResumeChild {
         CheckpointStore store = new CheckpointStore(storeDir, 3);
         try (CpuBackend backend = new CpuBackend(2);
              NpyActivationSource source = NpyActivationSource.builder().file(npy)
-                     .options(LoaderOptions.builder().shuffle(5).chunkRows(32).shuffleBufferRows(128).prefetchDepth(2).build())
+                     .options(LoaderOptions.builder().shuffle(5).chunkRows(32).shuffleBufferRows(128).readThreads(2).build())
                      .build();
              SaeTrainer trainer = new SaeTrainer(config, backend)) {
             trainer.checkpointTo(store, 7, null).checkpointOnSigterm(Duration.ofSeconds(20));
