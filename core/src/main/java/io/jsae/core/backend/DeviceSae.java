@@ -1,9 +1,11 @@
 package io.jsae.core.backend;
 
 import io.jsae.core.SaeConfig;
+import io.jsae.core.io.DType;
 
 import java.nio.FloatBuffer;
 import java.util.List;
+import java.util.Set;
 
 /**
  * An SAE whose weights, Adam moments, counters and scratch live on a backend's device. The backend hands out
@@ -58,6 +60,62 @@ public interface DeviceSae extends AutoCloseable {
      * @return metrics without losses that need gradients (auxLoss 0)
      */
     StepMetrics evaluate(int rows, EvalParameters params);
+
+    /**
+     * The element types {@link #trainStep(int, DType, StepParameters)} and {@link #evaluate(int, DType, EvalParameters)}
+     * take in the input buffer. Always holds F32; a GPU backend adds F16 and BF16, converting the rows on the
+     * device, so that half-precision activations cross the bus and the host's memory undecoded, at half the bytes.
+     *
+     * @return the input types, F32 among them
+     */
+    default Set<DType> inputTypes() {
+        return Set.of(DType.F32);
+    }
+
+    /**
+     * {@link #trainStep(int, StepParameters)} on rows of {@code inputType}: {@code rows × dIn} little-endian values
+     * of that type in the input buffer's memory from byte 0 (the memory {@link #inputBuffer()} shows as floats).
+     * The rows are converted to float32 first, exactly ({@code F16}/{@code BF16} to float32 is exact), so the step
+     * is bitwise the one on the same rows given as float32.
+     *
+     * @param rows      rows in the batch, 1..maxRows
+     * @param inputType one of {@link #inputTypes()}
+     * @param params    the step's parameters
+     * @return the batch's metrics
+     * @throws IllegalArgumentException if rows is out of range or the type is not one of {@link #inputTypes()}
+     */
+    default StepMetrics trainStep(int rows, DType inputType, StepParameters params) {
+        checkInputType(inputType, inputTypes());
+        return trainStep(rows, params);
+    }
+
+    /**
+     * {@link #evaluate(int, EvalParameters)} on rows of {@code inputType}, laid out as for
+     * {@link #trainStep(int, DType, StepParameters)}.
+     *
+     * @param rows      rows in the batch, 1..maxRows
+     * @param inputType one of {@link #inputTypes()}
+     * @param params    input scale and batchtopk threshold
+     * @return metrics without losses that need gradients
+     * @throws IllegalArgumentException if rows is out of range or the type is not one of {@link #inputTypes()}
+     */
+    default StepMetrics evaluate(int rows, DType inputType, EvalParameters params) {
+        checkInputType(inputType, inputTypes());
+        return evaluate(rows, params);
+    }
+
+    /**
+     * The check every implementation makes on the input type of a step.
+     *
+     * @param inputType the type asked for
+     * @param accepted  the implementation's {@link #inputTypes()}
+     * @throws IllegalArgumentException if the type is not accepted
+     */
+    static void checkInputType(DType inputType, Set<DType> accepted) {
+        if (!accepted.contains(inputType)) {
+            throw new IllegalArgumentException("this backend takes input rows as " + accepted + ", not " + inputType);
+        }
+    }
 
     /** @return per-latent counts of rows with z > 0 accumulated by {@link #evaluate} since the last reset */
     long[] fireCounts();
