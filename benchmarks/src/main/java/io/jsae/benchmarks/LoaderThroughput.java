@@ -37,6 +37,8 @@ import java.util.stream.Stream;
  * again. Each loader pass builds a new source and reads two epochs in batches the way the trainer does: a
  * {@code read} into one of two direct buffers, then {@code readAhead} of the next batch into the other, then a
  * look at the rows read (a checksum of one value per 4 KiB); the first epoch of a new source and a later one.
+ * Float16 and bfloat16 sets are read twice: as float32 ({@code read}, converted on the CPU) and as stored
+ * ({@code readStored}, undecoded, the way a GPU backend that converts on the device takes them).
  *
  * <p>The baseline is large-block positional reads ({@code FileChannel.read(buf, position)}, 4 MiB blocks,
  * claimed from a shared counter) on as many threads as the loader uses (the caller and its
@@ -134,25 +136,33 @@ public final class LoaderThroughput {
                 ShardSet set = writeSet(dir.resolve(dtype.name().toLowerCase(Locale.ROOT)), dtype, shards, rowsPerShard, dIn);
                 System.out.println("warm-up (not counted)");
                 baseline(set, threads, cold);
-                loader(set, shuffled, batch, "shuffled", cold);
-                loader(set, ordered, batch, "in order", cold);
+                // float32 rows for every type; half-precision rows also as stored, the way a GPU backend takes them
+                List<Boolean> modes = dtype == DType.F32 ? List.of(false) : List.of(false, true);
+                for (boolean stored : modes) {
+                    loader(set, shuffled, batch, "shuffled", stored, cold);
+                    loader(set, ordered, batch, "in order", stored, cold);
+                }
                 String single = String.format(Locale.ROOT, "%s: 1-thread read %.2f GB/s; dd bs=4M %.2f GB/s", dtype,
                         baseline(set, 1, cold) / 1e9, dd(set, cold) / 1e9);
                 System.out.println(single);
-                results.put(dtype + " 1-thread read and dd  ", single.substring(single.indexOf(':') + 2));
+                results.put(dtype + " 1-thread read and dd            ", single.substring(single.indexOf(':') + 2));
                 double[] base = new double[rounds + 1];
-                double[][] shuf = new double[rounds][];
-                double[][] inOrder = new double[rounds][];
+                Map<String, double[][]> passes = new LinkedHashMap<>();
                 for (int r = 0; r < rounds; r++) {
                     base[r] = baseline(set, threads, cold);
-                    shuf[r] = loader(set, shuffled, batch, "shuffled", cold);
-                    inOrder[r] = loader(set, ordered, batch, "in order", cold);
+                    for (boolean stored : modes) {
+                        for (LoaderOptions o : List.of(shuffled, ordered)) {
+                            String label = (o.shuffle() ? "shuffled" : "in order") + (stored ? ", as stored" : ", float32 ");
+                            passes.computeIfAbsent(label, k -> new double[base.length - 1][])[r] =
+                                    loader(set, o, batch, label, stored, cold);
+                        }
+                    }
                 }
                 base[rounds] = baseline(set, threads, cold);
-                results.put(dtype + " shuffled, first epoch ", summary(shuf, 0, base));
-                results.put(dtype + " shuffled, later pass  ", summary(shuf, 1, base));
-                results.put(dtype + " in order, first epoch ", summary(inOrder, 0, base));
-                results.put(dtype + " in order, later pass  ", summary(inOrder, 1, base));
+                for (Map.Entry<String, double[][]> e : passes.entrySet()) {
+                    results.put(dtype + " " + e.getKey() + ", first epoch ", summary(e.getValue(), 0, base));
+                    results.put(dtype + " " + e.getKey() + ", later pass  ", summary(e.getValue(), 1, base));
+                }
                 delete(set.files().get(0).getParent());
             }
             System.out.printf(Locale.ROOT, "RESULT (file bytes/s of the loader over the %d-thread baseline of its round;"
@@ -347,9 +357,12 @@ public final class LoaderThroughput {
         }
     }
 
-    /** Builds a source and reads two epochs in batches, each timed. Returns file bytes per second of both. */
-    private static double[] loader(ShardSet set, LoaderOptions options, int batch, String label, boolean cold)
-            throws Exception {
+    /**
+     * Builds a source and reads two epochs in batches, each timed: as float32, or with {@code stored} as stored in
+     * the files ({@code readStored}). Returns file bytes per second of both.
+     */
+    private static double[] loader(ShardSet set, LoaderOptions options, int batch, String label, boolean stored,
+                                   boolean cold) throws Exception {
         if (cold) {
             dropCache(set);
         }
@@ -359,9 +372,11 @@ public final class LoaderThroughput {
                 : NpyActivationSource.builder().files(set.files()).options(options).build()) {
             double openSecs = (System.nanoTime() - t0) / 1e9;
             int dIn = src.dIn();
+            ByteBuffer[] bytes = new ByteBuffer[2];
             FloatBuffer[] bufs = new FloatBuffer[2];
             for (int i = 0; i < 2; i++) {
-                bufs[i] = ByteBuffer.allocateDirect(batch * dIn * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+                bytes[i] = ByteBuffer.allocateDirect(batch * dIn * 4).order(ByteOrder.nativeOrder());
+                bufs[i] = bytes[i].asFloatBuffer();
             }
             double[] out = new double[2];
             for (int e = 0; e < 2; e++) {
@@ -378,14 +393,23 @@ public final class LoaderThroughput {
                 int n;
                 int b = 0;
                 do {
-                    FloatBuffer buf = bufs[b];
-                    n = src.read(buf.clear(), batch);
-                    src.readAhead(bufs[b ^ 1].clear(), batch);
-                    b ^= 1;
-                    int floats = n * dIn;
-                    for (int i = 0; i < floats; i += 1024) {
-                        checksum += buf.get(i);
+                    if (stored) {
+                        ByteBuffer buf = bytes[b];
+                        n = src.readStored(buf.clear(), batch);
+                        src.readAheadStored(bytes[b ^ 1].clear(), batch);
+                        for (int i = 0; i < buf.position(); i += 4096) {
+                            checksum += buf.get(i);
+                        }
+                    } else {
+                        FloatBuffer buf = bufs[b];
+                        n = src.read(buf.clear(), batch);
+                        src.readAhead(bufs[b ^ 1].clear(), batch);
+                        int floats = n * dIn;
+                        for (int i = 0; i < floats; i += 1024) {
+                            checksum += buf.get(i);
+                        }
                     }
+                    b ^= 1;
                     rows += n;
                 } while (n > 0);
                 double secs = (System.nanoTime() - t1) / 1e9;
