@@ -54,13 +54,14 @@ final class DirectBuffers {
     /**
      * A byte view (native order) of the whole memory of a direct float buffer, from its index 0 to its capacity,
      * so that a file can be read straight into the buffer a caller passed as floats. Null if JavaCPP's native
-     * library cannot be loaded; the caller then reads through a copy.
+     * library cannot be loaded or the buffer holds more than a byte buffer can (2 GiB); the caller then reads
+     * through a copy.
      */
     static ByteBuffer bytesOf(FloatBuffer floats) {
-        if (!floats.isDirect() || !POINTERS) {
+        long bytes = (long) floats.capacity() * Float.BYTES;
+        if (!floats.isDirect() || !POINTERS || bytes > Integer.MAX_VALUE) {
             return null;
         }
-        long bytes = (long) floats.capacity() * Float.BYTES;
         FloatPointer at = new FloatPointer(floats.duplicate().clear());
         BytePointer b = new BytePointer(at);
         b.position(0).limit(bytes).capacity(bytes);
