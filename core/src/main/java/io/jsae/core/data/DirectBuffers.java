@@ -70,9 +70,11 @@ final class DirectBuffers {
 
     private static boolean loadPointers() {
         try {
-            org.bytedeco.javacpp.Loader.load();
-            return true;
+            ByteBuffer probe = ByteBuffer.allocateDirect(8);
+            return new BytePointer(probe).capacity(8).asByteBuffer().capacity() == 8; // loads JavaCPP's library
         } catch (Throwable t) {
+            org.slf4j.LoggerFactory.getLogger(DirectBuffers.class).warn(
+                    "JavaCPP pointers unavailable ({}); activations are read through a copy", t.toString());
             return false;
         }
     }

@@ -9,6 +9,8 @@ import java.nio.FloatBuffer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DecodingTest {
@@ -121,5 +123,17 @@ class DecodingTest {
         assertEquals(io.jsae.core.io.HalfFloats.f16ToFloat((short) 0x3c03), dst.get(13));
         assertEquals(0f, dst.get(9), "nothing written before the index");
         assertEquals(0f, dst.get(14), "nothing written after n values");
+    }
+
+    @Test
+    void aDirectFloatBufferIsSeenAsItsOwnBytesSoRowsAreReadIntoPlace() {
+        FloatBuffer f = ByteBuffer.allocateDirect(64).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        f.position(3);
+        ByteBuffer b = DirectBuffers.bytesOf(f);
+        assertNotNull(b, "the loader's direct path needs JavaCPP's pointers");
+        assertEquals(64, b.capacity(), "from index 0 whatever the position");
+        b.putFloat(8, 2.5f);
+        assertEquals(2.5f, f.get(2), "the same memory");
+        assertNull(DirectBuffers.bytesOf(FloatBuffer.allocate(4)), "a heap buffer has no address");
     }
 }
