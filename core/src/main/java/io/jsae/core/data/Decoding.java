@@ -14,7 +14,7 @@ import java.nio.FloatBuffer;
 final class Decoding {
 
     /** Values from which the native check is worth a JNI call. */
-    private static final int NATIVE_CHECK_VALUES = 1024;
+    private static final int NATIVE_CHECK_VALUES = 256;
     private static final boolean LITTLE_ENDIAN_MACHINE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
     private Decoding() {

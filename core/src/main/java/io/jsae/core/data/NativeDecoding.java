@@ -23,7 +23,44 @@ import java.nio.FloatBuffer;
 final class NativeDecoding {
     private static final boolean AVAILABLE = load();
 
+    private static final ThreadLocal<Pointers> POINTERS = ThreadLocal.withInitial(Pointers::new);
+
     private NativeDecoding() {
+    }
+
+    /**
+     * The pointers of the buffers a thread used last (two byte buffers, one float buffer), made from position-0
+     * views so that indexes are absolute: a loading thread calls in once per row, with the same few buffers, and
+     * making a pointer costs more than a row's check.
+     */
+    private static final class Pointers {
+        private final ByteBuffer[] bytes = new ByteBuffer[2];
+        private final BytePointer[] bytePointers = new BytePointer[2];
+        private int older;
+        private FloatBuffer floats;
+        private FloatPointer floatPointer;
+
+        BytePointer bytes(ByteBuffer b) {
+            for (int i = 0; i < 2; i++) {
+                if (bytes[i] == b) {
+                    older = 1 - i;
+                    return bytePointers[i];
+                }
+            }
+            int i = older;
+            older = 1 - i;
+            bytes[i] = b;
+            bytePointers[i] = new BytePointer(b.duplicate().clear());
+            return bytePointers[i];
+        }
+
+        FloatPointer floats(FloatBuffer f) {
+            if (floats != f) {
+                floats = f;
+                floatPointer = new FloatPointer(f.duplicate().clear());
+            }
+            return floatPointer;
+        }
     }
 
     private static boolean load() {
@@ -52,11 +89,9 @@ final class NativeDecoding {
      * @return whether any value is NaN or infinite
      */
     static boolean halfToFloat32(boolean bf16, ByteBuffer src, int srcIndex, FloatBuffer dst, int dstIndex, int n) {
-        // pointers made from position-0 views of the buffers: the indexes here are absolute
-        BytePointer from = new BytePointer(src.duplicate().clear());
-        FloatPointer to = new FloatPointer(dst.duplicate().clear());
-        from.position(srcIndex);
-        to.position(dstIndex);
+        Pointers cache = POINTERS.get();
+        BytePointer from = cache.bytes(src).position(srcIndex);
+        FloatPointer to = cache.floats(dst).position(dstIndex);
         return (bf16 ? jsae_decode_bf16(from, to, n) : jsae_decode_f16(from, to, n)) != 0;
     }
 
@@ -65,8 +100,7 @@ final class NativeDecoding {
      * {@code index} of the direct buffer {@code src} is NaN or infinite.
      */
     static boolean anyNonFiniteStored(DType type, ByteBuffer src, int index, int n) {
-        BytePointer p = new BytePointer(src.duplicate().clear());
-        p.position(index);
+        BytePointer p = POINTERS.get().bytes(src).position(index);
         return switch (type) {
             case F16 -> jsae_check_f16(p, n) != 0;
             case BF16 -> jsae_check_bf16(p, n) != 0;
