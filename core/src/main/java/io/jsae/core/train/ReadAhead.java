@@ -1,6 +1,7 @@
 package io.jsae.core.train;
 
 import io.jsae.core.data.ActivationSource;
+import io.jsae.core.data.SourcePosition;
 
 /**
  * What the trainer and the evaluation share about {@link ActivationSource#readAhead}: while a device SAE works on
@@ -17,12 +18,14 @@ final class ReadAhead {
     }
 
     /**
-     * Stops a read-ahead that no read will take: a seek to the source's own position leaves the stream where it is
-     * and, as {@link ActivationSource#readAhead} says, first stops the work under way, so the SAE's buffer may be
-     * written, read or freed afterwards.
+     * Stops a read-ahead that no read will take, so that the SAE's buffer may be written, read or freed afterwards:
+     * a seek elsewhere stops the work under way (a seek to the position the source is at may keep it, since the
+     * rows it reads are still the next ones), and a seek back leaves the stream where it was.
      */
     static void stop(ActivationSource source) {
-        source.seek(source.position());
+        SourcePosition here = source.position();
+        source.seek(here.row() > 0 ? new SourcePosition(here.epoch(), 0) : new SourcePosition(here.epoch() + 1, 0));
+        source.seek(here);
     }
 
     /** {@link #stop} while {@code failure} propagates: a further failure is added to it as suppressed. */
