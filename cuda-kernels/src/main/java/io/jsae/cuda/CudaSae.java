@@ -20,8 +20,9 @@ import java.util.List;
 /**
  * An SAE in device memory, driven through the native core ({@code jsae_cuda.h}). A step is one native call:
  * the batch is copied from a pinned input buffer, every kernel runs on one stream and the step's scalars come
- * back in one synchronization. Two pinned input buffers alternate, so the buffer handed out for the next batch
- * is never the one a step is reading.
+ * back in one synchronization. Two pinned input buffers alternate: every step, gradient pass and evaluation reads
+ * the current one and then makes the other current, so the following buffer (where the batch after this one is
+ * read) is never the one a step is reading.
  *
  * <p>State tensors are views: a chunk is copied between device memory and the caller's buffer (straight from a
  * direct buffer, through a bounded staging buffer from a heap one), so a model never needs a heap copy.
@@ -158,6 +159,12 @@ final class CudaSae implements DeviceSae {
         return inputs[current].clear();
     }
 
+    @Override
+    public FloatBuffer followingInputBuffer() {
+        checkOpen();
+        return inputs[current ^ 1].clear();
+    }
+
     private void checkRows(int rows) {
         checkOpen();
         DeviceSae.checkRows(rows, maxRows);
@@ -174,7 +181,10 @@ final class CudaSae implements DeviceSae {
         deadMaskTokens = deadTokens;
     }
 
-    /** One native step on the current input buffer; the next batch goes to the other buffer. */
+    /**
+     * One native step (train, gradients or evaluate) on the current input buffer; once it returns, the other
+     * buffer is the current one. A step that fails switches nothing.
+     */
     private StepMetrics run(int mode, int rows, StepParameters p, double inputScale, double threshold) {
         long[] ints = {mode, p == null ? 0 : p.auxLatents(), p == null ? 0 : p.deadTokens()};
         double[] doubles = {inputScale, threshold, p == null ? 0 : p.adamStepSize(), p == null ? 1 : p.adamBias2Sqrt(),
@@ -182,9 +192,8 @@ final class CudaSae implements DeviceSae {
                 p == null ? 0 : p.auxScale(), p == null ? 0 : p.l1Coefficient()};
         long[] outInts = new long[4];
         double[] outDoubles = new double[6];
-        int which = current;
+        check(NativeCuda.jsae_glue_step(lib, handle, current, rows, ints, doubles, outInts, outDoubles), "step");
         current ^= 1;
-        check(NativeCuda.jsae_glue_step(lib, handle, which, rows, ints, doubles, outInts, outDoubles), "step");
         lastDeviceMillis = outDoubles[5];
         if (outInts[0] >= 0) {
             return StepMetrics.rejected(rows, outInts[0]);

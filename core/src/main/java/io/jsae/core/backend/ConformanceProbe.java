@@ -18,7 +18,8 @@ public interface ConformanceProbe {
      * Forward and backward pass without the optimizer and without updating the dead-latent counters; the
      * gradients (before the decoder-row projection) become readable through {@link #gradients()}.
      *
-     * @param rows   rows of the input buffer to use
+     * @param rows   rows of the input buffer to use (read, and the input buffers switched, as by
+     *               {@link DeviceSae#trainStep})
      * @param params the step's parameters
      * @return the batch's metrics
      */

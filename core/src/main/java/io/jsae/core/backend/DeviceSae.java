@@ -12,6 +12,12 @@ import java.util.Set;
  * the buffer a batch goes into ({@link #inputBuffer()}: pinned host memory on a GPU); a step returns only
  * scalars. State enters and leaves in chunks through {@link #stateTensors()}.
  *
+ * <p>Every implementation owns two input buffers and alternates them: each {@link #trainStep} or
+ * {@link #evaluate} reads the current one ({@link #inputBuffer()}), and the other
+ * ({@link #followingInputBuffer()}) becomes the current one for the call after it. So the batch after this one
+ * can be read into the following buffer while this step runs (see
+ * {@link io.jsae.core.data.ActivationSource#readAhead}).
+ *
  * <p>Kernels and memory only: every number of the training policy arrives in {@link StepParameters}. A batch
  * holding NaN or Inf is reported in {@link StepMetrics#nonFiniteRow()} and leaves the model unchanged; the
  * trainer turns it into an {@link InvalidBatchException}.
@@ -32,14 +38,33 @@ public interface DeviceSae extends AutoCloseable {
     int maxRows();
 
     /**
-     * The buffer the next {@link #trainStep} or {@link #evaluate} reads: {@code maxRows × dIn} floats, row-major,
-     * rows from index 0 (position and limit are ignored). Valid until that call; ask again after it (a GPU
-     * backend alternates two buffers so that one is copied while the other is filled). The step may overwrite
-     * it (the input scaling is applied in place).
+     * The buffer the next {@link #trainStep} or {@link #evaluate} reads (the current one of the two input
+     * buffers): {@code maxRows × dIn} floats, row-major, rows from index 0 (position and limit are ignored; the
+     * buffer is returned cleared). The call reads it and then switches buffers: afterwards this method returns
+     * what {@link #followingInputBuffer()} returned before the call, so ask again before each batch. The step may
+     * overwrite it (the input scaling is applied in place).
      *
-     * @return a direct buffer owned by this SAE
+     * @return a direct buffer owned by this SAE (its memory lives until close)
+     * @throws IllegalStateException if this SAE is closed
      */
     FloatBuffer inputBuffer();
+
+    /**
+     * The buffer the call after the next {@link #trainStep} or {@link #evaluate} reads: the other of the two input
+     * buffers, never the memory {@link #inputBuffer()} returns, of the same size and layout. Rows written into it
+     * (from index 0; position and limit are ignored, the buffer is returned cleared) are kept untouched by the
+     * next call, which reads only {@link #inputBuffer()}; after that call returns (a rejected batch included),
+     * {@link #inputBuffer()} returns this buffer with those rows, and the call after reads them. So the batch
+     * after this one can be read into it, by another thread, while this step runs (the caller must let that
+     * writing finish before the call after the next one, and before close).
+     *
+     * <p>Each {@link #trainStep}, {@link #evaluate} or {@link ConformanceProbe#computeGradients} that returns
+     * switches the two buffers once; one that throws switches nothing. Nothing else switches them.
+     *
+     * @return a direct buffer owned by this SAE (its memory lives until close)
+     * @throws IllegalStateException if this SAE is closed
+     */
+    FloatBuffer followingInputBuffer();
 
     /**
      * One training step on the first {@code rows} rows of the input buffer: scale, reject a non-finite batch,

@@ -30,18 +30,34 @@ final class Evaluation {
         double sse = 0;
         double variance = 0;
         double active = 0;
-        while (tokens < maxTokens) {
-            FloatBuffer batch = sae.inputBuffer();
-            int rows = source.read(batch, (int) Math.min(sae.maxRows(), maxTokens - tokens));
-            if (rows == 0) {
-                break;
+        // While a batch is evaluated, the source may read the next into the SAE's following input buffer; every
+        // read-ahead is taken by the next read, unless an error ends the loop first (then it is stopped).
+        boolean readingAhead = false;
+        try {
+            while (tokens < maxTokens) {
+                FloatBuffer batch = sae.inputBuffer();
+                int rows = source.read(batch, (int) Math.min(sae.maxRows(), maxTokens - tokens));
+                readingAhead = false;
+                if (rows == 0) {
+                    break;
+                }
+                long after = tokens + rows;
+                if (after < maxTokens && !ReadAhead.epochExhausted(source)) {
+                    readingAhead = true;
+                    source.readAhead(sae.followingInputBuffer(), (int) Math.min(sae.maxRows(), maxTokens - after));
+                }
+                StepMetrics m = sae.evaluate(rows, params);
+                TrainingPolicy.checkFinite(m, "evaluation batch ending at " + source.position());
+                tokens += rows;
+                sse += m.sse();
+                variance += m.totalVariance();
+                active += m.l0() * rows;
             }
-            StepMetrics m = sae.evaluate(rows, params);
-            TrainingPolicy.checkFinite(m, "evaluation batch ending at " + source.position());
-            tokens += rows;
-            sse += m.sse();
-            variance += m.totalVariance();
-            active += m.l0() * rows;
+        } catch (RuntimeException | Error e) {
+            if (readingAhead) {
+                ReadAhead.stop(source, e);
+            }
+            throw e;
         }
         return EvalMetrics.of(tokens, sse, variance, active, sae.fireCounts());
     }

@@ -30,7 +30,9 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Trains an SAE on a backend: reads batches from an {@link ActivationSource} straight into the device SAE's
  * own input buffer, takes each step with the parameters of the {@link TrainingPolicy}, and reports each step and
- * round to {@link TrainingListener}s.
+ * round to {@link TrainingListener}s. Before each step it lets the source read the batch after it into the SAE's
+ * following input buffer ({@link ActivationSource#readAhead}), so that reading overlaps the step; the rows, and
+ * so the results, are the same whether the source reads ahead or not.
  *
  * <p>On first use it initializes from a sample of the source (input scale, b_dec), read at the source's
  * position and then seeked back, so the training stream is the same with or without initialization. The
@@ -64,6 +66,8 @@ public final class SaeTrainer implements AutoCloseable {
     private volatile boolean stopRequested;
     private volatile boolean training;
     private volatile ActivationSource currentSource;
+    /** The source reading the next batch into the SAE's following input buffer during a step, else null. */
+    private ActivationSource readingAhead;
 
     /**
      * @param config  configuration
@@ -245,37 +249,58 @@ public final class SaeTrainer implements AutoCloseable {
         long t0 = System.nanoTime();
         double secondsBefore = round.seconds();
         boolean epochEnded = false;
-        // The budget counts the whole round, including tokens trained before a resume.
-        while (round.tokens() < maxTokens && !stopRequested && !checkpointing.terminating()) {
-            int want = (int) Math.min(config.batchSize(), maxTokens - round.tokens());
-            FloatBuffer batch = sae.inputBuffer();
-            int rows = source.read(batch, want);
-            if (rows == 0) {
-                epochEnded = true;
-                break;
-            }
-            double lr;
-            StepMetrics m;
-            stepLock.lock();
-            try {
-                lr = config.learningRateAt(step);
-                m = step(rows, "step " + step + " (" + tokensSeen + " tokens trained, batch read ending at "
-                        + source.position() + ")");
-                round = round.plus(rows, m, secondsBefore + (System.nanoTime() - t0) / 1e9);
-            } finally {
-                stepLock.unlock();
-            }
-            StepReport report = new StepReport(step - 1, tokensSeen, lr, m, config.dSae());
-            for (TrainingListener l : listeners) {
-                if (l.onStep(report) == TrainingListener.Action.STOP) {
-                    stopRequested = true;
+        // While a step runs, the source may read the next batch into the SAE's following input buffer (readAhead);
+        // the next read, with that buffer and count, takes those rows. A read-ahead the loop does not take (a stop,
+        // an interrupt, an error) is stopped before the round returns: its buffer is the SAE's, which the caller may
+        // fill, evaluate or free next.
+        try {
+            // The budget counts the whole round, including tokens trained before a resume.
+            while (round.tokens() < maxTokens && !stopRequested && !checkpointing.terminating()) {
+                int want = (int) Math.min(config.batchSize(), maxTokens - round.tokens());
+                FloatBuffer batch = sae.inputBuffer();
+                int rows = source.read(batch, want);
+                readingAhead = null;
+                if (rows == 0) {
+                    epochEnded = true;
+                    break;
+                }
+                long after = round.tokens() + rows;
+                if (after < maxTokens && !stopRequested && !checkpointing.terminating()
+                        && !ReadAhead.epochExhausted(source)) {
+                    readingAhead = source;
+                    source.readAhead(sae.followingInputBuffer(), (int) Math.min(config.batchSize(), maxTokens - after));
+                }
+                double lr;
+                StepMetrics m;
+                stepLock.lock();
+                try {
+                    lr = config.learningRateAt(step);
+                    m = step(rows, "step " + step + " (" + tokensSeen + " tokens trained, batch read ending at "
+                            + source.position() + ")");
+                    round = round.plus(rows, m, secondsBefore + (System.nanoTime() - t0) / 1e9);
+                } finally {
+                    stepLock.unlock();
+                }
+                StepReport report = new StepReport(step - 1, tokensSeen, lr, m, config.dSae());
+                for (TrainingListener l : listeners) {
+                    if (l.onStep(report) == TrainingListener.Action.STOP) {
+                        stopRequested = true;
+                    }
+                }
+                if (checkpointing.due(step)) {
+                    saveCheckpoint(source);
                 }
             }
-            if (checkpointing.due(step)) {
-                saveCheckpoint(source);
+        } catch (RuntimeException | Error e) {
+            ActivationSource ahead = readingAhead;
+            readingAhead = null;
+            if (ahead != null) {
+                ReadAhead.stop(ahead, e);
             }
+            throw e;
         }
-        if (!epochEnded && source.rowsPerEpoch() >= 0 && source.position().row() >= source.rowsPerEpoch()) {
+        stopReadAhead();
+        if (!epochEnded && ReadAhead.epochExhausted(source)) {
             epochEnded = true;
         }
         TrainerState.RoundProgress r = round;
@@ -295,6 +320,15 @@ public final class SaeTrainer implements AutoCloseable {
             l.onEpoch(summary);
         }
         return summary;
+    }
+
+    /** Stops a read-ahead of the training loop that no read will take, so that the SAE's buffers are free. */
+    private void stopReadAhead() {
+        ActivationSource ahead = readingAhead;
+        if (ahead != null) {
+            readingAhead = null;
+            ReadAhead.stop(ahead);
+        }
     }
 
     /**
@@ -471,6 +505,7 @@ public final class SaeTrainer implements AutoCloseable {
                         + (rows[r] == null ? "null" : rows[r].length) + ", the SAE has dIn=" + config.dIn());
             }
         }
+        stopReadAhead(); // called from a listener's onStep: the following buffer may be being read into
         FloatBuffer batch = sae.inputBuffer();
         for (float[] r : rows) {
             batch.put(r);
@@ -501,6 +536,7 @@ public final class SaeTrainer implements AutoCloseable {
     public EvalMetrics evaluate(ActivationSource source, long maxTokens) {
         checkSource(source);
         ensureInitialized(source);
+        stopReadAhead(); // called from a listener's onStep: the following buffer may be being read into
         return Evaluation.run(sae, policy, source, maxTokens);
     }
 
@@ -538,8 +574,12 @@ public final class SaeTrainer implements AutoCloseable {
     public void close() {
         checkpointing.removeHook();
         if (sae != null) {
-            sae.close();
-            sae = null;
+            try {
+                stopReadAhead();
+            } finally {
+                sae.close();
+                sae = null;
+            }
         }
     }
 }

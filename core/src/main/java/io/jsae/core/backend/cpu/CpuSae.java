@@ -39,6 +39,10 @@ import static io.jsae.core.backend.cpu.CpuKernels.*;
  * (projection, Adam, renormalization) at once, each parameter and moment read and written once → b_dec
  * gradient and its Adam step → dead-latent counters.
  *
+ * <p>Two input buffers alternate, as on a GPU: a step, gradient pass or evaluation reads the current one and then
+ * makes the other current, so the batch after this one can be written into {@link #followingInputBuffer()} while
+ * the step runs.
+ *
  * <p>Native memory is owned by this object alone: allocations never attach to a caller's open
  * {@link PointerScope} (see {@link #allocate}), and {@link #close()} frees them.
  */
@@ -67,8 +71,10 @@ final class CpuSae implements DeviceSae {
     private final FloatPointer bdecGrad;
     private final Tensor xcT, preT;
     private final FloatPointer xc, pre;
-    private final FloatPointer input;
-    private final FloatBuffer inputBuffer;
+    /** The two input buffers; a step, gradient pass or evaluation reads inputs[current] and then flips current. */
+    private final FloatPointer[] inputs = new FloatPointer[2];
+    private final FloatBuffer[] inputBuffers = new FloatBuffer[2];
+    private int current;
     /** Per-latent thresholds of a jumprelu SAE (inference only), else null. */
     private final FloatPointer jumpThreshold;
 
@@ -118,9 +124,12 @@ final class CpuSae implements DeviceSae {
         preT = tensor(maxRows, dSae);
         xc = xcT.data_ptr_float();
         pre = preT.data_ptr_float();
-        input = allocate(() -> new FloatPointer((long) maxRows * dIn));
-        input.fill(0);
-        inputBuffer = input.asBuffer();
+        for (int i = 0; i < 2; i++) {
+            FloatPointer in = allocate(() -> new FloatPointer((long) maxRows * dIn));
+            in.fill(0);
+            inputs[i] = in;
+            inputBuffers[i] = in.asBuffer();
+        }
 
         int k = config.activation().k();
         long mainCap = config.activation() instanceof Activation.Relu ? Math.min((long) maxRows * dSae, Integer.MAX_VALUE)
@@ -272,7 +281,13 @@ final class CpuSae implements DeviceSae {
     @Override
     public FloatBuffer inputBuffer() {
         checkOpen();
-        return inputBuffer.clear();
+        return inputBuffers[current].clear();
+    }
+
+    @Override
+    public FloatBuffer followingInputBuffer() {
+        checkOpen();
+        return inputBuffers[current ^ 1].clear();
     }
 
     private void checkRows(int rows) {
@@ -281,11 +296,11 @@ final class CpuSae implements DeviceSae {
     }
 
     /**
-     * Scales and centers the batch, runs the encoder GEMM and selects the codes.
+     * Scales and centers the batch in {@code input}, runs the encoder GEMM and selects the codes.
      *
      * @return the first non-finite row, or -1
      */
-    private long encodeBatch(int rows, float scale, double threshold) {
+    private long encodeBatch(FloatPointer input, int rows, float scale, double threshold) {
         AtomicLong bad = new AtomicLong(Long.MAX_VALUE);
         exec.forRange(rows, (lo, hi) -> {
             long r = jsae_center(input, scale, bDec, xc, dIn, lo, hi);
@@ -460,6 +475,13 @@ final class CpuSae implements DeviceSae {
 
     @Override
     public StepMetrics trainStep(int rows, StepParameters p) {
+        StepMetrics m = train(rows, p);
+        current ^= 1;
+        return m;
+    }
+
+    /** The training step on the current input buffer (which {@link #trainStep} then switches). */
+    private StepMetrics train(int rows, StepParameters p) {
         StepMetrics m = forward(rows, p);
         if (m.rejected()) {
             return m;
@@ -486,17 +508,19 @@ final class CpuSae implements DeviceSae {
     }
 
     /**
-     * Forward pass and losses, codes grouped by latent for the backward; nothing of the model changes. Leaves
-     * the backward's coefficients in {@link #coef}, {@link #l1} and {@link #auxCoef}.
+     * Forward pass and losses on the current input buffer, codes grouped by latent for the backward; nothing of
+     * the model changes, and the input buffers are not switched (the caller does that). Leaves the backward's
+     * coefficients in {@link #coef}, {@link #l1} and {@link #auxCoef}.
      */
     private StepMetrics forward(int rows, StepParameters p) {
         checkRows(rows);
+        FloatPointer input = inputs[current];
         if (jumpThreshold != null) {
             throw new IllegalStateException("a jumprelu SAE runs inference only (evaluate); train a topk, batchtopk "
                     + "or relu SAE instead");
         }
         refreshDeadMask(p.deadTokens());
-        long bad = encodeBatch(rows, (float) p.inputScale(), Double.NaN);
+        long bad = encodeBatch(input, rows, (float) p.inputScale(), Double.NaN);
         if (bad >= 0) {
             return StepMetrics.rejected(rows, bad);
         }
@@ -639,8 +663,16 @@ final class CpuSae implements DeviceSae {
 
     @Override
     public StepMetrics evaluate(int rows, EvalParameters p) {
+        StepMetrics m = evaluateCurrent(rows, p);
+        current ^= 1;
+        return m;
+    }
+
+    /** The evaluation of the current input buffer (which {@link #evaluate} then switches). */
+    private StepMetrics evaluateCurrent(int rows, EvalParameters p) {
         checkRows(rows);
-        long bad = encodeBatch(rows, (float) p.inputScale(), p.threshold());
+        FloatPointer input = inputs[current];
+        long bad = encodeBatch(input, rows, (float) p.inputScale(), p.threshold());
         if (bad >= 0) {
             return StepMetrics.rejected(rows, bad);
         }
@@ -719,6 +751,7 @@ final class CpuSae implements DeviceSae {
                 if (!m.rejected()) {
                     backward(rows);
                 }
+                current ^= 1;
                 return m;
             }
 

@@ -9,6 +9,7 @@ import io.jsae.core.backend.Backend;
 import io.jsae.core.backend.ConformanceProbe;
 import io.jsae.core.backend.DeviceSae;
 import io.jsae.core.backend.ParameterCopies;
+import io.jsae.core.backend.StateTensor;
 import io.jsae.core.backend.StepMetrics;
 import io.jsae.core.backend.StepParameters;
 import io.jsae.core.reference.ReferenceSae;
@@ -26,6 +27,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -49,8 +51,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the relative bound of each operand precision the backend supports ({@link Precision#agreementBound()}), with
  * every output and gradient poisoned first through the {@link ConformanceProbe}. Odd shapes: d_sae not a multiple
  * of any block size, k = 1, k = 512, one-row batches. Also: a checkpoint round trip is bitwise exact, a batch
- * with NaN or Inf changes nothing, closing the backend closes its SAEs, and native memory never attaches to a
- * caller's {@link PointerScope}.
+ * with NaN or Inf changes nothing, closing the backend closes its SAEs, native memory never attaches to a
+ * caller's {@link PointerScope}, and the two input buffers alternate: the following one is other memory, and a
+ * batch written into it before a step, evaluation or gradient pass is what the call after reads, bitwise.
  *
  * <p>Seeds: each test draws from the class seed, printed once; force one with {@code -Djsae.test.seed=N}.
  */
@@ -405,6 +408,129 @@ public abstract class BackendConformanceKit {
     }
 
     @Test
+    void theFollowingInputBufferIsOtherMemoryAndBecomesTheInputBuffer() {
+        SaeConfig config = SaeConfig.builder(12, 40).activation(Activation.topK(3)).batchSize(8).build();
+        SplittableRandom rnd = random("two input buffers");
+        try (DeviceSae sae = backend.create(config)) {
+            ParameterCopies.write(sae.stateTensors(), "", TestData.randomWeights(12, 40, rnd));
+            TrainingPolicy policy = new TrainingPolicy(config);
+            int floats = 8 * 12;
+            long step = 0;
+            for (int call = 0; call < 3; call++) {
+                FloatBuffer in = sae.inputBuffer();
+                FloatBuffer following = sae.followingInputBuffer();
+                assertEquals(floats, in.capacity(), "input buffer size");
+                assertEquals(floats, following.capacity(), "following input buffer size");
+                assertTrue(following.isDirect());
+                // Markers through each, read back through the other: one memory would show the later write in both.
+                for (int at : new int[] {0, floats - 1}) {
+                    in.put(at, 1f);
+                    following.put(at, 2f);
+                    assertEquals(1f, in.get(at), "the following buffer shares memory with the input buffer at " + at);
+                    assertEquals(2f, following.get(at));
+                }
+                float[][] x = TestData.batch(8, 12, rnd);
+                TestData.fill(sae, x);
+                float[][] next = TestData.batch(8, 12, rnd);
+                FloatBuffer f = sae.followingInputBuffer();
+                for (float[] r : next) {
+                    f.put(r);
+                }
+                if (call == 1) {
+                    sae.evaluate(8, policy.evalParameters());
+                } else {
+                    policy.after(sae.trainStep(8, policy.next(step)), "step " + step);
+                    step++;
+                }
+                // The call switched the buffers and left the following one's rows as they were.
+                FloatBuffer now = sae.inputBuffer();
+                for (int b = 0; b < 8; b++) {
+                    for (int d = 0; d < 12; d++) {
+                        assertEquals(Float.floatToRawIntBits(next[b][d]), Float.floatToRawIntBits(now.get(b * 12 + d)),
+                                "row " + b + " written into the following buffer, read after call " + call);
+                    }
+                }
+                now.put(0, 3f);
+                assertEquals(3f, f.get(0), "after a call, inputBuffer() is the former following buffer");
+                sae.followingInputBuffer().put(0, 4f);
+                assertEquals(3f, now.get(0), "after a call, the following buffer is the other memory");
+            }
+        }
+    }
+
+    @Test
+    void aBatchWrittenIntoTheFollowingBufferBeforeACallIsWhatTheCallAfterReads() {
+        SaeConfig config = SaeConfig.builder(12, 40).activation(Activation.topK(3)).batchSize(8).kAux(4)
+                .deadTokens(16).build();
+        SplittableRandom rnd = random("following buffer");
+        ParameterTensors w = TestData.randomWeights(12, 40, rnd);
+        // Every kind of call that reads the input, with full and partial batches.
+        String[] calls = {"train", "train", "evaluate", "train", "gradients", "train", "evaluate", "train", "train"};
+        int[] rows = {8, 5, 8, 8, 3, 8, 6, 1, 8};
+        float[][][] batches = new float[calls.length][][];
+        for (int i = 0; i < calls.length; i++) {
+            batches[i] = TestData.batch(rows[i], 12, rnd);
+        }
+        try (DeviceSae ahead = backend.create(config); DeviceSae plain = backend.create(config)) {
+            ParameterCopies.write(ahead.stateTensors(), "", w);
+            ParameterCopies.write(plain.stateTensors(), "", w);
+            TrainingPolicy pa = new TrainingPolicy(config);
+            TrainingPolicy pp = new TrainingPolicy(config);
+            TestData.fill(ahead, batches[0]);
+            long step = 0;
+            for (int i = 0; i < calls.length; i++) {
+                // ahead: the next batch goes into the following buffer before this call, as a loader reading ahead
+                // does; plain: each batch goes into the input buffer just before its call.
+                if (i + 1 < calls.length) {
+                    FloatBuffer f = ahead.followingInputBuffer();
+                    for (float[] r : batches[i + 1]) {
+                        f.put(r);
+                    }
+                }
+                TestData.fill(plain, batches[i]);
+                StepMetrics ma;
+                StepMetrics mp;
+                switch (calls[i]) {
+                    case "train" -> {
+                        StepParameters p = pa.next(step);
+                        assertEquals(p, pp.next(step));
+                        ma = ahead.trainStep(rows[i], p);
+                        mp = plain.trainStep(rows[i], p);
+                        pa.after(ma, "step " + step);
+                        pp.after(mp, "step " + step);
+                        step++;
+                    }
+                    case "evaluate" -> {
+                        ma = ahead.evaluate(rows[i], pa.evalParameters());
+                        mp = plain.evaluate(rows[i], pp.evalParameters());
+                        assertTrue(Arrays.equals(plain.fireCounts(), ahead.fireCounts()),
+                                "fire counts after call " + i);
+                    }
+                    default -> {
+                        StepParameters p = pa.next(step);
+                        ma = ahead.conformanceProbe().computeGradients(rows[i], p);
+                        mp = plain.conformanceProbe().computeGradients(rows[i], p);
+                        for (String g : List.of("grad.encoder_rows", "grad.b_enc", "grad.decoder_rows", "grad.b_dec")) {
+                            assertTrue(Arrays.equals(
+                                    TestData.read(gradient(plain, g)), TestData.read(gradient(ahead, g))),
+                                    g + " of call " + i);
+                        }
+                    }
+                }
+                assertFalse(ma.rejected());
+                assertEquals(mp, ma, "metrics of call " + i + " (" + calls[i] + ")");
+                assertTrue(TestData.bitwiseEqual(TestData.state(plain), TestData.state(ahead)),
+                        "state after call " + i + " (" + calls[i] + ")");
+            }
+        }
+    }
+
+    private static StateTensor gradient(DeviceSae sae, String name) {
+        return sae.conformanceProbe().gradients().stream().filter(t -> t.name().equals(name)).findFirst()
+                .orElseThrow();
+    }
+
+    @Test
     void closingTheBackendClosesItsSaes() {
         SaeConfig config = SaeConfig.builder(8, 16).activation(Activation.topK(2)).batchSize(4).build();
         Backend other = openBackend();
@@ -415,6 +541,7 @@ public abstract class BackendConformanceKit {
         other.close();
         assertTrue(kept.isClosed(), "closing a backend must close the SAEs it made");
         assertThrows(IllegalStateException.class, kept::inputBuffer);
+        assertThrows(IllegalStateException.class, kept::followingInputBuffer);
         assertThrows(IllegalStateException.class, () -> kept.stateTensors());
         kept.close(); // idempotent
         other.close();
