@@ -53,6 +53,14 @@ public interface ActivationSource extends AutoCloseable {
     }
 
     /**
+     * Stops the read-ahead under way, if any, and returns once nothing more is written into its buffer; the
+     * position does not move. For a caller that will not take the rows it announced (it stops, or fails) and
+     * is about to reuse or free that buffer. Does nothing when nothing is read ahead (the default).
+     */
+    default void cancelReadAhead() {
+    }
+
+    /**
      * The type every row of this source is stored in: {@code F16} or {@code BF16} when all of its files hold that
      * type, otherwise {@code F32} (rows computed in memory, or files of mixed types). A consumer that can take
      * rows in this type (a GPU backend converts them on the device) reads them with {@link #readStored}, which

@@ -74,6 +74,12 @@ public abstract sealed class ShardedActivationSource implements ActivationSource
 
     /** {@inheritDoc} */
     @Override
+    public void cancelReadAhead() {
+        stream.cancelReadAhead();
+    }
+
+    /** {@inheritDoc} */
+    @Override
     public DType storedType() {
         return stream.storedType();
     }

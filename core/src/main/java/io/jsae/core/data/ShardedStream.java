@@ -173,6 +173,13 @@ final class ShardedStream implements ActivationSource {
         }
     }
 
+    @Override
+    public void cancelReadAhead() {
+        synchronized (lock) {
+            cancelAhead();
+        }
+    }
+
     private void readAheadInto(Buffer dst, int maxRows) {
         synchronized (lock) {
             ensureOpen();
@@ -316,9 +323,6 @@ final class ShardedStream implements ActivationSource {
         }
         synchronized (lock) {
             ensureOpen();
-            if (sticky == null && position.epoch() == epoch && position.row() == row) {
-                return;
-            }
             cancelAhead();
             sticky = null;
             epoch = position.epoch();

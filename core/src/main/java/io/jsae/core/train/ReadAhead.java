@@ -1,7 +1,6 @@
 package io.jsae.core.train;
 
 import io.jsae.core.data.ActivationSource;
-import io.jsae.core.data.SourcePosition;
 
 /**
  * What the trainer and the evaluation share about {@link ActivationSource#readAhead}: while a device SAE works on
@@ -17,15 +16,9 @@ final class ReadAhead {
         return source.rowsPerEpoch() >= 0 && source.position().row() >= source.rowsPerEpoch();
     }
 
-    /**
-     * Stops a read-ahead that no read will take, so that the SAE's buffer may be written, read or freed afterwards:
-     * a seek elsewhere stops the work under way (a seek to the position the source is at may keep it, since the
-     * rows it reads are still the next ones), and a seek back leaves the stream where it was.
-     */
+    /** Stops a read-ahead that no read will take, so that the SAE's buffer may be written, read or freed afterwards. */
     static void stop(ActivationSource source) {
-        SourcePosition here = source.position();
-        source.seek(here.row() > 0 ? new SourcePosition(here.epoch(), 0) : new SourcePosition(here.epoch() + 1, 0));
-        source.seek(here);
+        source.cancelReadAhead();
     }
 
     /** {@link #stop} while {@code failure} propagates: a further failure is added to it as suppressed. */
