@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The one command for a GPU machine (docs/design.md, section 9). Runs the GPU check (io.jsae.cuda.GpuCheck):
-# the conformance kit on the real cuda backend, ground-truth recovery, the step time per precision against its
-# floor and, where python3 has a CUDA torch, the PyTorch baseline; a short table last. Ends within 8 minutes
-# (JSAE_CHECK_BUDGET_S, default 470 s, for everything including a kernel rebuild); everything it prints also goes
-# to ./gpu-check.log. Exit status: GpuCheck's (0 pass, 1 a check failed, 3 no usable GPU / kernels, 4 error),
-# 124 when the budget ran out.
+# the conformance kit and the half-precision input check on the real cuda backend, ground-truth recovery, the
+# step time per precision against its floor and, where python3 has a CUDA torch, the PyTorch baseline; a short
+# table last. Ends within 8 minutes (JSAE_CHECK_BUDGET_S, default 470 s, for everything including a kernel
+# rebuild); everything it prints also goes to ./gpu-check.log. Exit status: GpuCheck's (0 pass, 1 a check
+# failed, 3 no usable GPU / kernels, 4 error), 124 when the budget ran out.
 #
 #   bash scripts/gpu-check.sh [GpuCheck options: --quick, --steps N, --repeats N, --precisions FP32,BF16, ...]
 #

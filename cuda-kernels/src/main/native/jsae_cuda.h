@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define JSAE_CUDA_ABI 1
+#define JSAE_CUDA_ABI 2  // 2: step_params.input_type, convert_input
 
 // Activation kinds.
 #define JSAE_TOPK 0
@@ -28,6 +28,12 @@ extern "C" {
 #define JSAE_FP32 0
 #define JSAE_TF32 1
 #define JSAE_BF16 2
+
+// Element types of the rows in an input buffer (step_params.input_type): float32, or IEEE binary16 / bfloat16
+// values, little-endian from the buffer's first byte, widened exactly to float32 on the device.
+#define JSAE_INPUT_F32 0
+#define JSAE_INPUT_F16 1
+#define JSAE_INPUT_BF16 2
 
 // Step modes.
 #define JSAE_MODE_TRAIN 0     // forward, backward fused with Adam, counters
@@ -64,6 +70,7 @@ typedef struct {
     double threshold;  // evaluate, batchtopk: keep pre > threshold; NaN selects k·rows as in training
     double step_size, bias2_sqrt, beta1, beta2, eps;  // Adam (train)
     double aux_scale, l1;                             // AuxK weight before dividing by mse; L1 lambda (relu)
+    int32_t input_type;  // JSAE_INPUT_*: how the rows lie in the input buffer (every mode)
 } jsae_cuda_step_params;
 
 typedef struct {
@@ -89,9 +96,11 @@ typedef struct {
     void (*destroy)(jsae_cuda_sae* sae);
     // The sticky error text, or null.
     const char* (*error)(jsae_cuda_sae* sae);
-    // One of the two pinned host input buffers (max_rows × d_in floats).
+    // One of the two pinned host input buffers (max_rows × d_in floats; F16/BF16 rows use its first half).
     float* (*input_buffer)(jsae_cuda_sae* sae, int32_t which);
-    // One step on the first rows rows of input buffer `which`; one host synchronization, at the end.
+    // One step on the first rows rows of input buffer `which`; one host synchronization, at the end. F16/BF16 rows
+    // cross the bus at two bytes a value into a device staging buffer and are widened there, then the step is the
+    // float32 one on the widened rows.
     int32_t (*step)(jsae_cuda_sae* sae, int32_t which, int32_t rows, const jsae_cuda_step_params* params,
                     jsae_cuda_step_result* result);
     // Copies count floats between host memory and tensor id from element offset (to_device != 0: host → device).
@@ -105,6 +114,9 @@ typedef struct {
     int32_t (*refresh_dead)(jsae_cuda_sae* sae, int64_t dead_tokens, int64_t* dead_count);
     // Fills scratch, outputs and gradients with NaN (conformance tests).
     int32_t (*poison)(jsae_cuda_sae* sae);
+    // Tests: the first count values of input buffer `which`, of input_type, brought to the device and widened to
+    // float32 as a step does (overwriting the step's input scratch), copied to out (count floats, host memory).
+    int32_t (*convert_input)(jsae_cuda_sae* sae, int32_t which, int32_t input_type, int64_t count, float* out);
     // Peaks measured on this SAE's buffers, for the step's floor: out[0] the encoder GEMM's rate in TFLOP/s at
     // max_rows and the configured precision, out[1] device-to-device copy bandwidth in GB/s (bytes read plus
     // written); each the median of `repeats` timed runs after one warm-up.

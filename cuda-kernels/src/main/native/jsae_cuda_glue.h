@@ -77,8 +77,8 @@ static inline float* jsae_glue_input_buffer(int32_t lib, int64_t sae, int32_t wh
     return jsae_glue_api[lib]->input_buffer((jsae_cuda_sae*) (intptr_t) sae, which);
 }
 
-// ints: mode, aux_latents, dead_tokens; doubles: input_scale, threshold, step_size, bias2_sqrt, beta1, beta2,
-// eps, aux_scale, l1. out_ints: bad_row, fired, dead, aux_on; out_doubles: sse, aux_sse, l1_sum, variance,
+// ints: mode, aux_latents, dead_tokens, input_type; doubles: input_scale, threshold, step_size, bias2_sqrt, beta1,
+// beta2, eps, aux_scale, l1. out_ints: bad_row, fired, dead, aux_on; out_doubles: sse, aux_sse, l1_sum, variance,
 // min_positive, device_ms.
 static inline int32_t jsae_glue_step(int32_t lib, int64_t sae, int32_t which, int32_t rows, const int64_t* ints,
                                      const double* doubles, int64_t* out_ints, double* out_doubles) {
@@ -86,6 +86,7 @@ static inline int32_t jsae_glue_step(int32_t lib, int64_t sae, int32_t which, in
     p.mode = (int32_t) ints[0];
     p.aux_latents = (int32_t) ints[1];
     p.dead_tokens = ints[2];
+    p.input_type = (int32_t) ints[3];
     p.input_scale = doubles[0];
     p.threshold = doubles[1];
     p.step_size = doubles[2];
@@ -131,6 +132,11 @@ static inline int32_t jsae_glue_refresh_dead(int32_t lib, int64_t sae, int64_t d
 
 static inline int32_t jsae_glue_poison(int32_t lib, int64_t sae) {
     return jsae_glue_api[lib]->poison((jsae_cuda_sae*) (intptr_t) sae);
+}
+
+static inline int32_t jsae_glue_convert_input(int32_t lib, int64_t sae, int32_t which, int32_t input_type,
+                                              int64_t count, float* out) {
+    return jsae_glue_api[lib]->convert_input((jsae_cuda_sae*) (intptr_t) sae, which, input_type, count, out);
 }
 
 static inline int32_t jsae_glue_measure_peaks(int32_t lib, int64_t sae, int32_t repeats, double* out) {

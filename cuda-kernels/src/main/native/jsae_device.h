@@ -50,6 +50,28 @@ JSAE_HD float jsae_from_bf16(jsae_bf16 h) {
     memcpy(&f, &u, 4);
     return f;
 }
+// IEEE binary16 widened to float exactly, in integer arithmetic (no half type needed, the same bits on both
+// sides): normals rebiased, subnormals normalized, infinities kept, NaN stays NaN with its payload, -0 kept.
+JSAE_HD float jsae_from_f16(uint16_t h) {
+    uint32_t sign = (uint32_t) (h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, u;
+    if (e == 0x1fu) {
+        u = sign | 0x7f800000u | (m << 13);
+    } else if (e != 0) {
+        u = sign | ((e + 112u) << 23) | (m << 13);
+    } else if (m == 0) {
+        u = sign;
+    } else {  // m·2^-24: shift the leading one to bit 10, lowering the exponent once per shift
+        e = 113;
+        while (!(m & 0x400u)) {
+            m <<= 1;
+            e--;
+        }
+        u = sign | (e << 23) | ((m & 0x3ffu) << 13);
+    }
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
 // TF32 as cuBLAS's emulation-free reference: float rounded to nearest even at 10 mantissa bits.
 JSAE_HD float jsae_round_tf32(float f) {
     uint32_t u;

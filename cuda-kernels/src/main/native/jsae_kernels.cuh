@@ -1,6 +1,7 @@
 // The kernels of one SAE step (docs/design.md, section 4, is the math they implement). Included by jsae_sae.cu,
 // which launches them in this order for a training step:
-//   k_step_reset → k_center → encoder GEMM (cuBLAS, outside) → selection → k_decode → k_mid_scalars
+//   [F16/BF16 input: k_widen_input] → k_step_reset → k_center → encoder GEMM (cuBLAS, outside) → selection
+//   → k_decode → k_mid_scalars
 //   → [AuxK: k_topk_rows over dead latents → k_decode of the residual]
 //   → k_lat_count / k_lat_scan / k_lat_fill (codes grouped by latent) → k_sort_lists → k_latent_partials
 //   (heavy latents, by chunks) → k_backward_adam → k_bdec
@@ -184,6 +185,28 @@ __global__ void k_step_reset(dptr<jsae_step_state> s, long long keep) {
         s->min_positive = 3.402823466e38f;
     }
     for (int t = threadIdx.x; t < 256; t += blockDim.x) s->hist[t] = 0;
+}
+
+// Half-precision input rows (F16 or BF16, as the host copied them) widened exactly into x: each thread converts 8
+// values from one 16-byte load and writes them as two float4 (grid-stride); the last n % 8 values one by one.
+__global__ void k_widen_input(dptr<const uint16_t> src, dptr<float> x, int64_t n, int32_t bf16) {
+    const int64_t groups = n / 8, stride = (int64_t) gridDim.x * blockDim.x;
+    const int64_t t = (int64_t) blockIdx.x * blockDim.x + threadIdx.x;
+    dptr<const uint4> src8 = dptr_cast<const uint4>(src);
+    dptr<float4> x4 = dptr_cast<float4>(x);
+    for (int64_t g = t; g < groups; g += stride) {
+        uint4 v = src8[g];
+        const uint32_t w[4] = {v.x, v.y, v.z, v.w};  // little-endian: value 2i in the low half of w[i]
+        float f[8];
+        for (int i = 0; i < 4; i++) {
+            uint16_t lo = (uint16_t) (w[i] & 0xffffu), hi = (uint16_t) (w[i] >> 16);
+            f[2 * i] = bf16 ? jsae_from_bf16(lo) : jsae_from_f16(lo);
+            f[2 * i + 1] = bf16 ? jsae_from_bf16(hi) : jsae_from_f16(hi);
+        }
+        x4[2 * g] = make_float4(f[0], f[1], f[2], f[3]);
+        x4[2 * g + 1] = make_float4(f[4], f[5], f[6], f[7]);
+    }
+    for (int64_t i = groups * 8 + t; i < n; i += stride) x[i] = bf16 ? jsae_from_bf16(src[i]) : jsae_from_f16(src[i]);
 }
 
 // One block per row: x *= scale in place, xc = x − b_dec (and its bf16 copy for BF16 operands); the first row

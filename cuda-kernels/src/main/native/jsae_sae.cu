@@ -51,6 +51,7 @@ struct jsae_cuda_sae {
     jsae_bf16 *w_enc16 = nullptr, *xc16 = nullptr;
     bool w_enc16_stale = false;
     float* host_input[2] = {};
+    uint16_t* x_half = nullptr;  // F16/BF16 rows as copied from the host, before k_widen_input
 
     float *x = nullptr, *xc = nullptr, *pre = nullptr, *err = nullptr, *aux_err = nullptr, *dec_norm = nullptr;
     float *min_pos = nullptr, *bdec_parts = nullptr;
@@ -202,6 +203,7 @@ struct jsae_cuda_sae {
     }
 
     bool create();
+    bool load_input(int which, int64_t n, int32_t input_type);
     bool step(int which, int rows, const jsae_cuda_step_params& p, jsae_cuda_step_result& r);
     bool select(int rows, const jsae_cuda_step_params& p);
     int select_from_candidates(int rows);
@@ -232,6 +234,7 @@ bool jsae_cuda_sae::create() {
         xc16 = alloc<jsae_bf16>(rows * d_in, "bf16 input copy");
     }
     x = alloc<float>(rows * d_in, "input batch");
+    x_half = alloc<uint16_t>(rows * d_in, "half-precision input staging");
     xc = alloc<float>(rows * d_in, "centered batch");
     pre = alloc<float>(rows * d_sae, "pre-activations");
     err = alloc<float>(rows * d_in, "reconstruction error");
@@ -432,19 +435,35 @@ void jsae_cuda_sae::group_by_latent(codes_buffers& c, int rows, int aux_codes) {
                 aux_codes);
 }
 
+// The first n values of input buffer `which` into x: float32 copied as it is; F16/BF16 copied at two bytes a value
+// into x_half and widened into x on the device (exactly: the step then sees the same floats as from float32 rows).
+bool jsae_cuda_sae::load_input(int which, int64_t n, int32_t input_type) {
+    const void* host = host_input[which & 1];
+    if (input_type == JSAE_INPUT_F32)
+        return check(rt_copy(x, host, sizeof(float) * (size_t) n, stream), "copy of the batch");
+    if (input_type != JSAE_INPUT_F16 && input_type != JSAE_INPUT_BF16)
+        return fail("unknown input type " + std::to_string(input_type));
+    if (!check(rt_copy(x_half, host, sizeof(uint16_t) * (size_t) n, stream), "copy of the batch")) return false;
+    int64_t blocks = ceil_div(n / 8 > 0 ? n / 8 : 1, JSAE_THREADS);
+    JSAE_LAUNCH(this, k_widen_input, blocks < 4096 ? blocks : 4096, JSAE_THREADS, 0, (const uint16_t*) x_half, x, n,
+                (int32_t) (input_type == JSAE_INPUT_BF16));
+    return ok();
+}
+
 bool jsae_cuda_sae::step(int which, int rows, const jsae_cuda_step_params& p, jsae_cuda_step_result& r) {
     const int64_t d_in = cfg.d_in, d_sae = cfg.d_sae;
     const bool train = p.mode == JSAE_MODE_TRAIN, evaluate = p.mode == JSAE_MODE_EVALUATE;
     if (rows < 1 || rows > cfg.max_rows) return fail("rows out of range");
     if (cfg.activation == JSAE_JUMPRELU && !evaluate) return fail("a jumprelu SAE runs inference only");
     if (!evaluate && p.aux_latents > cfg.k_aux) return fail("aux_latents above the configured kAux");
+    if (p.input_type < JSAE_INPUT_F32 || p.input_type > JSAE_INPUT_BF16)
+        return fail("unknown input type " + std::to_string(p.input_type));
     if (w_enc16_stale) {
         JSAE_LAUNCH(this, k_to_bf16, 1024, JSAE_THREADS, 0, tensors[JSAE_T_ENCODER], w_enc16, d_sae * d_in);
         w_enc16_stale = false;
     }
     if (!check(rt_event_record(&step_start, stream), "cudaEventRecord")) return false;
-    if (!check(rt_copy(x, host_input[which & 1], sizeof(float) * (size_t) (rows * d_in), stream), "copy of the batch"))
-        return false;
+    if (!load_input(which, rows * d_in, p.input_type)) return false;
     long long keep = cfg.activation == JSAE_BATCHTOPK && (!evaluate || isnan(p.threshold)) ? batchtopk_keep(rows) : 0;
     JSAE_LAUNCH(this, k_step_reset, 1, 256, 0, state, keep);
     JSAE_LAUNCH(this, k_center, rows, JSAE_THREADS, 0, x, (float) p.input_scale, tensors[JSAE_T_BDEC], xc, xc16, d_in,
@@ -554,10 +573,10 @@ void put_error(char* err, int64_t len, const std::string& text) {
 
 const char* api_build_info() {
 #ifdef JSAE_EMULATION
-    return "host emulation (g++), jsae ABI 1";
+    return "host emulation (g++), jsae ABI 2";
 #else
     static char line[160];
-    snprintf(line, sizeof line, "nvcc %d.%d, cudart %d (static), jsae ABI 1", __CUDACC_VER_MAJOR__,
+    snprintf(line, sizeof line, "nvcc %d.%d, cudart %d  (static), jsae ABI 2", __CUDACC_VER_MAJOR__,
              __CUDACC_VER_MINOR__, CUDART_VERSION);
     return line;
 #endif
@@ -678,6 +697,15 @@ int32_t api_poison(jsae_cuda_sae* s) {
     return s->check(rt_sync(s->stream), "poison") ? 0 : -1;
 }
 
+int32_t api_convert_input(jsae_cuda_sae* s, int32_t which, int32_t input_type, int64_t count, float* out) {
+    if (!s->enter()) return -1;
+    if (count < 0 || count > s->cfg.max_rows * s->cfg.d_in) return s->fail("convert_input: count out of range"), -1;
+    if (!s->load_input(which, count, input_type) ||
+        !s->check(rt_copy(out, s->x, sizeof(float) * (size_t) count, s->stream), "copy of the converted input"))
+        return -1;
+    return s->check(rt_sync(s->stream), "convert_input") ? 0 : -1;
+}
+
 int32_t api_measure_peaks(jsae_cuda_sae* s, int32_t repeats, double* out) {
     if (!s->enter()) return -1;
     if (repeats < 1) repeats = 1;
@@ -714,8 +742,8 @@ void api_set_cublas_library(const char* path) { rt_cublas_library() = path ? pat
 const jsae_cuda_api api_table = {
     JSAE_CUDA_ABI,     api_build_info,   api_device_count, api_device_describe, api_create,
     api_destroy,       api_error,        api_input_buffer, api_step,            api_tensor_copy,
-    api_counters_copy, api_fire_counts,  api_refresh_dead, api_poison,          api_measure_peaks,
-    api_set_cublas_library,
+    api_counters_copy, api_fire_counts,  api_refresh_dead, api_poison,          api_convert_input,
+    api_measure_peaks, api_set_cublas_library,
 };
 
 }  // namespace

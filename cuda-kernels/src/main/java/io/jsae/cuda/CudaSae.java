@@ -8,6 +8,7 @@ import io.jsae.core.backend.EvalParameters;
 import io.jsae.core.backend.StateTensor;
 import io.jsae.core.backend.StepMetrics;
 import io.jsae.core.backend.StepParameters;
+import io.jsae.core.io.DType;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 
@@ -16,6 +17,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * An SAE in device memory, driven through the native core ({@code jsae_cuda.h}). A step is one native call:
@@ -23,6 +25,14 @@ import java.util.List;
  * back in one synchronization. Two pinned input buffers alternate: every step, gradient pass and evaluation reads
  * the current one and then makes the other current, so the following buffer (where the batch after this one is
  * read) is never the one a step is reading.
+ *
+ * <p>Input rows may also be given as float16 or bfloat16 ({@link #inputTypes()}; {@link #trainStep(int, DType,
+ * StepParameters)}, {@link #evaluate(int, DType, EvalParameters)}): the step then copies {@code rows × dIn × 2} bytes
+ * from the pinned buffer into a device staging buffer of {@code maxRows × dIn × 2} bytes (allocated with the SAE)
+ * and a kernel widens them, exactly, into the float32 input the step reads; from there on the step is the float32
+ * one, bit for bit (scaling, the non-finite check: a NaN or infinite half is rejected like a NaN or infinite
+ * float). The native step takes the type in every mode (train, gradients, evaluate); of the Java entry points only
+ * the conformance probe's {@code computeGradients} is float32-only, as its signature says.
  *
  * <p>State tensors are views: a chunk is copied between device memory and the caller's buffer (straight from a
  * direct buffer, through a bounded staging buffer from a heap one), so a model never needs a heap copy.
@@ -34,6 +44,8 @@ final class CudaSae implements DeviceSae {
     private static final int THRESHOLD_TENSOR = 12;
     private static final int FIRST_GRADIENT = 13;
     private static final int STAGING_FLOATS = 1 << 20;
+    /** What {@link #inputTypes()} returns: float32, and the half-precision types widened on the device. */
+    private static final Set<DType> INPUT_TYPES = Set.of(DType.F32, DType.F16, DType.BF16);
 
     private final int lib;
     private final String backendName;
@@ -181,12 +193,22 @@ final class CudaSae implements DeviceSae {
         deadMaskTokens = deadTokens;
     }
 
+    /** @return the native code of an accepted input type ({@code JSAE_INPUT_*} of jsae_cuda.h) */
+    private static int inputTypeCode(DType inputType) {
+        DeviceSae.checkInputType(inputType, INPUT_TYPES);
+        return switch (inputType) {
+            case F16 -> 1;
+            case BF16 -> 2;
+            default -> 0;
+        };
+    }
+
     /**
-     * One native step (train, gradients or evaluate) on the current input buffer; once it returns, the other
-     * buffer is the current one. A step that fails switches nothing.
+     * One native step (train, gradients or evaluate) on the current input buffer, holding rows of the given input
+     * type; once it returns, the other buffer is the current one. A step that fails switches nothing.
      */
-    private StepMetrics run(int mode, int rows, StepParameters p, double inputScale, double threshold) {
-        long[] ints = {mode, p == null ? 0 : p.auxLatents(), p == null ? 0 : p.deadTokens()};
+    private StepMetrics run(int mode, int rows, int inputType, StepParameters p, double inputScale, double threshold) {
+        long[] ints = {mode, p == null ? 0 : p.auxLatents(), p == null ? 0 : p.deadTokens(), inputType};
         double[] doubles = {inputScale, threshold, p == null ? 0 : p.adamStepSize(), p == null ? 1 : p.adamBias2Sqrt(),
                 p == null ? 0 : p.beta1(), p == null ? 0 : p.beta2(), p == null ? 0 : p.eps(),
                 p == null ? 0 : p.auxScale(), p == null ? 0 : p.l1Coefficient()};
@@ -213,8 +235,9 @@ final class CudaSae implements DeviceSae {
                 outDoubles[3], dead, outDoubles[4], -1);
     }
 
-    private StepMetrics trainOrGradients(int mode, int rows, StepParameters p) {
+    private StepMetrics trainOrGradients(int mode, int rows, DType inputType, StepParameters p) {
         checkRows(rows);
+        int type = inputTypeCode(inputType);
         if (jumpRelu) {
             throw new IllegalStateException("a jumprelu SAE runs inference only (evaluate); train a topk, batchtopk "
                     + "or relu SAE instead");
@@ -227,7 +250,7 @@ final class CudaSae implements DeviceSae {
         if (p.auxLatents() > 0 && !config.usesAuxK()) {
             throw new IllegalArgumentException("auxLatents " + p.auxLatents() + " given to an SAE configured without AuxK");
         }
-        StepMetrics m = run(mode, rows, p, p.inputScale(), Double.NaN);
+        StepMetrics m = run(mode, rows, type, p, p.inputScale(), Double.NaN);
         if (mode == MODE_TRAIN && !m.rejected()) {
             deadCount = m.deadLatents();
             deadMaskTokens = p.deadTokens();
@@ -236,16 +259,52 @@ final class CudaSae implements DeviceSae {
     }
 
     @Override
+    public Set<DType> inputTypes() {
+        return INPUT_TYPES;
+    }
+
+    @Override
     public StepMetrics trainStep(int rows, StepParameters params) {
-        return trainOrGradients(MODE_TRAIN, rows, params);
+        return trainOrGradients(MODE_TRAIN, rows, DType.F32, params);
+    }
+
+    @Override
+    public StepMetrics trainStep(int rows, DType inputType, StepParameters params) {
+        return trainOrGradients(MODE_TRAIN, rows, inputType, params);
     }
 
     @Override
     public StepMetrics evaluate(int rows, EvalParameters params) {
+        return evaluate(rows, DType.F32, params);
+    }
+
+    @Override
+    public StepMetrics evaluate(int rows, DType inputType, EvalParameters params) {
         checkRows(rows);
-        StepMetrics m = run(MODE_EVALUATE, rows, null, params.inputScale(), params.threshold());
+        int type = inputTypeCode(inputType);
+        StepMetrics m = run(MODE_EVALUATE, rows, type, null, params.inputScale(), params.threshold());
         return m.rejected() ? m : new StepMetrics(rows, m.mse(), m.mse(), 0, 0, m.l0(), m.sse(), m.totalVariance(), 0,
                 m.minPositiveKept(), -1);
+    }
+
+    /**
+     * Tests: the first {@code count} values of the current input buffer, of {@code inputType}, brought to the device
+     * and widened to float32 exactly as a step does (the next step overwrites the same device scratch). Does not
+     * switch input buffers.
+     *
+     * @param inputType one of {@link #inputTypes()}
+     * @param count     values, at most maxRows × dIn
+     * @return the float32 values the step would read
+     */
+    float[] convertInput(DType inputType, int count) {
+        checkOpen();
+        int type = inputTypeCode(inputType);
+        if (count < 0 || (long) count > (long) maxRows * dIn) {
+            throw new IllegalArgumentException("count " + count + " outside 0.." + (long) maxRows * dIn);
+        }
+        float[] out = new float[count];
+        check(NativeCuda.jsae_glue_convert_input(lib, handle, current, type, count, out), "input conversion");
+        return out;
     }
 
     /** @return the device time of the last step or evaluation in milliseconds (CUDA events), NaN before the first */
@@ -315,7 +374,7 @@ final class CudaSae implements DeviceSae {
 
             @Override
             public StepMetrics computeGradients(int rows, StepParameters params) {
-                return trainOrGradients(MODE_GRADIENTS, rows, params);
+                return trainOrGradients(MODE_GRADIENTS, rows, DType.F32, params);
             }
 
             @Override

@@ -47,6 +47,8 @@ final class NativeCuda {
 
     static native int jsae_glue_poison(int lib, long sae);
 
+    static native int jsae_glue_convert_input(int lib, long sae, int which, int inputType, long count, float[] out);
+
     static native int jsae_glue_measure_peaks(int lib, long sae, int repeats, double[] out);
 
     static native void jsae_glue_set_cublas_library(int lib, String path);

@@ -57,7 +57,9 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
  * <ol>
  *   <li>the conformance kit ({@link CudaConformanceTest}) on the real {@code cuda} backend through the JUnit
  *       Platform launcher: every case, shape and precision the kit has, with its bounds (1e-5 relative for FP32
- *       operands, 5e-3 TF32, 2e-2 BF16: {@link Precision#agreementBound()});</li>
+ *       operands, 5e-3 TF32, 2e-2 BF16: {@link Precision#agreementBound()}); with it {@link CudaHalfInputTest}:
+ *       float16 and bfloat16 input rows widened on the device give steps bitwise equal to the same rows as float32,
+ *       and every 16-bit pattern widens as on the host;</li>
  *   <li>ground-truth recovery: {@code --steps} (200) training steps on {@link SyntheticActivations} per
  *       precision, judged as {@code FeatureRecoveryTest} judges the CPU run (mean max cosine similarity and
  *       held-out explained variance at least 0.9), L0 within [0.9·k, k];</li>
@@ -287,15 +289,18 @@ public final class GpuCheck {
     // (1) the conformance kit
 
     private void runKit() {
-        Class<?> kit = o.backend.equals(EmulatedCudaBackendProvider.NAME) ? EmulatedConformanceTest.class
-                : CudaConformanceTest.class;
+        boolean emulated = o.backend.equals(EmulatedCudaBackendProvider.NAME);
+        Class<?> kit = emulated ? EmulatedConformanceTest.class : CudaConformanceTest.class;
+        Class<?> halfInput = emulated ? EmulatedHalfInputTest.class : CudaHalfInputTest.class;
         System.out.println();
-        System.out.println("== (1) conformance kit: " + kit.getSimpleName() + " (bounds: FP32 " + Precision.FP32.agreementBound()
+        System.out.println("== (1) conformance kit: " + kit.getSimpleName() + " and " + halfInput.getSimpleName()
+                + " (bounds: FP32 " + Precision.FP32.agreementBound()
                 + ", TF32 " + Precision.TF32.agreementBound() + ", BF16 " + Precision.BF16.agreementBound()
                 + " relative per tensor)");
         System.setProperty(Backends.DEVICE_PROPERTY, Integer.toString(o.device)); // CudaConformanceTest's device
         long t0 = System.nanoTime();
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectClass(kit)).build();
+        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectClass(kit), selectClass(halfInput)).build();
         Launcher launcher = LauncherFactory.create();
         SummaryGeneratingListener summary = new SummaryGeneratingListener();
         Progress progress = new Progress();
