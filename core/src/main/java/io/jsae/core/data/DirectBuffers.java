@@ -17,7 +17,7 @@ import java.nio.FloatBuffer;
  * jdk.unsupported when present; otherwise buffers are left to the garbage collector). The caller of
  * {@code free} must guarantee that no thread touches the buffer, or a view of it, afterwards.
  */
-final class DirectBuffers {
+public final class DirectBuffers {
 
     private static final MethodHandle INVOKE_CLEANER = find();
     private static final boolean POINTERS = loadPointers();
@@ -56,8 +56,11 @@ final class DirectBuffers {
      * so that a file can be read straight into the buffer a caller passed as floats. Null if JavaCPP's native
      * library cannot be loaded or the buffer holds more than a byte buffer can (2 GiB); the caller then reads
      * through a copy.
+     *
+     * @param floats a float buffer
+     * @return the bytes of its whole memory, or null
      */
-    static ByteBuffer bytesOf(FloatBuffer floats) {
+    public static ByteBuffer bytesOf(FloatBuffer floats) {
         long bytes = (long) floats.capacity() * Float.BYTES;
         if (!floats.isDirect() || !POINTERS || bytes > Integer.MAX_VALUE) {
             return null;

@@ -6,8 +6,6 @@ import io.jsae.core.backend.StepMetrics;
 import io.jsae.core.data.ActivationSource;
 import io.jsae.core.eval.EvalMetrics;
 
-import java.nio.FloatBuffer;
-
 /** A forward-only pass of a device SAE over a source: reconstruction, L0 and per-latent firing counts. */
 final class Evaluation {
     private Evaluation() {
@@ -32,21 +30,21 @@ final class Evaluation {
         double active = 0;
         // While a batch is evaluated, the source may read the next into the SAE's following input buffer; every
         // read-ahead is taken by the next read, unless an error ends the loop first (then it is stopped).
+        BatchReader batches = new BatchReader(sae, source);
         boolean readingAhead = false;
         try {
             while (tokens < maxTokens) {
-                FloatBuffer batch = sae.inputBuffer();
-                int rows = source.read(batch, (int) Math.min(sae.maxRows(), maxTokens - tokens));
+                int rows = batches.read((int) Math.min(sae.maxRows(), maxTokens - tokens));
                 readingAhead = false;
                 if (rows == 0) {
                     break;
                 }
                 long after = tokens + rows;
-                if (after < maxTokens && !ReadAhead.epochExhausted(source)) {
+                if (after < maxTokens && !BatchReader.epochExhausted(source)) {
                     readingAhead = true;
-                    source.readAhead(sae.followingInputBuffer(), (int) Math.min(sae.maxRows(), maxTokens - after));
+                    batches.readAhead((int) Math.min(sae.maxRows(), maxTokens - after));
                 }
-                StepMetrics m = sae.evaluate(rows, params);
+                StepMetrics m = sae.evaluate(rows, batches.inputType(), params);
                 TrainingPolicy.checkFinite(m, "evaluation batch ending at " + source.position());
                 tokens += rows;
                 sse += m.sse();
@@ -55,7 +53,7 @@ final class Evaluation {
             }
         } catch (RuntimeException | Error e) {
             if (readingAhead) {
-                ReadAhead.stop(source, e);
+                BatchReader.stop(source, e);
             }
             throw e;
         }

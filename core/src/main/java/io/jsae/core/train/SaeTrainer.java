@@ -11,6 +11,7 @@ import io.jsae.core.backend.StepMetrics;
 import io.jsae.core.data.ActivationSource;
 import io.jsae.core.data.SourcePosition;
 import io.jsae.core.eval.EvalMetrics;
+import io.jsae.core.io.DType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -253,12 +254,12 @@ public final class SaeTrainer implements AutoCloseable {
         // the next read, with that buffer and count, takes those rows. A read-ahead the loop does not take (a stop,
         // an interrupt, an error) is stopped before the round returns: its buffer is the SAE's, which the caller may
         // fill, evaluate or free next.
+        BatchReader batches = new BatchReader(sae, source);
         try {
             // The budget counts the whole round, including tokens trained before a resume.
             while (round.tokens() < maxTokens && !stopRequested && !checkpointing.terminating()) {
                 int want = (int) Math.min(config.batchSize(), maxTokens - round.tokens());
-                FloatBuffer batch = sae.inputBuffer();
-                int rows = source.read(batch, want);
+                int rows = batches.read(want);
                 readingAhead = null;
                 if (rows == 0) {
                     epochEnded = true;
@@ -266,17 +267,17 @@ public final class SaeTrainer implements AutoCloseable {
                 }
                 long after = round.tokens() + rows;
                 if (after < maxTokens && !stopRequested && !checkpointing.terminating()
-                        && !ReadAhead.epochExhausted(source)) {
+                        && !BatchReader.epochExhausted(source)) {
                     readingAhead = source;
-                    source.readAhead(sae.followingInputBuffer(), (int) Math.min(config.batchSize(), maxTokens - after));
+                    batches.readAhead((int) Math.min(config.batchSize(), maxTokens - after));
                 }
                 double lr;
                 StepMetrics m;
                 stepLock.lock();
                 try {
                     lr = config.learningRateAt(step);
-                    m = step(rows, "step " + step + " (" + tokensSeen + " tokens trained, batch read ending at "
-                            + source.position() + ")");
+                    m = step(rows, batches.inputType(), "step " + step + " (" + tokensSeen
+                            + " tokens trained, batch read ending at " + source.position() + ")");
                     round = round.plus(rows, m, secondsBefore + (System.nanoTime() - t0) / 1e9);
                 } finally {
                     stepLock.unlock();
@@ -295,12 +296,12 @@ public final class SaeTrainer implements AutoCloseable {
             ActivationSource ahead = readingAhead;
             readingAhead = null;
             if (ahead != null) {
-                ReadAhead.stop(ahead, e);
+                BatchReader.stop(ahead, e);
             }
             throw e;
         }
         stopReadAhead();
-        if (!epochEnded && ReadAhead.epochExhausted(source)) {
+        if (!epochEnded && BatchReader.epochExhausted(source)) {
             epochEnded = true;
         }
         TrainerState.RoundProgress r = round;
@@ -327,7 +328,7 @@ public final class SaeTrainer implements AutoCloseable {
         ActivationSource ahead = readingAhead;
         if (ahead != null) {
             readingAhead = null;
-            ReadAhead.stop(ahead);
+            BatchReader.stop(ahead);
         }
     }
 
@@ -510,15 +511,15 @@ public final class SaeTrainer implements AutoCloseable {
         for (float[] r : rows) {
             batch.put(r);
         }
-        return step(rows.length, "step " + step);
+        return step(rows.length, DType.F32, "step " + step);
     }
 
     /**
      * One step on the rows in the input buffer with the policy's parameters; counts it unless the batch was
      * rejected (then throws, naming {@code where}).
      */
-    private StepMetrics step(int rows, String where) {
-        StepMetrics m = sae.trainStep(rows, policy.next(step));
+    private StepMetrics step(int rows, DType inputType, String where) {
+        StepMetrics m = sae.trainStep(rows, inputType, policy.next(step));
         policy.after(m, where);
         step++;
         tokensSeen += rows;
