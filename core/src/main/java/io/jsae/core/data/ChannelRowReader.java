@@ -70,7 +70,10 @@ final class ChannelRowReader implements AutoCloseable {
                 }
                 scatter(s, spec, ch, rows, position);
             }
-            for (int j = 0; j < n; j++) {
+            // consecutive rows are checked in one pass, and one by one only if that finds something
+            boolean suspect = job.scatter[k] != null
+                    || Decoding.anyNonFinite(spec.dtype(), job.bytes, job.byteIndex(job.firstRow[k]), n * dIn);
+            for (int j = 0; j < n && suspect; j++) {
                 if (Decoding.anyNonFinite(spec.dtype(), job.bytes, job.byteIndex(job.destinationRow(k, j)), dIn)) {
                     bad = addBad(bad, badCount++, j, n);
                 }
