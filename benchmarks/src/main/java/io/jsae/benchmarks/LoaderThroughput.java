@@ -36,15 +36,17 @@ import java.util.stream.Stream;
  * {@code --rounds} measured rounds of: the baseline; the loader shuffled; the loader in order; the baseline
  * again. Each loader pass builds a new source and reads two epochs in batches the way the trainer does: a
  * {@code read} into one of two direct buffers, then {@code readAhead} of the next batch into the other, then a
- * look at the rows read (a checksum of one value per 4 KiB); the first epoch of a new source and a later one.
+ * look at the rows read (a checksum of one value per row); the first epoch of a new source and a later one.
  * Float16 and bfloat16 sets are read twice: as float32 ({@code read}, converted on the CPU) and as stored
  * ({@code readStored}, undecoded, the way a GPU backend that converts on the device takes them).
  *
  * <p>The baseline is large-block positional reads ({@code FileChannel.read(buf, position)}, 4 MiB blocks,
  * claimed from a shared counter) on as many threads as the loader uses (the caller and its
  * {@code --threads} reading threads), each into its own direct buffer, touching one long per 4 KiB. A single-thread
- * baseline and {@code dd bs=4M} of the same files are printed beside it once per dtype. Each loader epoch is
- * compared with the mean of the baselines just before and after its round.
+ * baseline and {@code dd bs=4M} of the same files are printed beside it once per dtype. A second baseline does
+ * the same reads into one buffer of the loader's batch size (a batch's worth of the file's bytes), block after
+ * block: the same bytes written to memory that does not stay in the CPU cache, as any loader's batch must be.
+ * Each loader epoch is compared with the mean of each baseline just before and after its round.
  *
  * <p>Page cache: by default every pass reads from the page cache (warm). With {@code --cold} the files' pages
  * are dropped before every pass with {@code dd iflag=nocache count=0} (GNU dd's {@code posix_fadvise
@@ -135,7 +137,8 @@ public final class LoaderThroughput {
             for (DType dtype : dtypes) {
                 ShardSet set = writeSet(dir.resolve(dtype.name().toLowerCase(Locale.ROOT)), dtype, shards, rowsPerShard, dIn);
                 System.out.println("warm-up (not counted)");
-                baseline(set, threads, cold);
+                baseline(set, threads, 0, cold);
+                long batchBytes = batch * set.fileRowBytes();
                 // float32 rows for every type; half-precision rows also as stored, the way a GPU backend takes them
                 List<Boolean> modes = dtype == DType.F32 ? List.of(false) : List.of(false, true);
                 for (boolean stored : modes) {
@@ -143,13 +146,15 @@ public final class LoaderThroughput {
                     loader(set, ordered, batch, "in order", stored, cold);
                 }
                 String single = String.format(Locale.ROOT, "%s: 1-thread read %.2f GB/s; dd bs=4M %.2f GB/s", dtype,
-                        baseline(set, 1, cold) / 1e9, dd(set, cold) / 1e9);
+                        baseline(set, 1, 0, cold) / 1e9, dd(set, cold) / 1e9);
                 System.out.println(single);
                 results.put(dtype + " 1-thread read and dd            ", single.substring(single.indexOf(':') + 2));
                 double[] base = new double[rounds + 1];
+                double[] intoBatch = new double[rounds + 1];
                 Map<String, double[][]> passes = new LinkedHashMap<>();
                 for (int r = 0; r < rounds; r++) {
-                    base[r] = baseline(set, threads, cold);
+                    base[r] = baseline(set, threads, 0, cold);
+                    intoBatch[r] = baseline(set, threads, batchBytes, cold);
                     for (boolean stored : modes) {
                         for (LoaderOptions o : List.of(shuffled, ordered)) {
                             String label = (o.shuffle() ? "shuffled" : "in order") + (stored ? ", as stored" : ", float32 ");
@@ -158,10 +163,11 @@ public final class LoaderThroughput {
                         }
                     }
                 }
-                base[rounds] = baseline(set, threads, cold);
+                base[rounds] = baseline(set, threads, 0, cold);
+                intoBatch[rounds] = baseline(set, threads, batchBytes, cold);
                 for (Map.Entry<String, double[][]> e : passes.entrySet()) {
-                    results.put(dtype + " " + e.getKey() + ", first epoch ", summary(e.getValue(), 0, base));
-                    results.put(dtype + " " + e.getKey() + ", later pass  ", summary(e.getValue(), 1, base));
+                    results.put(dtype + " " + e.getKey() + ", first epoch ", summary(e.getValue(), 0, base, intoBatch));
+                    results.put(dtype + " " + e.getKey() + ", later pass  ", summary(e.getValue(), 1, base, intoBatch));
                 }
                 delete(set.files().get(0).getParent());
             }
@@ -175,21 +181,31 @@ public final class LoaderThroughput {
         }
     }
 
-    private static String summary(double[][] passes, int epoch, double[] base) {
+    /**
+     * The median [min, max] over the rounds of a pass's ratio to the mean of the baselines around its round, for
+     * both baselines (into a 4 MiB buffer per thread; into a buffer of the loader's batch), and the median rates.
+     */
+    private static String summary(double[][] passes, int epoch, double[] base, double[] intoBatch) {
         int n = passes.length;
-        double[] ratios = new double[n];
         double[] rates = new double[n];
-        double[] bases = new double[n];
+        double[][] ratios = new double[2][n];
+        double[][] bases = new double[2][n];
         for (int r = 0; r < n; r++) {
             rates[r] = passes[r][epoch];
-            bases[r] = (base[r] + base[r + 1]) / 2;
-            ratios[r] = rates[r] / bases[r];
+            bases[0][r] = (base[r] + base[r + 1]) / 2;
+            bases[1][r] = (intoBatch[r] + intoBatch[r + 1]) / 2;
+            ratios[0][r] = rates[r] / bases[0][r];
+            ratios[1][r] = rates[r] / bases[1][r];
         }
-        Arrays.sort(ratios);
         Arrays.sort(rates);
-        Arrays.sort(bases);
-        return String.format(Locale.ROOT, "ratio %.2f [%.2f, %.2f]; loader %.2f GB/s, baseline %.2f GB/s", ratios[n / 2],
-                ratios[0], ratios[n - 1], rates[n / 2] / 1e9, bases[n / 2] / 1e9);
+        for (int b = 0; b < 2; b++) {
+            Arrays.sort(ratios[b]);
+            Arrays.sort(bases[b]);
+        }
+        return String.format(Locale.ROOT, "ratio %.2f [%.2f, %.2f] (into a batch: %.2f [%.2f, %.2f]); loader %.2f GB/s,"
+                        + " baselines %.2f and %.2f GB/s", ratios[0][n / 2], ratios[0][0], ratios[0][n - 1],
+                ratios[1][n / 2], ratios[1][0], ratios[1][n - 1], rates[n / 2] / 1e9, bases[0][n / 2] / 1e9,
+                bases[1][n / 2] / 1e9);
     }
 
     /**
@@ -265,8 +281,12 @@ public final class LoaderThroughput {
         return files;
     }
 
-    /** The baseline: 4 MiB positional reads on {@code threads} threads. Returns file bytes per second. */
-    private static double baseline(ShardSet set, int threads, boolean cold) throws Exception {
+    /**
+     * The baseline: 4 MiB positional reads on {@code threads} threads, each into its own 4 MiB buffer (which stays
+     * in the CPU cache), or with {@code destinationBytes > 0} into one buffer of that size (the loader's batch),
+     * block after block, as a batch that must reach memory is written. Returns file bytes per second.
+     */
+    private static double baseline(ShardSet set, int threads, long destinationBytes, boolean cold) throws Exception {
         if (cold) {
             dropCache(set);
         }
@@ -284,17 +304,22 @@ public final class LoaderThroughput {
         long[] checksums = new long[threads];
         Thread[] workers = new Thread[threads];
         Exception[] failure = new Exception[1];
+        // into a batch: block i lands at (i * BLOCK) mod the buffer's size, as a loader's batch would be written
+        int slots = (int) Math.max(1, destinationBytes / BLOCK);
+        ByteBuffer shared = destinationBytes > 0
+                ? pageAligned(slots * BLOCK) : null;
         long t0 = System.nanoTime();
         for (int t = 0; t < threads; t++) {
             int id = t;
             workers[t] = new Thread(() -> {
-                ByteBuffer buf = ByteBuffer.allocateDirect(BLOCK).order(ByteOrder.nativeOrder());
+                ByteBuffer own = shared == null ? pageAligned(BLOCK) : null;
                 long sum = 0;
                 try {
                     for (long i = next.getAndIncrement(); i < blocks.size(); i = next.getAndIncrement()) {
                         long[] b = blocks.get((int) i);
                         FileChannel ch = channels.get((int) b[0]);
-                        buf.clear();
+                        ByteBuffer buf = own != null ? own.clear()
+                                : shared.slice((int) (i % slots) * BLOCK, BLOCK).order(ByteOrder.nativeOrder());
                         long pos = b[1];
                         int n;
                         while (buf.hasRemaining() && (n = ch.read(buf, pos)) > 0) {
@@ -325,7 +350,8 @@ public final class LoaderThroughput {
         if (failure[0] != null) {
             throw failure[0];
         }
-        System.out.printf(Locale.ROOT, "baseline %d thread(s) %.2f GB in %.2f s: %.2f GB/s (checksum %d)%n", threads,
+        System.out.printf(Locale.ROOT, "baseline %d thread(s)%s %.2f GB in %.2f s: %.2f GB/s (checksum %d)%n", threads,
+                shared == null ? "" : String.format(Locale.ROOT, " into a %d MiB buffer", shared.capacity() >> 20),
                 bytes.get() / 1e9, secs, bytes.get() / 1e9 / secs, Arrays.stream(checksums).sum());
         return bytes.get() / secs;
     }
@@ -375,7 +401,7 @@ public final class LoaderThroughput {
             ByteBuffer[] bytes = new ByteBuffer[2];
             FloatBuffer[] bufs = new FloatBuffer[2];
             for (int i = 0; i < 2; i++) {
-                bytes[i] = ByteBuffer.allocateDirect(batch * dIn * 4).order(ByteOrder.nativeOrder());
+                bytes[i] = pageAligned(batch * dIn * 4);
                 bufs[i] = bytes[i].asFloatBuffer();
             }
             double[] out = new double[2];
@@ -397,16 +423,17 @@ public final class LoaderThroughput {
                         ByteBuffer buf = bytes[b];
                         n = src.readStored(buf.clear(), batch);
                         src.readAheadStored(bytes[b ^ 1].clear(), batch);
-                        for (int i = 0; i < buf.position(); i += 4096) {
-                            checksum += buf.get(i);
+                        int rowBytes = dIn * set.dtype().byteSize();
+                        for (int i = 0; i < buf.position(); i += rowBytes) {
+                            checksum += buf.get(i); // one value per row: the rows are there
                         }
                     } else {
                         FloatBuffer buf = bufs[b];
                         n = src.read(buf.clear(), batch);
                         src.readAhead(bufs[b ^ 1].clear(), batch);
                         int floats = n * dIn;
-                        for (int i = 0; i < floats; i += 1024) {
-                            checksum += buf.get(i);
+                        for (int i = 0; i < floats; i += dIn) {
+                            checksum += buf.get(i); // one value per row: the rows are there
                         }
                     }
                     b ^= 1;
@@ -426,6 +453,17 @@ public final class LoaderThroughput {
             }
             return out;
         }
+    }
+
+    /**
+     * A direct buffer starting on a page, as a GPU backend's pinned buffers do. Where it starts matters: on this
+     * project's AMD machine the kernel copies into memory 8 or 16 bytes past a 64-byte boundary (where
+     * {@code allocateDirect}'s buffers usually start) at a third of the speed (see docs/performance.md), so every
+     * buffer of this benchmark, the baselines' too, starts on a page.
+     */
+    static ByteBuffer pageAligned(int bytes) {
+        return ByteBuffer.allocateDirect(bytes + 4096).alignedSlice(4096).limit(bytes).slice()
+                .order(ByteOrder.nativeOrder());
     }
 
     /** CPU seconds used by this process so far (all threads), or NaN if unknown. */
