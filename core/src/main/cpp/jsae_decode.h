@@ -112,4 +112,17 @@ static int jsae_check_bf16(const uint16_t* src, int64_t n) {
     return jsae_check_half(src, n, 0x7f80u, 0x0080u);
 }
 
+// The rows of a shuffle span land in scattered places: checks `rows` rows of `n` values each, row r starting
+// `offsets[r]` bytes past `base`, in one call. type: 0 float32, 1 float16, 2 bfloat16. Returns the index of the
+// first row holding NaN or infinity, or -1.
+static int32_t jsae_first_bad_row(const char* base, const int64_t* offsets, int32_t rows, int64_t n, int32_t type) {
+    for (int32_t r = 0; r < rows; r++) {
+        const char* row = base + offsets[r];
+        int bad = type == 0 ? jsae_check_f32((const float*) row, n)
+                : type == 1 ? jsae_check_f16((const uint16_t*) row, n) : jsae_check_bf16((const uint16_t*) row, n);
+        if (bad) return r;
+    }
+    return -1;
+}
+
 #endif

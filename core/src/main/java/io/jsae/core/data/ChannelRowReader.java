@@ -33,6 +33,7 @@ final class ChannelRowReader implements AutoCloseable {
     private final List<ShardSpec> shards;
     private final LinkedHashMap<Integer, FileChannel> open = new LinkedHashMap<>(16, 0.75f, true);
     private ByteBuffer scratch;
+    private long[] offsets = new long[64];
     private boolean closed;
 
     ChannelRowReader(List<ShardSpec> shards) {
@@ -70,9 +71,11 @@ final class ChannelRowReader implements AutoCloseable {
                 }
                 scatter(s, spec, ch, rows, position);
             }
-            // consecutive rows are checked in one pass, and one by one only if that finds something
-            boolean suspect = job.scatter[k] != null
-                    || Decoding.anyNonFinite(spec.dtype(), job.bytes, job.byteIndex(job.firstRow[k]), n * dIn);
+            // consecutive rows are checked in one pass, scattered ones in one call, and one by one only if that
+            // finds something
+            boolean suspect = job.scatter[k] == null
+                    ? Decoding.anyNonFinite(spec.dtype(), job.bytes, job.byteIndex(job.firstRow[k]), n * dIn)
+                    : Decoding.anyNonFiniteRow(spec.dtype(), job.bytes, rowOffsets(job, k), n, dIn);
             for (int j = 0; j < n && suspect; j++) {
                 if (Decoding.anyNonFinite(spec.dtype(), job.bytes, job.byteIndex(job.destinationRow(k, j)), dIn)) {
                     bad = addBad(bad, badCount++, j, n);
@@ -90,6 +93,18 @@ final class ChannelRowReader implements AutoCloseable {
             }
         }
         return bad == null ? null : Arrays.copyOf(bad, badCount);
+    }
+
+    /** Byte offsets of the destination rows of scattered piece {@code k}, in a reused array. */
+    private long[] rowOffsets(ReadJob job, int k) {
+        int n = job.count[k];
+        if (offsets.length < n) {
+            offsets = new long[Math.max(n, 2 * offsets.length)];
+        }
+        for (int j = 0; j < n; j++) {
+            offsets[j] = job.byteIndex(job.scatter[k][j]);
+        }
+        return offsets;
     }
 
     private static int[] addBad(int[] bad, int at, int row, int max) {

@@ -101,6 +101,22 @@ final class Decoding {
         }
     }
 
+    /**
+     * Whether any of {@code rows} rows of {@code n} values of {@code type} from the byte offsets {@code offsets[0,
+     * rows)} of {@code src} holds NaN or infinity: the check of a piece's scattered rows, in one native call.
+     */
+    static boolean anyNonFiniteRow(DType type, ByteBuffer src, long[] offsets, int rows, int n) {
+        if (NativeDecoding.available() && src.isDirect() && (type != DType.F32 || LITTLE_ENDIAN_MACHINE)) {
+            return NativeDecoding.firstNonFiniteRow(type, src, offsets, rows, n) >= 0;
+        }
+        for (int r = 0; r < rows; r++) {
+            if (anyNonFinite(type, src, Math.toIntExact(offsets[r]), n)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Index of the first non-finite of {@code n} floats of {@code b} from index {@code index} on, or -1. */
     static int firstNonFinite(FloatBuffer b, int index, int n) {
         for (int i = 0; i < n; i++) {

@@ -109,6 +109,25 @@ final class NativeDecoding {
         };
     }
 
+    /**
+     * The index of the first of {@code rows} rows of {@code n} values of {@code type} (F16, BF16, or F32 on a
+     * little-endian machine) holding NaN or infinity, row {@code r} starting at byte {@code offsets[r]} of the
+     * direct buffer {@code base}; -1 if none. One call for the scattered rows of a piece.
+     */
+    static int firstNonFiniteRow(DType type, ByteBuffer base, long[] offsets, int rows, int n) {
+        BytePointer p = POINTERS.get().bytes(base).position(0);
+        int code = switch (type) {
+            case F32 -> 0;
+            case F16 -> 1;
+            case BF16 -> 2;
+            default -> throw new IllegalArgumentException("no stored check for " + type);
+        };
+        return jsae_first_bad_row(p, offsets, rows, n, code);
+    }
+
+    static native int jsae_first_bad_row(@Cast("const char*") BytePointer base, @Cast("const int64_t*") long[] offsets,
+                                         int rows, long n, int type);
+
     @Name("jsae_check_f32")
     static native int jsae_check_f32_bytes(@Cast("const float*") BytePointer src, long n);
 

@@ -136,4 +136,27 @@ class DecodingTest {
         assertEquals(2.5f, f.get(2), "the same memory");
         assertNull(DirectBuffers.bytesOf(FloatBuffer.allocate(4)), "a heap buffer has no address");
     }
+
+    @Test
+    void scatteredRowsAreCheckedInOneCallNativelyAndInJava() {
+        int n = 300;
+        for (DType type : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+            int size = type.byteSize();
+            ByteBuffer direct = ByteBuffer.allocateDirect(size * n * 8).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer heap = ByteBuffer.allocate(size * n * 8);
+            for (ByteBuffer b : new ByteBuffer[] {direct, heap}) {
+                for (int i = 0; i < n * 8; i++) {
+                    put(type, b, i, i % 97 - 40.5f);
+                }
+                long[] offsets = {size * n * 5L, size * n * 2L, size * n * 7L}; // rows 5, 2, 7 of 8
+                assertFalse(Decoding.anyNonFiniteRow(type, b, offsets, 3, n), type + " all finite");
+                put(type, b, n * 7 + n - 1, Float.NaN); // last value of row 7
+                assertTrue(Decoding.anyNonFiniteRow(type, b, offsets, 3, n), type + " NaN in a listed row");
+                assertFalse(Decoding.anyNonFiniteRow(type, b, offsets, 2, n), type + " only the first rows counted");
+                put(type, b, n * 7 + n - 1, 1f);
+                put(type, b, n * 3, Float.POSITIVE_INFINITY); // row 3 is not listed
+                assertFalse(Decoding.anyNonFiniteRow(type, b, offsets, 3, n), type + " rows not listed are not read");
+            }
+        }
+    }
 }
