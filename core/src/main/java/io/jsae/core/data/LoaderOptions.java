@@ -67,7 +67,7 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
      */
     public static final int DEFAULT_READ_THREADS = 1;
 
-    /** Unshuffled, failing on non-finite rows, prefetching with the default sizes. */
+    /** Unshuffled, failing on non-finite rows, with the default sizes and reading threads. */
     public static final LoaderOptions DEFAULTS = builder().build();
 
     /** Checks the ranges given in the parameter list. */
@@ -143,7 +143,10 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
             return this;
         }
 
-        /** Background reading threads; 0 reads on the caller's thread only (default {@value LoaderOptions#DEFAULT_READ_THREADS}). */
+        /**
+         * Background reading threads; 0 reads on the caller's thread only (default
+         * {@value LoaderOptions#DEFAULT_READ_THREADS}).
+         */
         public Builder readThreads(int threads) {
             this.readThreads = threads;
             return this;

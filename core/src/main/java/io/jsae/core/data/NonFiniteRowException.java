@@ -17,7 +17,8 @@ public class NonFiniteRowException extends ActivationDataException {
 
     /**
      * @param where as {@link #NonFiniteRowException(String)}
-     * @param cause the same failure met on another thread (the loader's prefetch), kept for its stack trace
+     * @param cause the same failure met on another thread (one of the loader's reading threads), kept for its
+     *              stack trace
      */
     public NonFiniteRowException(String where, Throwable cause) {
         super(where + "; fix the data, or set LoaderOptions.skipNonFinite(true) to skip and count such rows", cause);

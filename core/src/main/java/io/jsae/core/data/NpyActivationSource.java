@@ -30,10 +30,10 @@ import java.util.List;
  *
  * <p>{@link Builder#build()} reads and validates every shard's header first (magic, version, dtype, C order,
  * 2-D shape, exact file length), rejects empty shards and shards of different widths, and only then reads
- * data. Order, shuffling, non-finite rows, prefetching, memory and how bytes are read (positional reads) are
+ * data. Order, shuffling, non-finite rows, reading threads, memory and how bytes are read (positional reads) are
  * as {@link LoaderOptions} describes; shards larger than 2 GiB are read too.
  *
- * <p>One thread reads; {@link #close()} may be called from any thread and stops the prefetch thread.
+ * <p>One thread reads; {@link #close()} may be called from any thread and stops the reading threads.
  * {@link #read} returns fewer rows than asked only at the end of an epoch.
  */
 public final class NpyActivationSource extends ShardedActivationSource {

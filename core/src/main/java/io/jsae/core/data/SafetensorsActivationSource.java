@@ -29,10 +29,10 @@ import java.util.Objects;
  *
  * <p>{@link Builder#build()} reads and validates every shard's header first (see {@link SafetensorsFile}),
  * checks the tensor exists with a supported dtype and rank 2, rejects empty shards and shards of different
- * widths, and only then reads data. Order, shuffling, non-finite rows, prefetching, memory and how bytes are
+ * widths, and only then reads data. Order, shuffling, non-finite rows, reading threads, memory and how bytes are
  * read (positional reads) are as {@link LoaderOptions} describes; tensors larger than 2 GiB are read too.
  *
- * <p>One thread reads; {@link #close()} may be called from any thread and stops the prefetch thread.
+ * <p>One thread reads; {@link #close()} may be called from any thread and stops the reading threads.
  * {@link #read} returns fewer rows than asked only at the end of an epoch.
  */
 public final class SafetensorsActivationSource extends ShardedActivationSource {

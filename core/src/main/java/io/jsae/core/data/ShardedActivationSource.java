@@ -174,7 +174,7 @@ public abstract sealed class ShardedActivationSource implements ActivationSource
         }
 
         /**
-         * Order, checks, prefetching and reading (default {@link LoaderOptions#DEFAULTS}).
+         * Order, checks and reading threads (default {@link LoaderOptions#DEFAULTS}).
          *
          * @param options loader options
          * @return this builder

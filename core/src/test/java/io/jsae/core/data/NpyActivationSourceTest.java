@@ -33,8 +33,8 @@ class NpyActivationSourceTest {
     @TempDir
     Path dir;
 
-    private static LoaderOptions.Builder opts(int prefetch) {
-        return LoaderOptions.builder().readThreads(prefetch);
+    private static LoaderOptions.Builder opts(int threads) {
+        return LoaderOptions.builder().readThreads(threads);
     }
 
     private NpyActivationSource open(List<Path> files, LoaderOptions options) {
@@ -49,14 +49,14 @@ class NpyActivationSourceTest {
     }
 
     @Test
-    void readsShardsInOrderWhateverTheBatchSizeAndPrefetch() throws IOException {
+    void readsShardsInOrderWhateverTheBatchSizeAndThreads() throws IOException {
         List<Path> files = TestShards.npy(dir, 3, 5, 17, 1, 9);
-        for (int prefetch : new int[]{0, 1, 3}) {
+        for (int threads : new int[]{0, 1, 3}) {
             for (int batch : new int[]{1, 4, 32, 100}) {
-                try (NpyActivationSource src = open(files, opts(prefetch).build())) {
+                try (NpyActivationSource src = open(files, opts(threads).build())) {
                     assertEquals(3, src.dIn());
                     assertEquals(32, src.rowsPerEpoch());
-                    assertEquals(range(32), readEpoch(src, batch), "prefetch " + prefetch + ", batch " + batch);
+                    assertEquals(range(32), readEpoch(src, batch), "threads " + threads + ", batch " + batch);
                     assertEquals(new SourcePosition(0, 32), src.position());
                     assertEquals(0, src.read(buffer(1, 3), 1), "epoch exhausted");
                     src.nextEpoch();
@@ -72,7 +72,7 @@ class NpyActivationSourceTest {
         List<Path> files = TestShards.npy(dir, 2, 6, 6);
         try (NpyActivationSource src = open(files, opts(2).build())) { // batches of 5 inside
             FloatBuffer buf = buffer(7, 2);
-            assertEquals(7, src.read(buf, 7), "a read fills across prefetched batches");
+            assertEquals(7, src.read(buf, 7), "a read fills across pieces read by both threads");
             assertEquals(new SourcePosition(0, 7), src.position());
             buf.clear();
             assertEquals(5, src.read(buf, 7), "only the end of the epoch returns fewer rows");
@@ -83,8 +83,8 @@ class NpyActivationSourceTest {
     @Test
     void readsIntoHeapBuffersAtTheirPosition() throws IOException {
         List<Path> files = TestShards.npy(dir, 4, 3, 4);
-        for (int prefetch : new int[]{0, 2}) {
-            try (NpyActivationSource src = open(files, opts(prefetch).build())) {
+        for (int threads : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(files, opts(threads).build())) {
                 FloatBuffer heap = FloatBuffer.allocate(1 + 7 * 4);
                 heap.put(-1f);
                 assertEquals(7, src.read(heap, 7));
@@ -123,22 +123,22 @@ class NpyActivationSourceTest {
         Path f16 = dir.resolve("h.npy"); // 10-byte rows, 45 values: rows start off any vector alignment
         float[] v = TestShards.rows(0, 9, 5);
         NpyWriter.write(f16, DType.F16, v, 9, 5);
-        for (int prefetch : new int[]{0, 2}) {
-            try (NpyActivationSource src = open(List.of(f16), opts(prefetch).build())) {
-                assertArrayEquals(v, TestShards.readAllFloats(src, 4), "prefetch " + prefetch);
+        for (int threads : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(List.of(f16), opts(threads).build())) {
+                assertArrayEquals(v, TestShards.readAllFloats(src, 4), "threads " + threads);
             }
         }
     }
 
     @Test
-    void nonFiniteRowFailsWithFileAndRowInBothPrefetchModes() throws IOException {
+    void nonFiniteRowFailsWithFileAndRowWithAndWithoutReadingThreads() throws IOException {
         List<Path> files = TestShards.npy(dir, 3, 5, 6);
         float[] second = TestShards.rows(5, 6, 3);
         second[3 * 3 + 1] = Float.NaN; // row 3 of the second shard, column 1
         NpyWriter.write(files.get(1), second, 6, 3);
         List<String> messages = new ArrayList<>();
-        for (int prefetch : new int[]{0, 2}) {
-            try (NpyActivationSource src = open(files, opts(prefetch).build())) {
+        for (int threads : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(files, opts(threads).build())) {
                 FloatBuffer buf = buffer(32, 3);
                 assertEquals(8, src.read(buf, 32), "rows before the bad one are delivered");
                 assertEquals(new SourcePosition(0, 8), src.position());
@@ -152,7 +152,7 @@ class NpyActivationSourceTest {
                 assertEquals(List.of(9L, 10L), readEpoch(src, 4));
             }
         }
-        assertEquals(messages.get(0), messages.get(1), "the prefetch thread's error keeps its original message");
+        assertEquals(messages.get(0), messages.get(1), "the reading thread's error keeps its original message");
     }
 
     @Test
@@ -165,8 +165,8 @@ class NpyActivationSourceTest {
         float[] second = TestShards.rows(6, 6, 4);
         second[5 * 4 + 2] = Float.NEGATIVE_INFINITY; // the last row of the epoch
         NpyWriter.write(files.get(1), second, 6, 4);
-        for (int prefetch : new int[]{0, 2}) {
-            try (NpyActivationSource src = open(files, opts(prefetch).skipNonFinite(true).build())) {
+        for (int threads : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(files, opts(threads).skipNonFinite(true).build())) {
                 assertEquals(12, src.rowsPerEpoch());
                 assertEquals(List.of(0L, 1L), readRows(src, 2));
                 assertEquals(new SourcePosition(0, 2), src.position());
@@ -197,15 +197,15 @@ class NpyActivationSourceTest {
         v[3 * 4] = Float.NaN; // row 3, column 0
         Path f16 = dir.resolve("h.npy");
         NpyWriter.write(f16, DType.F16, v, 6, 4);
-        for (int prefetch : new int[]{0, 2}) {
-            try (NpyActivationSource src = open(List.of(f16), opts(prefetch).build())) {
+        for (int threads : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(List.of(f16), opts(threads).build())) {
                 assertEquals(List.of(0L), readRows(src, 4), "rows before the bad one");
                 ActivationDataException e = assertThrows(ActivationDataException.class, () -> src.read(buffer(4, 4), 4));
                 // byte = 128-byte header + row 1 * 8 bytes + column 2 * 2 bytes
                 assertMessage(e, "h.npy", "row 1", "column 2", "(byte 140", "Infinity");
             }
-            try (NpyActivationSource src = open(List.of(f16), opts(prefetch).skipNonFinite(true).build())) {
-                assertEquals(List.of(0L, 2L, 4L, 5L), readEpoch(src, 3), "prefetch " + prefetch);
+            try (NpyActivationSource src = open(List.of(f16), opts(threads).skipNonFinite(true).build())) {
+                assertEquals(List.of(0L, 2L, 4L, 5L), readEpoch(src, 3), "threads " + threads);
                 assertEquals(2, src.skippedRows());
             }
         }
@@ -228,8 +228,8 @@ class NpyActivationSourceTest {
                 f.getChannel().write(b, header.length + first * 4L * dIn);
             }
         }
-        for (int prefetch : new int[]{0, 2}) {
-            try (NpyActivationSource src = open(List.of(big), opts(prefetch).build())) {
+        for (int threads : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(List.of(big), opts(threads).build())) {
                 assertEquals(rows, src.rowsPerEpoch());
                 for (long first : written) {
                     src.seek(new SourcePosition(0, first));
@@ -239,7 +239,7 @@ class NpyActivationSourceTest {
                     for (long r = first; r < first + n; r++) {
                         want.add(r);
                     }
-                    assertEquals(want, got, "prefetch " + prefetch);
+                    assertEquals(want, got, "threads " + threads);
                 }
             }
         }
@@ -314,8 +314,8 @@ class NpyActivationSourceTest {
     @Test
     void shardTruncatedWhileOpenIsReportedNotCrashing() throws IOException {
         List<Path> files = TestShards.npy(dir, 4, 10, 10);
-        for (int prefetch : new int[]{0, 2}) {
-            try (NpyActivationSource src = open(files, opts(prefetch).build())) {
+        for (int threads : new int[]{0, 2}) {
+            try (NpyActivationSource src = open(files, opts(threads).build())) {
                 try (FileChannel ch = FileChannel.open(files.get(1), StandardOpenOption.WRITE)) {
                     ch.truncate(200);
                 }

@@ -79,8 +79,8 @@ class ShardedStreamTest {
 
     private static List<LoaderOptions> variants() {
         List<LoaderOptions> out = new ArrayList<>();
-        for (int prefetch : new int[]{0, 1, 3}) {
-            LoaderOptions.Builder b = LoaderOptions.builder().readThreads(prefetch).chunkRows(4);
+        for (int threads : new int[]{0, 1, 3}) {
+            LoaderOptions.Builder b = LoaderOptions.builder().readThreads(threads).chunkRows(4);
             out.add(b.noShuffle().build());
             out.add(b.shuffle(11).shuffleBufferRows(9).build()); // spans of 9 rows over 3 segments
             out.add(b.shuffle(12).shuffleBufferRows(1).build()); // chunks permuted, rows in order

@@ -28,8 +28,8 @@ class ShuffleTest {
     private static final int[] SHARDS = {40, 73, 1, 55, 31}; // 200 rows
     private static final int ROWS = 200;
 
-    private static LoaderOptions shuffled(long seed, int prefetch) {
-        return LoaderOptions.builder().shuffle(seed).chunkRows(8).shuffleBufferRows(32).readThreads(prefetch).build();
+    private static LoaderOptions shuffled(long seed, int threads) {
+        return LoaderOptions.builder().shuffle(seed).chunkRows(8).shuffleBufferRows(32).readThreads(threads).build();
     }
 
     private List<Long> epochs(List<Path> files, LoaderOptions o, int epochs, int batch) {
@@ -50,7 +50,7 @@ class ShuffleTest {
         List<Path> files = TestShards.npy(dir, 3, SHARDS);
         List<Long> a = epochs(files, shuffled(42, 0), 3, 7);
         List<Long> b = epochs(files, shuffled(42, 3), 3, 13);
-        assertEquals(a, b, "same seed, same order, whatever the batch size and prefetching");
+        assertEquals(a, b, "same seed, same order, whatever the batch size and reading threads");
         List<Long> e0 = a.subList(0, ROWS);
         List<Long> e1 = a.subList(ROWS, 2 * ROWS);
         List<Long> e2 = a.subList(2 * ROWS, 3 * ROWS);
