@@ -377,4 +377,55 @@ class ShardedStreamTest {
             }
         }
     }
+
+    /**
+     * Random mixes of reads, reads as stored, reads ahead (taken, dropped, or into the buffer about to be read),
+     * cancels, seeks and epoch changes, in every variant: each read returns exactly the rows the definition gives
+     * at the source's position, and the position follows.
+     */
+    @Test
+    void randomMixesOfReadsReadAheadsSeeksAndCancelsAlwaysGiveTheDefinedRows() throws IOException {
+        List<Path> files = TestShards.npy(dir, D_IN, SHARDS);
+        Random rnd = new Random(17);
+        for (LoaderOptions o : variants()) {
+            try (ShardedStream src = open(files, o)) {
+                FloatBuffer[] floats = {buffer(9, D_IN), buffer(9, D_IN)};
+                ByteBuffer[] stored = {ByteBuffer.allocateDirect(9 * D_IN * 4), ByteBuffer.allocate(9 * D_IN * 4)};
+                long epoch = 0;
+                long row = 0;
+                for (int op = 0; op < 300; op++) {
+                    int kind = rnd.nextInt(10);
+                    int n = 1 + rnd.nextInt(9);
+                    int b = rnd.nextInt(2);
+                    String what = "op " + op + " (" + kind + ") with " + o;
+                    if (kind < 4) { // read as float32
+                        int got = src.read(floats[b].clear(), n);
+                        assertEquals(Math.min(n, 72 - row), got, what);
+                        assertEquals(expected(o, epoch).subList((int) row, (int) row + got), ids(floats[b], got), what);
+                        row += got;
+                    } else if (kind < 6) { // read as stored (float32 files: the same bytes)
+                        int got = src.readStored(stored[b].clear(), n);
+                        assertEquals(Math.min(n, 72 - row), got, what);
+                        assertEquals(got * D_IN * 4, stored[b].position(), what);
+                        FloatBuffer f = stored[b].duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).clear().asFloatBuffer();
+                        assertEquals(expected(o, epoch).subList((int) row, (int) row + got), ids(f, got), what);
+                        row += got;
+                    } else if (kind < 8) { // announce a read, which the next read may or may not match
+                        src.readAhead(floats[b].clear(), n);
+                    } else if (kind == 8) {
+                        src.cancelReadAhead();
+                    } else if (rnd.nextBoolean()) {
+                        epoch = rnd.nextInt(3);
+                        row = rnd.nextInt(73);
+                        src.seek(new SourcePosition(epoch, row));
+                    } else {
+                        src.nextEpoch();
+                        epoch++;
+                        row = 0;
+                    }
+                    assertEquals(new SourcePosition(epoch, row), src.position(), what);
+                }
+            }
+        }
+    }
 }
