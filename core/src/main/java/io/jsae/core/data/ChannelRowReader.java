@@ -138,23 +138,9 @@ final class ChannelRowReader implements AutoCloseable {
         }
     }
 
+    /** Fills {@code dst} from the file's bytes at {@code position} on. */
     private void fill(int s, ShardSpec spec, FileChannel ch, ByteBuffer dst, long position) {
-        long p = position;
-        try {
-            while (dst.hasRemaining()) {
-                int n = ch.read(dst, p);
-                if (n < 0) {
-                    throw changed(spec, ch);
-                }
-                p += n;
-            }
-        } catch (ClosedByInterruptException e) {
-            drop(s);
-            throw new ActivationDataException(spec.file() + " (byte " + p + "): interrupted while reading " + spec.label(), e);
-        } catch (IOException e) {
-            drop(s);
-            throw new ActivationDataException(spec.file() + " (byte " + p + "): cannot read " + spec.label() + ": " + e, e);
-        }
+        scatter(s, spec, ch, new ByteBuffer[] {dst}, position);
     }
 
     private static ActivationDataException changed(ShardSpec spec, FileChannel ch) {

@@ -203,17 +203,8 @@ class ShardedStreamTest {
         }
     }
 
-    /** Row ids of {@code n} rows of {@code buf} from index 0, each row checked column by column. */
     private static List<Long> ids(FloatBuffer buf, int n) {
-        List<Long> out = new ArrayList<>();
-        for (int r = 0; r < n; r++) {
-            long g = (long) (buf.get(r * D_IN) / 8);
-            for (int c = 0; c < D_IN; c++) {
-                assertEquals(TestShards.value(g, c), buf.get(r * D_IN + c), "row " + g + " column " + c);
-            }
-            out.add(g);
-        }
-        return out;
+        return TestShards.ids(buf, n, D_IN);
     }
 
     @Test

@@ -82,14 +82,21 @@ final class TestShards {
             if (n == 0) {
                 return ids;
             }
-            for (int r = 0; r < n; r++) {
-                long g = (long) (buf.get(r * dIn) / 8);
-                for (int c = 0; c < dIn; c++) {
-                    assertEquals(value(g, c), buf.get(r * dIn + c), "row " + g + " column " + c);
-                }
-                ids.add(g);
-            }
+            ids.addAll(ids(buf, n, dIn));
         }
+    }
+
+    /** Row ids of the first {@code n} rows of {@code buf}, each row checked column by column against {@link #value}. */
+    static List<Long> ids(FloatBuffer buf, int n, int dIn) {
+        List<Long> out = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            long g = (long) (buf.get(r * dIn) / 8);
+            for (int c = 0; c < dIn; c++) {
+                assertEquals(value(g, c), buf.get(r * dIn + c), "row " + g + " column " + c);
+            }
+            out.add(g);
+        }
+        return out;
     }
 
     /** Reads everything left in the epoch as raw floats. */
