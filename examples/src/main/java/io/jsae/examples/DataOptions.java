@@ -14,7 +14,7 @@ import java.util.stream.Stream;
 /**
  * The options that name activation shards on disk, shared by every command that reads them (a picocli
  * mixin): {@code --data} (a folder or one file of {@code .npy} or {@code .safetensors} shards),
- * {@code --tensor} (the tensor inside safetensors shards) and {@code --skip-non-finite}.
+ * {@code --tensor} (the tensor inside safetensors shards), {@code --skip-non-finite} and {@code --read-threads}.
  */
 public final class DataOptions {
 
@@ -31,6 +31,11 @@ public final class DataOptions {
             description = "Skip (and count) rows holding NaN or Inf instead of failing on the first one (train and"
                     + " inspect; encode and latents keep every row aligned with their output and labels).")
     private boolean skipNonFinite;
+
+    @Option(names = "--read-threads", defaultValue = "1", paramLabel = "N",
+            description = "Threads that read shards besides the command's own: they read the next batch during a step."
+                    + " More help on many-core machines and on disks that serve many reads at once.")
+    private int readThreads;
 
     /** @return the {@code --data} path, or null when the option was not given */
     public Path path() {
@@ -49,11 +54,16 @@ public final class DataOptions {
      * @param shuffle whether to shuffle rows (training); false reads them in file order, files by name
      * @param seed    the shuffling seed (ignored without shuffling)
      * @return the open source; the caller closes it
-     * @throws CommandFailure when {@code --data} was not given or does not exist
+     * @throws CommandFailure when {@code --data} was not given or does not exist, or {@code --read-threads} is out
+     *                        of range
      * @throws IOException    when the shards cannot be read (format errors are the library's
      *                        {@link io.jsae.core.io.DataFormatException}s, naming the file)
      */
     public ActivationSource open(boolean shuffle, long seed) throws IOException {
+        if (readThreads < 0 || readThreads > 256) {
+            throw new CommandFailure(ExitCode.USAGE, "--read-threads must be in 0..256, was " + readThreads,
+                    "pass 0 to read on the command's own thread only, or a few threads");
+        }
         if (data == null) {
             throw new CommandFailure(ExitCode.USAGE, "--data is required", "pass a folder or file of .npy or"
                     + " .safetensors activation shards");
@@ -62,7 +72,7 @@ public final class DataOptions {
             throw new CommandFailure(ExitCode.BAD_DATA, "--data " + data + ": no such file or folder",
                     "check the path");
         }
-        LoaderOptions.Builder options = LoaderOptions.builder().skipNonFinite(skipNonFinite);
+        LoaderOptions.Builder options = LoaderOptions.builder().skipNonFinite(skipNonFinite).readThreads(readThreads);
         if (shuffle) {
             options.shuffle(seed);
         } else {

@@ -107,7 +107,8 @@ class TrainCommandTest {
                 new String[] {"train", "--backend", "tpu"}, new String[] {"train", "--divergence", "-1"},
                 new String[] {"train", "--fresh"}, new String[] {"train", "--progress-seconds", "-1"},
                 new String[] {"train", "--keep-checkpoints", "0", "--checkpoints", "ck"},
-                new String[] {"train", "--monitor", "feature_recovery", "--data", "x.npy"})) {
+                new String[] {"train", "--monitor", "feature_recovery", "--data", "x.npy"},
+                new String[] {"train", "--data", "x.npy", "--read-threads", "-1"})) {
             CommandRun r = run(args);
             assertEquals(ExitCode.USAGE, r.code(), String.join(" ", args) + ": " + r.all());
             assertTrue(r.err().startsWith("jsae: "), r.err());
@@ -164,7 +165,8 @@ class TrainCommandTest {
                 "--progress-seconds", "0", "--verbose");
         assertTrue(verbose.err().contains("\tat "), "--verbose shows the stack trace");
         CommandRun skipped = run("train", "--data", nan.toString(), "--d-sae", "32", "--k", "4", "--batch", "32",
-                "--skip-non-finite", "--max-rounds", "2", "--min-explained-variance", "0", "--progress-seconds", "0");
+                "--skip-non-finite", "--max-rounds", "2", "--min-explained-variance", "0", "--progress-seconds", "0",
+                "--read-threads", "0");
         assertEquals(ExitCode.OK, skipped.code(), skipped.all());
     }
 
