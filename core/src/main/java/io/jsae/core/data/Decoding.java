@@ -27,7 +27,8 @@ final class Decoding {
      * @return whether any value is NaN or infinite
      */
     static boolean toFloat32(DType type, ByteBuffer src, int srcIndex, FloatBuffer dst, int dstIndex, int n) {
-        if (type != DType.F32 && NativeDecoding.available() && src.isDirect() && dst.isDirect()) {
+        if (type != DType.F32 && NativeDecoding.available() && src.isDirect() && dst.isDirect()
+                && dst.order() == ByteOrder.nativeOrder()) { // the native code writes floats in the machine's order
             return NativeDecoding.halfToFloat32(type == DType.BF16, src, srcIndex, dst, dstIndex, n);
         }
         return inJava(type, src, srcIndex, dst, dstIndex, n);

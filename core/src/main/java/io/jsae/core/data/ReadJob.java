@@ -4,6 +4,7 @@ import io.jsae.core.io.DataFormatException;
 
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * pieces: each piece is a run of consecutive rows of one shard (one large read of the file) and names the
  * destination row of each of its rows, consecutive ones or, for a shuffle span, scattered ones. Any loading
  * thread may claim a piece ({@link #claim()}), read it and record its outcome; the thread that set the job
- * up waits for every claimed piece ({@link #awaitClaimed()}) before it looks at the outcome or hands the
+ * up waits for every claimed piece ({@link #awaitClaimed}) before it looks at the outcome or hands the
  * buffer back to the caller.
  */
 final class ReadJob {
@@ -28,7 +29,8 @@ final class ReadJob {
     final FloatBuffer floats;
     /**
      * The destination as bytes from index 0: the caller's byte buffer (stored reads), a view of a direct float
-     * buffer's memory, or null for a heap float buffer (read through a scratch copy).
+     * buffer's memory in the machine's byte order, or null for any other float buffer (a heap buffer, or one
+     * in the other byte order: read through a scratch copy).
      */
     final ByteBuffer bytes;
     /** Index of destination row 0: in floats of {@link #floats}, or in bytes of {@link #bytes} for stored reads. */
@@ -62,7 +64,8 @@ final class ReadJob {
         this.dIn = dIn;
         this.stored = false;
         this.floats = floats;
-        this.bytes = floats.isDirect() ? DirectBuffers.bytesOf(floats) : null;
+        // the file's float32 bytes go straight in only where the buffer reads floats in the machine's order
+        this.bytes = floats.isDirect() && floats.order() == ByteOrder.nativeOrder() ? DirectBuffers.bytesOf(floats) : null;
         this.base = floats.position();
         this.rowLength = dIn;
         this.destination = floats;
@@ -153,8 +156,14 @@ final class ReadJob {
         }
     }
 
-    /** Stops further claims; {@link #awaitClaimed()} then waits only for the pieces already claimed. */
-    void cancel() {
+    /**
+     * Stops further claims; {@link #awaitClaimed} then waits only for the pieces already claimed. Idempotent: a
+     * second cancel must not count the claims refused after the first.
+     */
+    synchronized void cancel() {
+        if (cancelled) {
+            return;
+        }
         cancelled = true;
         claimable = Math.min(next.getAndSet(Integer.MAX_VALUE / 2), pieces);
     }
@@ -166,22 +175,44 @@ final class ReadJob {
 
     /**
      * Waits until every piece is finished, or after {@link #cancel()} every piece claimed before it. Called once
-     * the caller's own claims found nothing left, or after a cancel.
+     * the caller's own claims found nothing left, or after a cancel. When the thread is interrupted or
+     * {@code stillOpen} throws (the source was closed), the job is cancelled and the pieces already claimed are
+     * still waited for (a piece takes milliseconds), so that no thread writes into the caller's buffer once this
+     * has returned or thrown; then the interrupt is restored and the failure thrown.
      *
-     * @param pollMs  wait between checks of {@code stillOpen}
+     * @param pollMs    wait between checks of {@code stillOpen}
      * @param stillOpen checked between waits; throws to give up
      */
     void awaitClaimed(long pollMs, Runnable stillOpen) {
+        RuntimeException failure = null;
+        boolean interrupted = false;
         synchronized (this) {
             while (finished.get() < claimable) { // every piece, or those claimed before a cancel
-                stillOpen.run();
+                if (failure == null) {
+                    try {
+                        stillOpen.run();
+                    } catch (RuntimeException e) {
+                        failure = e;
+                        cancel();
+                        continue;
+                    }
+                }
                 try {
                     wait(pollMs);
                 } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new ActivationDataException("interrupted while waiting for activations being read", e);
+                    interrupted = true;
+                    if (failure == null) {
+                        failure = new ActivationDataException("interrupted while waiting for activations being read", e);
+                        cancel();
+                    }
                 }
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 

@@ -162,7 +162,14 @@ final class ShardedStream implements ActivationSource {
                     post(job);
                 }
                 runPieces(job, consumerReader());
-                job.awaitClaimed(POLL_MS, this::ensureOpen);
+                try {
+                    job.awaitClaimed(POLL_MS, this::ensureOpen);
+                } catch (ActivationDataException e) { // interrupted, nothing of this pass delivered
+                    if (total > 0) {
+                        return total; // the rows of an earlier pass (after skipped rows); the interrupt stays set
+                    }
+                    throw e;
+                }
                 Delivery d = deliver(job, dst);
                 total += d.rows();
                 if (d.error() != null) {
