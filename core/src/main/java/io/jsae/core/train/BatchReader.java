@@ -20,6 +20,7 @@ final class BatchReader {
     private final DeviceSae sae;
     private final ActivationSource source;
     private final DType inputType;
+    private boolean readingAhead; // a readAhead that no read has taken yet
     // byte views of the SAE's two input buffers, made once each: a read-ahead is matched to its read by buffer
     private FloatBuffer viewed0;
     private ByteBuffer view0;
@@ -43,12 +44,15 @@ final class BatchReader {
     /** Reads up to {@code maxRows} rows into the SAE's input buffer; 0 at the end of the epoch. */
     int read(int maxRows) {
         FloatBuffer batch = sae.inputBuffer();
-        return inputType == DType.F32 ? source.read(batch, maxRows) : source.readStored(bytes(batch), maxRows);
+        int rows = inputType == DType.F32 ? source.read(batch, maxRows) : source.readStored(bytes(batch), maxRows);
+        readingAhead = false; // the read took the read-ahead, or stopped it
+        return rows;
     }
 
     /** Lets the source read the next batch, of up to {@code maxRows} rows, into the SAE's following input buffer. */
     void readAhead(int maxRows) {
         FloatBuffer next = sae.followingInputBuffer();
+        readingAhead = true;
         if (inputType == DType.F32) {
             source.readAhead(next, maxRows);
         } else {
@@ -71,15 +75,21 @@ final class BatchReader {
         return source.rowsPerEpoch() >= 0 && source.position().row() >= source.rowsPerEpoch();
     }
 
-    /** Stops a read-ahead that no read will take, so that the SAE's buffer may be written, read or freed afterwards. */
-    static void stop(ActivationSource source) {
-        source.cancelReadAhead();
+    /**
+     * Stops a read-ahead that no read will take, if there is one, so that the SAE's buffer may be written, read or
+     * freed afterwards.
+     */
+    void cancelReadAhead() {
+        if (readingAhead) {
+            readingAhead = false;
+            source.cancelReadAhead();
+        }
     }
 
-    /** {@link #stop} while {@code failure} propagates: a further failure is added to it as suppressed. */
-    static void stop(ActivationSource source, Throwable failure) {
+    /** {@link #cancelReadAhead()} while {@code failure} propagates: a further failure is added to it as suppressed. */
+    void cancelReadAhead(Throwable failure) {
         try {
-            stop(source);
+            cancelReadAhead();
         } catch (RuntimeException | Error e) {
             failure.addSuppressed(e);
         }

@@ -31,17 +31,14 @@ final class Evaluation {
         // While a batch is evaluated, the source may read the next into the SAE's following input buffer; every
         // read-ahead is taken by the next read, unless an error ends the loop first (then it is stopped).
         BatchReader batches = new BatchReader(sae, source);
-        boolean readingAhead = false;
         try {
             while (tokens < maxTokens) {
                 int rows = batches.read((int) Math.min(sae.maxRows(), maxTokens - tokens));
-                readingAhead = false;
                 if (rows == 0) {
                     break;
                 }
                 long after = tokens + rows;
                 if (after < maxTokens && !BatchReader.epochExhausted(source)) {
-                    readingAhead = true;
                     batches.readAhead((int) Math.min(sae.maxRows(), maxTokens - after));
                 }
                 StepMetrics m = sae.evaluate(rows, batches.inputType(), params);
@@ -52,9 +49,7 @@ final class Evaluation {
                 active += m.l0() * rows;
             }
         } catch (RuntimeException | Error e) {
-            if (readingAhead) {
-                BatchReader.stop(source, e);
-            }
+            batches.cancelReadAhead(e);
             throw e;
         }
         return EvalMetrics.of(tokens, sse, variance, active, sae.fireCounts());

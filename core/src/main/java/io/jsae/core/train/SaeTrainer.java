@@ -67,8 +67,8 @@ public final class SaeTrainer implements AutoCloseable {
     private volatile boolean stopRequested;
     private volatile boolean training;
     private volatile ActivationSource currentSource;
-    /** The source reading the next batch into the SAE's following input buffer during a step, else null. */
-    private ActivationSource readingAhead;
+    /** The batches of the round under way, which may be reading the next into the SAE's following buffer; else null. */
+    private BatchReader batches;
 
     /**
      * @param config  configuration
@@ -254,13 +254,12 @@ public final class SaeTrainer implements AutoCloseable {
         // the next read, with that buffer and count, takes those rows. A read-ahead the loop does not take (a stop,
         // an interrupt, an error) is stopped before the round returns: its buffer is the SAE's, which the caller may
         // fill, evaluate or free next.
-        BatchReader batches = new BatchReader(sae, source);
+        batches = new BatchReader(sae, source);
         try {
             // The budget counts the whole round, including tokens trained before a resume.
             while (round.tokens() < maxTokens && !stopRequested && !checkpointing.terminating()) {
                 int want = (int) Math.min(config.batchSize(), maxTokens - round.tokens());
                 int rows = batches.read(want);
-                readingAhead = null;
                 if (rows == 0) {
                     epochEnded = true;
                     break;
@@ -268,7 +267,6 @@ public final class SaeTrainer implements AutoCloseable {
                 long after = round.tokens() + rows;
                 if (after < maxTokens && !stopRequested && !checkpointing.terminating()
                         && !BatchReader.epochExhausted(source)) {
-                    readingAhead = source;
                     batches.readAhead((int) Math.min(config.batchSize(), maxTokens - after));
                 }
                 double lr;
@@ -293,14 +291,13 @@ public final class SaeTrainer implements AutoCloseable {
                 }
             }
         } catch (RuntimeException | Error e) {
-            ActivationSource ahead = readingAhead;
-            readingAhead = null;
-            if (ahead != null) {
-                BatchReader.stop(ahead, e);
-            }
+            BatchReader b = batches;
+            batches = null;
+            b.cancelReadAhead(e);
             throw e;
         }
         stopReadAhead();
+        batches = null;
         if (!epochEnded && BatchReader.epochExhausted(source)) {
             epochEnded = true;
         }
@@ -325,10 +322,9 @@ public final class SaeTrainer implements AutoCloseable {
 
     /** Stops a read-ahead of the training loop that no read will take, so that the SAE's buffers are free. */
     private void stopReadAhead() {
-        ActivationSource ahead = readingAhead;
-        if (ahead != null) {
-            readingAhead = null;
-            BatchReader.stop(ahead);
+        BatchReader b = batches;
+        if (b != null) {
+            b.cancelReadAhead();
         }
     }
 
