@@ -6,6 +6,10 @@
 
 #include <stdint.h>
 #include <string.h>
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 #include <immintrin.h>
@@ -123,6 +127,155 @@ static int32_t jsae_first_bad_row(const char* base, const int64_t* offsets, int3
         if (bad) return r;
     }
     return -1;
+}
+
+// ---- Copying rows out of a memory-mapped shard ----
+// A piece is `rows` consecutive rows of a shard (at src + src_offset, `n` values of `type` each: 0 float32,
+// 1 float16, 2 bfloat16) going to rows of the caller's buffer: row j to dst + dst_offsets[j], or to
+// dst + dst_first + j * (its row bytes) when dst_offsets is NULL. Rows go as stored, or widened to float32
+// (widen 1, half types only). Each value is checked for NaN and infinity while it is in a register, so the
+// destination is never read back. With `streaming`, stores are non-temporal: a batch larger than the caches is
+// written without first reading its lines into the cache (which a plain copy, and the kernel's copy in
+// read(2), must do): a third less memory traffic. The batch is read later by another step, so caching it
+// would only evict other data.
+
+static int64_t jsae_type_bytes(int32_t type) {
+    return type == 0 ? 4 : 2;
+}
+
+// One row without vector instructions: head and tail of the vector path, and the path on other CPUs.
+static int jsae_row_portable(const char* s, char* d, int64_t n, int32_t type, int32_t widen) {
+    if (n <= 0) return 0;
+    if (widen && type == 1) return jsae_decode_f16((const uint16_t*) s, (float*) d, n);
+    if (widen && type == 2) return jsae_decode_bf16((const uint16_t*) s, (float*) d, n);
+    memcpy(d, s, (size_t) (n * jsae_type_bytes(type)));
+    return type == 0 ? jsae_check_f32((const float*) d, n) : type == 1 ? jsae_check_f16((const uint16_t*) d, n)
+            : jsae_check_bf16((const uint16_t*) d, n);
+}
+
+#ifdef JSAE_DECODE_X86
+#define JSAE_STORE256(stream, p, v) \
+    ((stream) ? _mm256_stream_si256((__m256i*) (p), (v)) : _mm256_storeu_si256((__m256i*) (p), (v)))
+
+// The vector body of one row; `stream` is a constant at each call, so each loop is compiled without the test.
+// Sets *done to the values handled; returns 1 if any of them is NaN or infinite.
+__attribute__((target("avx2,f16c"), always_inline)) static inline int jsae_row_avx2_body(
+        const char* s, char* d, int64_t n, int32_t type, int32_t widen, int stream, int64_t* done) {
+    __m256i acc = _mm256_setzero_si256();
+    int64_t i = 0;
+    int bits; // the bits of acc's bytes that flag a non-finite value
+    if (type == 0) { // float32, as stored
+        const __m256i mask = _mm256_set1_epi32(0x7f800000), low = _mm256_set1_epi32(0x00800000);
+        for (; i + 16 <= n; i += 16) {
+            __m256i a = _mm256_loadu_si256((const __m256i*) (s + 4 * i));
+            __m256i b = _mm256_loadu_si256((const __m256i*) (s + 4 * i + 32));
+            acc = _mm256_or_si256(acc, _mm256_add_epi32(_mm256_and_si256(a, mask), low));
+            acc = _mm256_or_si256(acc, _mm256_add_epi32(_mm256_and_si256(b, mask), low));
+            JSAE_STORE256(stream, d + 4 * i, a);
+            JSAE_STORE256(stream, d + 4 * i + 32, b);
+        }
+        bits = (int) 0x88888888u; // bit 31 of each 32-bit lane
+    } else {
+        const __m256i mask = _mm256_set1_epi16(type == 1 ? 0x7c00 : 0x7f80);
+        const __m256i low = _mm256_set1_epi16(type == 1 ? 0x0400 : 0x0080);
+        if (!widen) {
+            for (; i + 32 <= n; i += 32) {
+                __m256i a = _mm256_loadu_si256((const __m256i*) (s + 2 * i));
+                __m256i b = _mm256_loadu_si256((const __m256i*) (s + 2 * i + 32));
+                acc = _mm256_or_si256(acc, _mm256_add_epi16(_mm256_and_si256(a, mask), low));
+                acc = _mm256_or_si256(acc, _mm256_add_epi16(_mm256_and_si256(b, mask), low));
+                JSAE_STORE256(stream, d + 2 * i, a);
+                JSAE_STORE256(stream, d + 2 * i + 32, b);
+            }
+        } else {
+            for (; i + 16 <= n; i += 16) {
+                __m256i h = _mm256_loadu_si256((const __m256i*) (s + 2 * i));
+                acc = _mm256_or_si256(acc, _mm256_add_epi16(_mm256_and_si256(h, mask), low));
+                __m256i lo, hi;
+                if (type == 1) {
+                    lo = _mm256_castps_si256(_mm256_cvtph_ps(_mm256_castsi256_si128(h)));
+                    hi = _mm256_castps_si256(_mm256_cvtph_ps(_mm256_extracti128_si256(h, 1)));
+                } else { // bfloat16: the upper half of a float32
+                    lo = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(h)), 16);
+                    hi = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(h, 1)), 16);
+                }
+                JSAE_STORE256(stream, d + 4 * i, lo);
+                JSAE_STORE256(stream, d + 4 * i + 32, hi);
+            }
+        }
+        bits = (int) 0xAAAAAAAAu; // bit 15 of each 16-bit lane
+    }
+    *done = i;
+    return (_mm256_movemask_epi8(acc) & bits) != 0;
+}
+
+__attribute__((target("avx2,f16c"))) static int jsae_row_avx2(const char* s, char* d, int64_t n, int32_t type,
+                                                              int32_t widen, int32_t stream) {
+    int64_t in_bytes = jsae_type_bytes(type), out_bytes = widen ? 4 : in_bytes;
+    int64_t head = 0;
+    if (stream) { // non-temporal stores need 32-byte aligned destinations: the values before that go plainly
+        uintptr_t off = (uintptr_t) d & 31;
+        if (off % (uintptr_t) out_bytes != 0) {
+            stream = 0;
+        } else if (off != 0) {
+            head = (int64_t) (32 - off) / out_bytes;
+            if (head > n) head = n;
+        }
+    }
+    int bad = jsae_row_portable(s, d, head, type, widen);
+    s += head * in_bytes;
+    d += head * out_bytes;
+    n -= head;
+    int64_t done = 0;
+    bad |= stream ? jsae_row_avx2_body(s, d, n, type, widen, 1, &done)
+                  : jsae_row_avx2_body(s, d, n, type, widen, 0, &done);
+    return bad | jsae_row_portable(s + done * in_bytes, d + done * out_bytes, n - done, type, widen);
+}
+#endif
+
+// Asks the kernel to read [p, p + length) of a file mapping into the page cache, in large reads, before the copy
+// faults on it page by page (where the kernel's read-ahead on faults would read it in smaller pieces).
+static void jsae_advise_will_need(const char* p, int64_t length) {
+#if defined(__unix__) || defined(__APPLE__)
+    static long page = 0;
+    if (page == 0) page = sysconf(_SC_PAGESIZE);
+    uintptr_t from = (uintptr_t) p & ~(uintptr_t) (page - 1);
+    madvise((void*) from, (size_t) ((uintptr_t) p + (uintptr_t) length - from), MADV_WILLNEED);
+#else
+    (void) p;
+    (void) length;
+#endif
+}
+
+// Copies the rows of a piece out of a mapping (see above), first advising the kernel that they are needed if
+// `advise`; writes the indexes of the rows holding NaN or infinity, ascending, to bad_rows (room for `rows`) and
+// returns how many there are.
+static int32_t jsae_copy_rows(const char* src, int64_t src_offset, char* dst, int64_t dst_first,
+                              const int64_t* dst_offsets, int32_t rows, int64_t n, int32_t type, int32_t widen,
+                              int32_t streaming, int32_t advise, int32_t* bad_rows) {
+    const char* s = src + src_offset;
+    int64_t in_row = n * jsae_type_bytes(type);
+    int64_t out_row = widen ? 4 * n : in_row;
+    if (advise) jsae_advise_will_need(s, in_row * rows);
+#ifdef JSAE_DECODE_X86
+    static const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+#endif
+    int32_t bad = 0;
+    for (int32_t j = 0; j < rows; j++) {
+        char* d = dst + (dst_offsets != NULL ? dst_offsets[j] : dst_first + j * out_row);
+        const char* r = s + j * in_row;
+        int b;
+#ifdef JSAE_DECODE_X86
+        b = avx2 ? jsae_row_avx2(r, d, n, type, widen, streaming) : jsae_row_portable(r, d, n, type, widen);
+#else
+        b = jsae_row_portable(r, d, n, type, widen);
+#endif
+        if (b) bad_rows[bad++] = j;
+    }
+#ifdef JSAE_DECODE_X86
+    if (streaming && avx2) _mm_sfence(); // the rows are in memory before the piece is counted as finished
+#endif
+    return bad;
 }
 
 #endif

@@ -34,7 +34,8 @@ import java.util.stream.Stream;
  * <p>For each dtype (float32 and float16 as {@code .npy}, bfloat16 as {@code .safetensors}, the same rows of
  * pseudo-random values) it writes a shard set into a fresh folder, then runs a warm-up round (not counted) and
  * {@code --rounds} measured rounds of: the baseline; the loader shuffled; the loader in order; the baseline
- * again. Each loader pass builds a new source and reads two epochs in batches the way the trainer does: a
+ * again; each loader pass once per read mode ({@code --modes}: copying out of memory mappings, the default, and
+ * positional reads). Each loader pass builds a new source and reads two epochs in batches the way the trainer does: a
  * {@code read} into one of two direct buffers, then {@code readAhead} of the next batch into the other, then a
  * look at the rows read (a checksum of one value per row); the first epoch of a new source and a later one.
  * Float16 and bfloat16 sets are read twice: as float32 ({@code read}, converted on the CPU) and as stored
@@ -55,7 +56,7 @@ import java.util.stream.Stream;
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.jsae.benchmarks.LoaderThroughput \
  *     [--gib 1] [--dir TMPDIR] [--dtypes f32,f16,bf16] [--d-in 4096] [--shards 4] [--batch 4096]
- *     [--threads 1] [--rounds 3] [--cold] [--keep]
+ *     [--threads 1] [--rounds 3] [--modes mapped,positional] [--cold] [--keep]
  * </pre>
  * {@code --gib} is the float32 size of a set (float16 and bfloat16 sets hold the same rows in half the bytes).
  */
@@ -97,6 +98,7 @@ public final class LoaderThroughput {
         int rounds = 3;
         boolean cold = false;
         boolean keep = false;
+        List<Boolean> mappedModes = List.of(true, false);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--gib": gib = Double.parseDouble(args[++i]); break;
@@ -110,9 +112,14 @@ public final class LoaderThroughput {
                 case "--rounds": rounds = Integer.parseInt(args[++i]); break;
                 case "--cold": cold = true; break;
                 case "--keep": keep = true; break;
+                case "--modes": mappedModes = Arrays.stream(args[++i].split(",")).map(m -> switch (m) {
+                    case "mapped" -> true;
+                    case "positional" -> false;
+                    default -> throw new IllegalArgumentException("--modes takes mapped and positional, not " + m);
+                }).toList(); break;
                 default:
                     System.err.println("unknown argument " + args[i] + "; use --gib N --dir DIR --dtypes f32,f16,bf16"
-                            + " --d-in N --shards N --batch N --threads N --rounds N --cold --keep");
+                            + " --d-in N --shards N --batch N --threads N --rounds N --modes mapped,positional --cold --keep");
                     System.exit(2);
             }
         }
@@ -124,7 +131,11 @@ public final class LoaderThroughput {
         int threads = readThreads + 1;
         long rowsPerShard = (long) (gib * (1L << 30) / shards / (4L * dIn));
         LoaderOptions shuffled = LoaderOptions.builder().shuffle(1).readThreads(readThreads).build();
-        LoaderOptions ordered = shuffled.toBuilder().noShuffle().build();
+        List<LoaderOptions> variants = new ArrayList<>(); // every read mode shuffled and in order
+        for (boolean mapped : mappedModes) {
+            variants.add(shuffled.toBuilder().memoryMapped(mapped).build());
+            variants.add(shuffled.toBuilder().memoryMapped(mapped).noShuffle().build());
+        }
         Path dir = Files.createTempDirectory(parent, "jsae-loader-bench-");
         System.out.printf(Locale.ROOT, "LoaderThroughput: %s, %d shards x %d rows x d_in %d per set, in %s%n", dtypes,
                 shards, rowsPerShard, dIn, dir);
@@ -142,8 +153,9 @@ public final class LoaderThroughput {
                 // float32 rows for every type; half-precision rows also as stored, the way a GPU backend takes them
                 List<Boolean> modes = dtype == DType.F32 ? List.of(false) : List.of(false, true);
                 for (boolean stored : modes) {
-                    loader(set, shuffled, batch, "shuffled", stored, cold);
-                    loader(set, ordered, batch, "in order", stored, cold);
+                    for (LoaderOptions o : variants) {
+                        loader(set, o, batch, label(o, stored), stored, cold);
+                    }
                 }
                 String single = String.format(Locale.ROOT, "%s: 1-thread read %.2f GB/s; dd bs=4M %.2f GB/s", dtype,
                         baseline(set, 1, 0, cold) / 1e9, dd(set, cold) / 1e9);
@@ -156,8 +168,8 @@ public final class LoaderThroughput {
                     base[r] = baseline(set, threads, 0, cold);
                     intoBatch[r] = baseline(set, threads, batchBytes, cold);
                     for (boolean stored : modes) {
-                        for (LoaderOptions o : List.of(shuffled, ordered)) {
-                            String label = (o.shuffle() ? "shuffled" : "in order") + (stored ? ", as stored" : ", float32 ");
+                        for (LoaderOptions o : variants) {
+                            String label = label(o, stored);
                             passes.computeIfAbsent(label, k -> new double[base.length - 1][])[r] =
                                     loader(set, o, batch, label, stored, cold);
                         }
@@ -179,6 +191,12 @@ public final class LoaderThroughput {
                 delete(dir);
             }
         }
+    }
+
+    /** A loader pass's name: order, read mode, what it delivers. */
+    private static String label(LoaderOptions o, boolean stored) {
+        return (o.shuffle() ? "shuffled" : "in order") + (o.memoryMapped() ? ", mapped    " : ", positional")
+                + (stored ? ", as stored" : ", float32  ");
     }
 
     /**

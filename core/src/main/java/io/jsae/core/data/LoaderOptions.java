@@ -49,9 +49,11 @@ package io.jsae.core.data;
  * @param chunkRows         rows per chunk of the chunk permutation, at least 1
  * @param skipNonFinite     skip and count rows with NaN or infinity instead of failing
  * @param readThreads       background threads that read ahead and share the reading; 0 for none
+ * @param memoryMapped      copy rows out of memory mappings of the shards (where the native library loads)
+ *                          rather than with positional reads
  */
 public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, int chunkRows,
-                            boolean skipNonFinite, int readThreads) {
+                            boolean skipNonFinite, int readThreads, boolean memoryMapped) {
 
     /**
      * Default rows per shuffle span: 16 chunks, 16 MiB at {@code dIn} 4096; a batch of this many rows (or a
@@ -97,6 +99,7 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
         b.chunkRows = chunkRows;
         b.skipNonFinite = skipNonFinite;
         b.readThreads = readThreads;
+        b.memoryMapped = memoryMapped;
         return b;
     }
 
@@ -108,6 +111,7 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
         private int chunkRows = DEFAULT_CHUNK_ROWS;
         private boolean skipNonFinite;
         private int readThreads = DEFAULT_READ_THREADS;
+        private boolean memoryMapped = true;
 
         private Builder() {
         }
@@ -153,11 +157,22 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
         }
 
         /**
+         * Copy rows out of memory mappings of the shards (the default), or read them with positional reads
+         * ({@code false}): for shards on a file system that maps badly, or that another process may truncate
+         * while they are read (a truncated mapping ends the process; a read reports it).
+         */
+        public Builder memoryMapped(boolean mapped) {
+            this.memoryMapped = mapped;
+            return this;
+        }
+
+        /**
          * @return the options
          * @throws IllegalArgumentException if a value is out of range
          */
         public LoaderOptions build() {
-            return new LoaderOptions(shuffle, seed, shuffleBufferRows, chunkRows, skipNonFinite, readThreads);
+            return new LoaderOptions(shuffle, seed, shuffleBufferRows, chunkRows, skipNonFinite, readThreads,
+                    memoryMapped);
         }
     }
 }

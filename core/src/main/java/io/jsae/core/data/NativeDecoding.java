@@ -116,14 +116,42 @@ final class NativeDecoding {
      */
     static int firstNonFiniteRow(DType type, ByteBuffer base, long[] offsets, int rows, int n) {
         BytePointer p = POINTERS.get().bytes(base).position(0);
-        int code = switch (type) {
+        return jsae_first_bad_row(p, offsets, rows, n, typeCode(type));
+    }
+
+    /**
+     * Copies {@code rows} consecutive rows of {@code n} values of {@code type} from byte {@code srcIndex} of the
+     * mapped (or other direct) buffer {@code src} into the direct buffer {@code dst}: row j to byte
+     * {@code dstOffsets[j]}, or to byte {@code dstFirst + j * rowBytes} when {@code dstOffsets} is null; as
+     * stored, or widened to float32 ({@code widen}, F16/BF16 only); with non-temporal stores if
+     * {@code streaming}; with {@code advise}, asks the kernel first to read the source rows into the page cache.
+     *
+     * @param badRows receives the indexes of the rows holding NaN or infinity, ascending; room for {@code rows}
+     * @return how many rows hold NaN or infinity
+     */
+    static int copyRows(ByteBuffer src, long srcIndex, ByteBuffer dst, long dstFirst, long[] dstOffsets, int rows,
+                        int n, DType type, boolean widen, boolean streaming, boolean advise, int[] badRows) {
+        if (!src.isDirect() || !dst.isDirect()) {
+            throw new IllegalArgumentException("native row copies need direct buffers");
+        }
+        BytePointer to = POINTERS.get().bytes(dst).position(0);
+        // src goes as a buffer argument: it stays reachable (mapped) for the whole call
+        return jsae_copy_rows(src, srcIndex, to, dstFirst, dstOffsets, rows, n, typeCode(type), widen ? 1 : 0,
+                streaming ? 1 : 0, advise ? 1 : 0, badRows);
+    }
+
+    private static int typeCode(DType type) {
+        return switch (type) {
             case F32 -> 0;
             case F16 -> 1;
             case BF16 -> 2;
-            default -> throw new IllegalArgumentException("no stored check for " + type);
+            default -> throw new IllegalArgumentException("no native rows of " + type);
         };
-        return jsae_first_bad_row(p, offsets, rows, n, code);
     }
+
+    static native int jsae_copy_rows(@Cast("const char*") ByteBuffer src, long srcOffset, @Cast("char*") BytePointer dst,
+                                     long dstFirst, @Cast("const int64_t*") long[] dstOffsets, int rows, long n, int type,
+                                     int widen, int streaming, int advise, @Cast("int32_t*") int[] badRows);
 
     static native int jsae_first_bad_row(@Cast("const char*") BytePointer base, @Cast("const int64_t*") long[] offsets,
                                          int rows, long n, int type);

@@ -39,6 +39,17 @@ final class ReadJob {
     final int rowLength;
     /** The buffer the caller passed. */
     final Buffer destination;
+    /**
+     * Whether the rows are written with non-temporal stores: the job's rows are more than the caches hold well
+     * (see {@link #STREAMING_BYTES}), so caching them on the way would only evict other data.
+     */
+    final boolean streaming;
+
+    /**
+     * Destination bytes from which a job writes around the caches: 16 MiB, half a typical server L3; more than
+     * that has mostly left the cache by the time the step reads it.
+     */
+    static final long STREAMING_BYTES = 16L << 20;
 
     int pieces;
     int[] shard = new int[8];
@@ -69,6 +80,7 @@ final class ReadJob {
         this.base = floats.position();
         this.rowLength = dIn;
         this.destination = floats;
+        this.streaming = (long) rows * dIn * Float.BYTES >= STREAMING_BYTES;
     }
 
     /** A read of rows as stored, {@code rowBytes} each, into {@code bytes} from its position on. */
@@ -83,6 +95,7 @@ final class ReadJob {
         this.base = bytes.position();
         this.rowLength = rowBytes;
         this.destination = bytes;
+        this.streaming = (long) rows * rowBytes >= STREAMING_BYTES;
     }
 
     /** Adds a piece of {@code n} rows from {@code shardRow} of shard {@code s}; {@code rowsTo} null for consecutive. */

@@ -7,6 +7,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,14 +20,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Implements the whole {@link ActivationSource} contract; the public sources delegate to it.
  *
  * <p>A read of {@code n} rows becomes a {@link ReadJob} for the next {@code n} positions: pieces of at most
- * {@value #PIECE_BYTES} float32 bytes, each a run of consecutive rows of one shard and the destination row of
+ * {@value #PIECE_BYTES} file bytes, each a run of consecutive rows of one shard and the destination row of
  * each. The caller's thread and the {@link LoaderOptions#readThreads()} background threads claim pieces and
  * read them. {@link #readAhead} sets the job of the next read up early and leaves it to the background
  * threads, so that the rows arrive while the caller computes; the read then only finishes it. There is no
- * buffer of our own between the file and the caller: a float32 row is copied once, by the kernel.
+ * buffer of our own between the file and the caller: a row is copied once, out of a memory mapping of its
+ * shard ({@link ShardMappings}) or by the kernel in a positional read.
  *
  * <p>Threads: one consumer calls read/readAhead/seek/position; {@link #close()} may come from any thread. Each
- * loading thread owns its {@link ChannelRowReader}.
+ * loading thread owns its {@link PieceReader}; the mappings are shared and unmapped by {@link #close()}.
  */
 final class ShardedStream implements ActivationSource {
 
@@ -34,7 +36,10 @@ final class ShardedStream implements ActivationSource {
     private static final AtomicInteger THREAD_IDS = new AtomicInteger();
     private static final long POLL_MS = 50;
     private static final int LOGGED_SKIPS = 10;
-    /** Float32 bytes of a piece: large reads, and enough pieces in a batch for every loading thread. */
+    /**
+     * File bytes of a piece (of its widest rows, in a source of mixed types): large copies or reads, and enough
+     * pieces in a batch for every loading thread.
+     */
     static final long PIECE_BYTES = 1L << 20;
 
     private final List<ShardSpec> shards;
@@ -48,6 +53,7 @@ final class ShardedStream implements ActivationSource {
     private final Object lock = new Object();
     private final Object jobs = new Object(); // guards posted; background threads wait on it
     private final List<Thread> threads = new ArrayList<>();
+    private final ShardMappings mappings; // null: positional reads
 
     private volatile boolean closed;
     private ReadJob posted; // the job the background threads work on, guarded by jobs
@@ -58,14 +64,14 @@ final class ShardedStream implements ActivationSource {
     private long skipped;
     private DataFormatException sticky; // rethrown as an ActivationDataException
     private ReadJob ahead; // set up by readAhead for the next read
-    private ChannelRowReader consumerReader;
+    private PieceReader consumerReader;
     private EpochOrder.Plan plan;
 
     ShardedStream(List<ShardSpec> shards, LoaderOptions options) {
         this(shards, options, PIECE_BYTES);
     }
 
-    /** With another piece size (float32 bytes), so tests can use tiny ones. */
+    /** With another piece size (file bytes), so tests can use tiny ones. */
     ShardedStream(List<ShardSpec> shards, LoaderOptions options, long pieceBytes) {
         this.shards = List.copyOf(shards);
         this.options = options;
@@ -76,10 +82,27 @@ final class ShardedStream implements ActivationSource {
         if (Integer.MAX_VALUE / rowBytes < 1) {
             throw new ActivationDataException("rows of width " + dIn + " are too wide to read into one buffer");
         }
-        this.pieceRows = (int) Math.max(1, pieceBytes / rowBytes);
+        long fileRowBytes = shards.stream().mapToLong(ShardSpec::rowBytes).max().orElseThrow();
+        this.pieceRows = (int) Math.max(1, pieceBytes / fileRowBytes);
         DType first = shards.get(0).dtype();
         this.storedType = shards.stream().allMatch(sp -> sp.dtype() == first) ? first : DType.F32;
         this.storedRowBytes = dIn * storedType.byteSize();
+        long maxPieceBytes = pieceRows * fileRowBytes;
+        this.mappings = options.memoryMapped() && mappable(maxPieceBytes) ? new ShardMappings(this.shards, maxPieceBytes) : null;
+    }
+
+    /**
+     * Whether rows can be copied out of mappings: the native copy loads, files are read as little-endian values
+     * by a little-endian machine, and a piece fits a window's overlap.
+     */
+    private static boolean mappable(long maxPieceBytes) {
+        return NativeDecoding.available() && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN
+                && maxPieceBytes <= ShardMappings.MAX_PIECE_BYTES;
+    }
+
+    /** Whether this stream copies rows out of memory mappings (else it reads them with positional reads). */
+    boolean memoryMapped() {
+        return mappings != null;
     }
 
     @Override
@@ -359,10 +382,14 @@ final class ShardedStream implements ActivationSource {
                     LOG.warn("loader thread {} has not stopped after 10 s; leaving it", t.getName());
                 }
             }
+            boolean stopped = threads.stream().noneMatch(Thread::isAlive);
             threads.clear();
             if (consumerReader != null) {
                 consumerReader.close();
                 consumerReader = null;
+            }
+            if (mappings != null && stopped) {
+                mappings.close(); // no thread copies any more (the consumer's reads hold the lock)
             }
         }
     }
@@ -391,9 +418,9 @@ final class ShardedStream implements ActivationSource {
         job.awaitClaimed(POLL_MS, () -> { });
     }
 
-    private ChannelRowReader consumerReader() {
+    private PieceReader consumerReader() {
         if (consumerReader == null) {
-            consumerReader = new ChannelRowReader(shards);
+            consumerReader = new PieceReader(shards, mappings);
         }
         return consumerReader;
     }
@@ -463,7 +490,7 @@ final class ShardedStream implements ActivationSource {
     }
 
     /** Claims and reads pieces of {@code job} until none is left. */
-    private void runPieces(ReadJob job, ChannelRowReader reader) {
+    private void runPieces(ReadJob job, PieceReader reader) {
         int k;
         while (!closed && (k = job.claim()) >= 0) {
             readPiece(job, k, reader);
@@ -471,7 +498,7 @@ final class ShardedStream implements ActivationSource {
     }
 
     /** Reads piece {@code k} and records its non-finite rows or its error; never throws. */
-    private void readPiece(ReadJob job, int k, ChannelRowReader reader) {
+    private void readPiece(ReadJob job, int k, PieceReader reader) {
         try {
             if (!job.cancelled()) {
                 job.bad[k] = reader.readPiece(job, k);
@@ -489,7 +516,7 @@ final class ShardedStream implements ActivationSource {
 
     /** A background loading thread: reads pieces of each posted job until the stream closes. */
     private void loadInBackground() {
-        try (ChannelRowReader reader = new ChannelRowReader(shards)) {
+        try (PieceReader reader = new PieceReader(shards, mappings)) {
             while (!closed) {
                 ReadJob job;
                 synchronized (jobs) {

@@ -2,7 +2,8 @@ package io.jsae.core.data;
 
 import io.jsae.core.io.DType;
 import io.jsae.core.io.NpyWriter;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
@@ -39,14 +40,16 @@ class CallerBufferTest {
         return out;
     }
 
-    private static LoaderOptions opts(int threads) {
-        return LoaderOptions.builder().readThreads(threads).noShuffle().build();
+    /** In order, copying out of mappings or with positional reads. */
+    private static LoaderOptions opts(int threads, boolean mapped) {
+        return LoaderOptions.builder().readThreads(threads).noShuffle().memoryMapped(mapped).build();
     }
 
-    @Test
-    void aDirectFloatBufferInTheOtherByteOrderGetsFloat32RowsRight() throws Exception {
+    @ParameterizedTest(name = "memory mapped {0}")
+    @ValueSource(booleans = {true, false})
+    void aDirectFloatBufferInTheOtherByteOrderGetsFloat32RowsRight(boolean mapped) throws Exception {
         List<Path> files = TestShards.npy(dir, D_IN, SHARDS);
-        try (NpyActivationSource src = NpyActivationSource.builder().files(files).options(opts(0)).build()) {
+        try (NpyActivationSource src = NpyActivationSource.builder().files(files).options(opts(0, mapped)).build()) {
             FloatBuffer be = ByteBuffer.allocateDirect(5 * D_IN * 4).asFloatBuffer();
             assertEquals(ByteOrder.BIG_ENDIAN, be.order());
             assertEquals(5, src.read(be, 5));
@@ -58,11 +61,12 @@ class CallerBufferTest {
         }
     }
 
-    @Test
-    void aDirectFloatBufferInTheOtherByteOrderGetsFloat16RowsRight() throws Exception {
+    @ParameterizedTest(name = "memory mapped {0}")
+    @ValueSource(booleans = {true, false})
+    void aDirectFloatBufferInTheOtherByteOrderGetsFloat16RowsRight(boolean mapped) throws Exception {
         List<Path> files = TestShards.safetensors(dir, DType.F16, D_IN, SHARDS);
         try (SafetensorsActivationSource src = SafetensorsActivationSource.builder().files(files).tensor("acts")
-                .options(opts(0)).build()) {
+                .options(opts(0, mapped)).build()) {
             FloatBuffer be = ByteBuffer.allocateDirect(5 * D_IN * 4).asFloatBuffer();
             assertEquals(5, src.read(be, 5));
             for (int r = 0; r < 5; r++) {
@@ -73,11 +77,12 @@ class CallerBufferTest {
         }
     }
 
-    @Test
-    void aSliceWithAnOffsetAndAPositionGetsItsRowsAndNothingAround() throws Exception {
+    @ParameterizedTest(name = "memory mapped {0}")
+    @ValueSource(booleans = {true, false})
+    void aSliceWithAnOffsetAndAPositionGetsItsRowsAndNothingAround(boolean mapped) throws Exception {
         List<Path> files = TestShards.npy(dir, D_IN, SHARDS);
         for (int threads : new int[]{0, 2}) {
-            try (ShardedStream src = new ShardedStream(specs(files), LoaderOptions.builder().readThreads(threads).chunkRows(4).shuffle(11).shuffleBufferRows(9).build(), 36)) {
+            try (ShardedStream src = new ShardedStream(specs(files), LoaderOptions.builder().readThreads(threads).chunkRows(4).shuffle(11).shuffleBufferRows(9).memoryMapped(mapped).build(), 36)) {
                 ByteBuffer whole = ByteBuffer.allocateDirect(16 + 20 * D_IN * 4 + 16).order(ByteOrder.nativeOrder());
                 for (int i = 0; i < whole.capacity(); i++) {
                     whole.put(i, (byte) 0x55);
@@ -108,11 +113,12 @@ class CallerBufferTest {
         }
     }
 
-    @Test
-    void storedRowsGoIntoASlicedByteBufferAtAnOddPosition() throws Exception {
+    @ParameterizedTest(name = "memory mapped {0}")
+    @ValueSource(booleans = {true, false})
+    void storedRowsGoIntoASlicedByteBufferAtAnOddPosition(boolean mapped) throws Exception {
         List<Path> files = TestShards.safetensors(dir, DType.F16, D_IN, SHARDS);
         try (SafetensorsActivationSource src = SafetensorsActivationSource.builder().files(files).tensor("acts")
-                .options(opts(2)).build()) {
+                .options(opts(2, mapped)).build()) {
             ByteBuffer whole = ByteBuffer.allocateDirect(7 + 10 * D_IN * 2 + 8);
             ByteBuffer b = whole.position(7).slice();
             b.position(3);
@@ -127,17 +133,19 @@ class CallerBufferTest {
         }
     }
 
-    @Test
-    void anInterruptedReadLeavesNoThreadWritingIntoTheBuffer() throws Exception {
-        assertNoWriteAfter((src, buf) -> {
+    @ParameterizedTest(name = "memory mapped {0}")
+    @ValueSource(booleans = {true, false})
+    void anInterruptedReadLeavesNoThreadWritingIntoTheBuffer(boolean mapped) throws Exception {
+        assertNoWriteAfter(mapped, (src, buf) -> {
             Thread.currentThread().interrupt();
             src.read(buf, buf.capacity() / BIG_D_IN);
         });
     }
 
-    @Test
-    void anInterruptedCancelLeavesNoThreadWritingIntoTheBuffer() throws Exception {
-        assertNoWriteAfter((src, buf) -> {
+    @ParameterizedTest(name = "memory mapped {0}")
+    @ValueSource(booleans = {true, false})
+    void anInterruptedCancelLeavesNoThreadWritingIntoTheBuffer(boolean mapped) throws Exception {
+        assertNoWriteAfter(mapped, (src, buf) -> {
             src.readAhead(buf, buf.capacity() / BIG_D_IN);
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
             Thread.currentThread().interrupt();
@@ -145,9 +153,10 @@ class CallerBufferTest {
         });
     }
 
-    @Test
-    void aCloseDuringAReadLeavesNoThreadWritingIntoTheBufferOnceTheReadThrows() throws Exception {
-        assertNoWriteAfter((src, buf) -> {
+    @ParameterizedTest(name = "memory mapped {0}")
+    @ValueSource(booleans = {true, false})
+    void aCloseDuringAReadLeavesNoThreadWritingIntoTheBufferOnceTheReadThrows(boolean mapped) throws Exception {
+        assertNoWriteAfter(mapped, (src, buf) -> {
             Thread closer = new Thread(() -> {
                 java.util.concurrent.locks.LockSupport.parkNanos(500_000);
                 src.close();
@@ -164,7 +173,7 @@ class CallerBufferTest {
      * Runs {@code call} on a fresh thread a dozen times, each with a new source (three reading threads) and a buffer
      * of -1s, and checks that no row of the buffer changes after the call returned or threw.
      */
-    private void assertNoWriteAfter(BiConsumer<NpyActivationSource, FloatBuffer> call) throws Exception {
+    private void assertNoWriteAfter(boolean mapped, BiConsumer<NpyActivationSource, FloatBuffer> call) throws Exception {
         Path p = dir.resolve("big.npy");
         if (!java.nio.file.Files.exists(p)) {
             float[] v = new float[BIG_ROWS * BIG_D_IN];
@@ -174,7 +183,7 @@ class CallerBufferTest {
             NpyWriter.write(p, v, BIG_ROWS, BIG_D_IN);
         }
         for (int attempt = 0; attempt < 12; attempt++) {
-            try (NpyActivationSource src = NpyActivationSource.builder().files(List.of(p)).options(opts(3)).build()) {
+            try (NpyActivationSource src = NpyActivationSource.builder().files(List.of(p)).options(opts(3, mapped)).build()) {
                 FloatBuffer buf = ByteBuffer.allocateDirect(BIG_ROWS * BIG_D_IN * 4).order(ByteOrder.nativeOrder())
                         .asFloatBuffer();
                 for (int i = 0; i < buf.capacity(); i += BIG_D_IN) {

@@ -159,4 +159,85 @@ class DecodingTest {
             }
         }
     }
+
+    @Test
+    void rowsCopiedOutOfAMappingAreTheValuesAndTheirChecksInEveryVariant() {
+        java.util.Random random = new java.util.Random(11);
+        for (DType type : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+            int size = type.byteSize();
+            for (boolean widen : type == DType.F32 ? new boolean[] {false} : new boolean[] {false, true}) {
+                int out = widen ? 4 : size;
+                for (boolean streaming : new boolean[] {false, true}) {
+                    for (int n : new int[] {1, 7, 37, 64, 300}) {
+                        for (int trial = 0; trial < 6; trial++) {
+                            int rows = 1 + random.nextInt(6);
+                            int srcAt = 2 * random.nextInt(40);
+                            ByteBuffer plain = ByteBuffer.allocate(rows * n * size).order(ByteOrder.LITTLE_ENDIAN);
+                            for (int i = 0; i < rows * n; i++) {
+                                put(type, plain, i, random.nextFloat() * 200 - 100);
+                            }
+                            // the mapping's rows start srcAt bytes in, not on a vector boundary
+                            ByteBuffer values = ByteBuffer.allocateDirect(srcAt + rows * n * size).order(ByteOrder.LITTLE_ENDIAN);
+                            values.put(srcAt, plain, 0, rows * n * size);
+                            boolean[] bad = new boolean[rows];
+                            for (int r = 0; r < rows; r++) {
+                                if (random.nextInt(3) == 0) {
+                                    bad[r] = true;
+                                    int at = srcAt + (r * n + random.nextInt(n)) * size;
+                                    float v = random.nextBoolean() ? Float.NaN : Float.NEGATIVE_INFINITY;
+                                    if (type == DType.F32) {
+                                        values.putFloat(at, v);
+                                    } else {
+                                        ByteBuffer one = ByteBuffer.allocate(2).order(ByteOrder.LITTLE_ENDIAN);
+                                        put(type, one, 0, v);
+                                        values.putShort(at, one.getShort(0));
+                                    }
+                                }
+                            }
+                            boolean scattered = random.nextBoolean();
+                            int dstAt = 2 * random.nextInt(40) / out * out + (out == 2 && random.nextBoolean() ? 2 : 0);
+                            ByteBuffer dst = ByteBuffer.allocateDirect(dstAt + (rows + 2) * n * out).order(ByteOrder.LITTLE_ENDIAN);
+                            long[] offsets = null;
+                            int[] place = new int[rows];
+                            for (int r = 0; r < rows; r++) {
+                                place[r] = scattered ? rows + 1 - r : r; // reversed, one row left out at the front
+                            }
+                            if (scattered) {
+                                offsets = new long[rows];
+                                for (int r = 0; r < rows; r++) {
+                                    offsets[r] = dstAt + (long) place[r] * n * out;
+                                }
+                            }
+                            int[] badRows = new int[rows];
+                            int count = NativeDecoding.copyRows(values, srcAt, dst, dstAt, offsets, rows, n, type, widen,
+                                    streaming, random.nextBoolean(), badRows);
+                            String what = type + " widen " + widen + " streaming " + streaming + " n " + n + " rows " + rows
+                                    + " src at " + srcAt + " dst at " + dstAt + " scattered " + scattered;
+                            int expected = 0;
+                            for (int r = 0; r < rows; r++) {
+                                if (bad[r]) {
+                                    assertTrue(expected < count && badRows[expected] == r, what + ": row " + r + " flagged");
+                                    expected++;
+                                    continue;
+                                }
+                                int from = srcAt + r * n * size;
+                                int to = dstAt + place[r] * n * out;
+                                if (widen) {
+                                    FloatBuffer want = FloatBuffer.allocate(n);
+                                    assertFalse(Decoding.inJava(type, values, from, want, 0, n));
+                                    for (int c = 0; c < n; c++) {
+                                        assertEquals(Float.floatToRawIntBits(want.get(c)),
+                                                Float.floatToRawIntBits(dst.getFloat(to + 4 * c)), what + ": row " + r + " value " + c);
+                                    }
+                                } else {
+                                    assertEquals(values.slice(from, n * size), dst.slice(to, n * size), what + ": row " + r);
+                                }
+                            }
+                            assertEquals(expected, count, what + ": rows flagged");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

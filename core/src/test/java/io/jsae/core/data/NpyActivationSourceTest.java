@@ -259,12 +259,13 @@ class NpyActivationSourceTest {
 
     @Test
     void optionsFromTheConstructorEqualTheBuiltOnesAndAreChecked() {
-        LoaderOptions o = new LoaderOptions(true, 3, 8, 2, false, 1);
+        LoaderOptions o = new LoaderOptions(true, 3, 8, 2, false, 1, true);
         assertEquals(LoaderOptions.builder().shuffle(3).shuffleBufferRows(8).chunkRows(2).readThreads(1).build(), o);
         assertEquals(o, o.toBuilder().build());
         assertEquals(new LoaderOptions(false, 0, LoaderOptions.DEFAULT_SHUFFLE_BUFFER_ROWS, LoaderOptions.DEFAULT_CHUNK_ROWS,
-                false, LoaderOptions.DEFAULT_READ_THREADS), LoaderOptions.DEFAULTS);
-        assertThrows(IllegalArgumentException.class, () -> new LoaderOptions(true, 3, 8, 2, false, -1));
+                false, LoaderOptions.DEFAULT_READ_THREADS, true), LoaderOptions.DEFAULTS);
+        assertEquals(false, o.toBuilder().memoryMapped(false).build().memoryMapped());
+        assertThrows(IllegalArgumentException.class, () -> new LoaderOptions(true, 3, 8, 2, false, -1, true));
     }
 
     @Test

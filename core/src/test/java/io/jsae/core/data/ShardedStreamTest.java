@@ -25,6 +25,7 @@ import static io.jsae.core.data.TestShards.buffer;
 import static io.jsae.core.data.TestShards.readEpoch;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -79,11 +80,13 @@ class ShardedStreamTest {
 
     private static List<LoaderOptions> variants() {
         List<LoaderOptions> out = new ArrayList<>();
-        for (int threads : new int[]{0, 1, 3}) {
-            LoaderOptions.Builder b = LoaderOptions.builder().readThreads(threads).chunkRows(4);
-            out.add(b.noShuffle().build());
-            out.add(b.shuffle(11).shuffleBufferRows(9).build()); // spans of 9 rows over 3 segments
-            out.add(b.shuffle(12).shuffleBufferRows(1).build()); // chunks permuted, rows in order
+        for (boolean mapped : new boolean[]{true, false}) {
+            for (int threads : new int[]{0, 1, 3}) {
+                LoaderOptions.Builder b = LoaderOptions.builder().readThreads(threads).chunkRows(4).memoryMapped(mapped);
+                out.add(b.noShuffle().build());
+                out.add(b.shuffle(11).shuffleBufferRows(9).build()); // spans of 9 rows over 3 segments
+                out.add(b.shuffle(12).shuffleBufferRows(1).build()); // chunks permuted, rows in order
+            }
         }
         return out;
     }
@@ -415,6 +418,64 @@ class ShardedStreamTest {
                         row = 0;
                     }
                     assertEquals(new SourcePosition(epoch, row), src.position(), what);
+                }
+            }
+        }
+    }
+
+    @Test
+    void rowsAreCopiedOutOfMappingsByDefaultAndReadWhenAskedNot() throws IOException {
+        List<Path> files = TestShards.npy(dir, D_IN, SHARDS);
+        try (ShardedStream mapped = open(files, LoaderOptions.DEFAULTS);
+             ShardedStream read = open(files, LoaderOptions.builder().memoryMapped(false).build())) {
+            assertEquals(NativeDecoding.available(), mapped.memoryMapped(), "mapped where the native copy loads");
+            assertFalse(read.memoryMapped());
+            assertEquals(readEpoch(read, 7), readEpoch(mapped, 7));
+        }
+    }
+
+    /**
+     * A sparse shard of 2.25 GiB (nothing but the rows looked at is stored): rows read across the 1 GiB and 2 GiB
+     * window boundaries of the mappings, and the last rows, are the file's, as positional reads give them.
+     */
+    @Test
+    void rowsAcrossMappingWindowsAreTheFilesRows() throws IOException {
+        int dIn = 4096;
+        long rows = 147_456; // 16 KiB rows: 2.25 GiB
+        Path p = dir.resolve("sparse.npy");
+        NpyWriter w = NpyWriter.create(p, DType.F32, rows, dIn); // the header only
+        try {
+            w.close();
+        } catch (IOException expected) {
+            // "only 0 of ... values were written": the rows follow, sparsely
+        }
+        long dataOffset = Files.size(p); // the header's length
+        long[] starts = {65_528, 131_064, rows - 3}; // the 1 GiB and 2 GiB boundaries fall in rows 65535 and 131071
+        int count = 16;
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+            for (long start : starts) {
+                long n = Math.min(count, rows - start);
+                ByteBuffer b = ByteBuffer.allocate((int) n * dIn * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(TestShards.rows(start, (int) n, dIn));
+                ch.write(b, dataOffset + start * dIn * 4L);
+            }
+            // the last rows make the file its full length; the holes read as zeros
+        }
+        assertEquals(dataOffset + rows * dIn * 4L, Files.size(p));
+        for (boolean mapped : new boolean[] {true, false}) {
+            LoaderOptions o = LoaderOptions.builder().memoryMapped(mapped).build();
+            try (ShardedStream src = new ShardedStream(specs(List.of(p)), o)) {
+                FloatBuffer buf = buffer(count, dIn);
+                for (long start : starts) {
+                    src.seek(new SourcePosition(0, start));
+                    int n = src.read(buf.clear(), count);
+                    assertEquals(Math.min(count, rows - start), n);
+                    for (int r = 0; r < n; r++) {
+                        for (int c = 0; c < dIn; c += 511) {
+                            assertEquals(TestShards.value(start + r, c), buf.get(r * dIn + c),
+                                    "row " + (start + r) + " column " + c + (mapped ? " mapped" : " read"));
+                        }
+                    }
                 }
             }
         }

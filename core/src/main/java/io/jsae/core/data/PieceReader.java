@@ -15,29 +15,42 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads the pieces of a {@link ReadJob}: rows of validated shards as float32, with positional
- * {@link FileChannel#read(ByteBuffer, long)} or, for rows going to scattered places, one scattering
- * {@link FileChannel#read(ByteBuffer[], int, int)} per piece. Float32 shards on a little-endian machine are read
- * straight into the caller's buffer (the kernel copies from the page cache in large pieces, no page faults, no
- * copy of ours); float16 and bfloat16 shards are read into a scratch buffer and converted into place in one
- * pass that also finds non-finite values.
+ * Reads the pieces of a {@link ReadJob}: rows of validated shards, into their places in the caller's buffer, as
+ * float32 or as stored. Two ways:
+ * <ul>
+ *   <li>From {@link ShardMappings} (the default where the native library loads on a little-endian machine): one
+ *       native call per piece copies its rows out of the mapping into their places (consecutive or scattered),
+ *       widening float16/bfloat16 to float32 where asked, checking every value for NaN and infinity in the
+ *       same pass, with non-temporal stores for large batches ({@link NativeDecoding#copyRows}).</li>
+ *   <li>With positional {@link FileChannel#read(ByteBuffer, long)}, or one scattering
+ *       {@link FileChannel#read(ByteBuffer[], int, int)} per piece for rows going to scattered places: the kernel
+ *       copies the rows into place and they are checked afterwards; float16/bfloat16 rows to be widened are read
+ *       into a scratch buffer and converted into place.</li>
+ * </ul>
+ * A destination the native code cannot write (a heap buffer, floats in the other byte order) is filled by
+ * {@link Decoding} from the mapping or the scratch buffer.
  *
  * <p>Keeps at most {@value #MAX_OPEN} channels open, least recently used closed first. Each loading thread
- * owns its own reader: confined to one thread.
+ * owns its own reader: confined to one thread. The mappings are shared.
  */
-final class ChannelRowReader implements AutoCloseable {
+final class PieceReader implements AutoCloseable {
 
     private static final int MAX_OPEN = 32;
+    private static final boolean ADVISE = Boolean.getBoolean("jsae.advise");
     private static final boolean LITTLE_ENDIAN_MACHINE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
     private final List<ShardSpec> shards;
+    private final ShardMappings mappings; // null: positional reads
+    private int[] badRows = new int[64];
     private final LinkedHashMap<Integer, FileChannel> open = new LinkedHashMap<>(16, 0.75f, true);
     private ByteBuffer scratch;
     private long[] offsets = new long[64];
     private boolean closed;
 
-    ChannelRowReader(List<ShardSpec> shards) {
+    /** A reader of {@code shards}, from {@code mappings} or, if that is null, with positional reads. */
+    PieceReader(List<ShardSpec> shards, ShardMappings mappings) {
         this.shards = shards;
+        this.mappings = mappings;
     }
 
     /**
@@ -50,6 +63,9 @@ final class ChannelRowReader implements AutoCloseable {
      * @throws ActivationDataException naming the file and offset if the file changed or cannot be read
      */
     int[] readPiece(ReadJob job, int k) {
+        if (mappings != null) {
+            return copyPiece(job, k);
+        }
         int s = job.shard[k];
         ShardSpec spec = shards.get(s);
         int n = job.count[k];
@@ -93,6 +109,46 @@ final class ChannelRowReader implements AutoCloseable {
             }
         }
         return bad == null ? null : Arrays.copyOf(bad, badCount);
+    }
+
+    /** {@link #readPiece} from the mappings. */
+    private int[] copyPiece(ReadJob job, int k) {
+        int s = job.shard[k];
+        ShardSpec spec = shards.get(s);
+        int n = job.count[k];
+        int dIn = job.dIn;
+        long rowBytes = spec.rowBytes();
+        long position = spec.dataOffset() + job.shardRow[k] * rowBytes;
+        ShardMappings.Window window = mappings.window(s, position, n * rowBytes);
+        int at = Math.toIntExact(position - window.fileOffset());
+        if (job.bytes == null || !job.bytes.isDirect()) { // a heap buffer, or floats in the other byte order
+            int[] bad = null;
+            int badCount = 0;
+            for (int j = 0; j < n; j++) {
+                int from = at + j * (int) rowBytes;
+                int to = job.index(job.destinationRow(k, j));
+                boolean nonFinite;
+                if (job.stored) {
+                    job.bytes.put(to, window.buffer(), from, (int) rowBytes);
+                    nonFinite = Decoding.anyNonFinite(spec.dtype(), job.bytes, to, dIn);
+                } else {
+                    nonFinite = Decoding.toFloat32(spec.dtype(), window.buffer(), from, job.floats, to, dIn);
+                }
+                if (nonFinite) {
+                    bad = addBad(bad, badCount++, j, n);
+                }
+            }
+            return bad == null ? null : Arrays.copyOf(bad, badCount);
+        }
+        if (badRows.length < n) {
+            badRows = new int[Math.max(n, 2 * badRows.length)];
+        }
+        boolean widen = !job.stored && spec.dtype() != DType.F32;
+        long[] to = job.scatter[k] == null ? null : rowOffsets(job, k);
+        long first = job.scatter[k] == null ? job.byteIndex(job.firstRow[k]) : 0;
+        int badCount = NativeDecoding.copyRows(window.buffer(), at, job.bytes, first, to, n, dIn, spec.dtype(), widen,
+                job.streaming, ADVISE, badRows);
+        return badCount == 0 ? null : Arrays.copyOf(badRows, badCount);
     }
 
     /** Byte offsets of the destination rows of scattered piece {@code k}, in a reused array. */
@@ -150,6 +206,11 @@ final class ChannelRowReader implements AutoCloseable {
         } catch (IOException e) {
             size = -1;
         }
+        return changed(spec, size);
+    }
+
+    /** The error for a shard found {@code size} bytes long (-1: unknown) after it was opened. */
+    static ActivationDataException changed(ShardSpec spec, long size) {
         return new ActivationDataException(spec.file() + ": file changed while in use: it was " + spec.fileSize()
                 + " bytes when the source was opened and is " + size + " bytes now (" + spec.label()
                 + "); do not modify shards during training, then reopen the source");
