@@ -233,30 +233,31 @@ __attribute__((target("avx2,f16c"))) static int jsae_row_avx2(const char* s, cha
 }
 #endif
 
-// Asks the kernel to read [p, p + length) of a file mapping into the page cache, in large reads, before the copy
-// faults on it page by page (where the kernel's read-ahead on faults would read it in smaller pieces).
-static void jsae_advise_will_need(const char* p, int64_t length) {
+// Asks the kernel to start reading bytes [offset, offset + length) of a file mapping into the page cache, in
+// large reads, and returns at once: the rows of a batch are then read from the device together (many reads in
+// flight), instead of page by page as the copy faults on them.
+static void jsae_advise_will_need(const char* base, int64_t offset, int64_t length) {
 #if defined(__unix__) || defined(__APPLE__)
     static long page = 0;
     if (page == 0) page = sysconf(_SC_PAGESIZE);
+    const char* p = base + offset;
     uintptr_t from = (uintptr_t) p & ~(uintptr_t) (page - 1);
     madvise((void*) from, (size_t) ((uintptr_t) p + (uintptr_t) length - from), MADV_WILLNEED);
 #else
-    (void) p;
+    (void) base;
+    (void) offset;
     (void) length;
 #endif
 }
 
-// Copies the rows of a piece out of a mapping (see above), first advising the kernel that they are needed if
-// `advise`; writes the indexes of the rows holding NaN or infinity, ascending, to bad_rows (room for `rows`) and
-// returns how many there are.
+// Copies the rows of a piece out of a mapping (see above); writes the indexes of the rows holding NaN or
+// infinity, ascending, to bad_rows (room for `rows`) and returns how many there are.
 static int32_t jsae_copy_rows(const char* src, int64_t src_offset, char* dst, int64_t dst_first,
                               const int64_t* dst_offsets, int32_t rows, int64_t n, int32_t type, int32_t widen,
-                              int32_t streaming, int32_t advise, int32_t* bad_rows) {
+                              int32_t streaming, int32_t* bad_rows) {
     const char* s = src + src_offset;
     int64_t in_row = n * jsae_type_bytes(type);
     int64_t out_row = widen ? 4 * n : in_row;
-    if (advise) jsae_advise_will_need(s, in_row * rows);
 #ifdef JSAE_DECODE_X86
     static const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
 #endif

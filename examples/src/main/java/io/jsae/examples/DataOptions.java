@@ -14,7 +14,8 @@ import java.util.stream.Stream;
 /**
  * The options that name activation shards on disk, shared by every command that reads them (a picocli
  * mixin): {@code --data} (a folder or one file of {@code .npy} or {@code .safetensors} shards),
- * {@code --tensor} (the tensor inside safetensors shards), {@code --skip-non-finite} and {@code --read-threads}.
+ * {@code --tensor} (the tensor inside safetensors shards), {@code --skip-non-finite}, {@code --read-threads} and
+ * {@code --no-memory-map}.
  */
 public final class DataOptions {
 
@@ -36,6 +37,11 @@ public final class DataOptions {
             description = "Threads that read shards besides the command's own: they read the next batch during a step."
                     + " More help on many-core machines and on disks that serve many reads at once.")
     private int readThreads;
+
+    @Option(names = "--no-memory-map",
+            description = "Read shards with positional reads instead of copying rows out of memory mappings of them"
+                    + " (mappings are faster; a shard truncated while mapped ends the process, a read reports it).")
+    private boolean noMemoryMap;
 
     /** @return the {@code --data} path, or null when the option was not given */
     public Path path() {
@@ -72,7 +78,8 @@ public final class DataOptions {
             throw new CommandFailure(ExitCode.BAD_DATA, "--data " + data + ": no such file or folder",
                     "check the path");
         }
-        LoaderOptions.Builder options = LoaderOptions.builder().skipNonFinite(skipNonFinite).readThreads(readThreads);
+        LoaderOptions.Builder options = LoaderOptions.builder().skipNonFinite(skipNonFinite).readThreads(readThreads)
+                .memoryMapped(!noMemoryMap);
         if (shuffle) {
             options.shuffle(seed);
         } else {

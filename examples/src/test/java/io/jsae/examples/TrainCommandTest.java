@@ -168,6 +168,10 @@ class TrainCommandTest {
                 "--skip-non-finite", "--max-rounds", "2", "--min-explained-variance", "0", "--progress-seconds", "0",
                 "--read-threads", "0");
         assertEquals(ExitCode.OK, skipped.code(), skipped.all());
+        CommandRun positional = run("train", "--data", nan.toString(), "--d-sae", "32", "--k", "4", "--batch", "32",
+                "--skip-non-finite", "--max-rounds", "2", "--min-explained-variance", "0", "--progress-seconds", "0",
+                "--no-memory-map");
+        assertEquals(ExitCode.OK, positional.code(), positional.all());
     }
 
     private static byte[] npyHeader(String descr, int rows, int cols, int dataBytes) {

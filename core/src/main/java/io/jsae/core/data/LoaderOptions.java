@@ -24,14 +24,17 @@ package io.jsae.core.data;
  *
  * <h2>Reading and threads</h2>
  * A read of {@code n} rows reads the next {@code n} positions straight into the caller's buffer, in pieces
- * of about 1 MiB of float32: a piece is a run of rows that are consecutive in one shard, read with one
- * positional read (in order) or one scattering read that puts each row at its place in the caller's buffer
- * (a shuffle span's rows). Float32 shards on a little-endian machine are copied once, by the kernel, from the
- * page cache into the caller's buffer; float16 and bfloat16 rows are read into a 1 MiB scratch buffer per
- * thread and converted into place (natively, vectorized, where the native library loads), with the
- * non-finite check in the same pass. A direct caller buffer is read into; a heap buffer through the scratch
- * buffer. The loader keeps no buffer of rows of its own: its memory is a scratch buffer per thread and the
- * epoch's order tables.
+ * of about 1 MiB of the file: a piece is a run of rows that are consecutive in one shard. By default
+ * ({@link #memoryMapped()}) the shards are mapped into memory and one native call per piece copies its rows
+ * to their places in the caller's buffer (consecutive rows, or a shuffle span's scattered ones), widening
+ * float16/bfloat16 to float32 where asked, checking every value for NaN and infinity in the same pass, and
+ * writing batches of 16 MiB or more with non-temporal stores, which skip reading the destination into the
+ * cache. When shuffled rows come from the device rather than the page cache, each batch asks the kernel for
+ * all of its rows at once, so that their reads are in flight together. Without mappings (or where the native
+ * library does not load, or on a big-endian machine) a piece is one positional read, or one scattering read
+ * for a shuffle span's rows: the kernel copies the rows into place and they are checked afterwards; half
+ * precision to be widened goes through a 1 MiB scratch buffer per thread. A heap buffer is filled through Java
+ * code. The loader keeps no buffer of rows of its own.
  *
  * <p>{@link #readThreads()} background threads share the pieces with the caller's thread while it waits in
  * {@link ActivationSource#read}, and read the next batch while the caller computes when it announces that
@@ -39,9 +42,13 @@ package io.jsae.core.data;
  * With {@code 0} no thread is started and every row is read on the caller's thread. A span larger than the
  * batch costs smaller reads: a batch then takes only some rows of each chunk of its span.
  *
- * <p>Bytes come out of the files through positional {@code FileChannel} reads (shards larger than 2 GiB
- * included). Memory mappings are not offered: the page faults on every page cost more CPU than the kernel's
- * copy in a read (see docs/performance.md).
+ * <p>Mappings (see docs/performance.md for the figures): copying out of them is faster than a read for every
+ * type and order, because the kernel's copy in a read must first read every line of the destination into the
+ * cache. Mapping costs page-table entries (about 2 MiB per GiB of shard touched, held until the source is
+ * closed) and a page fault every few pages the first time each part is read. A shard truncated while mapped
+ * ends the process when a copy touches the missing part (SIGBUS); the size of each shard is checked before
+ * every piece, so only a truncation during a piece's copy is not caught. Turn mappings off for shards that
+ * another process may rewrite while they are read, or for a file system that maps badly.
  *
  * @param shuffle           whether rows are shuffled
  * @param seed              shuffle seed

@@ -124,20 +124,20 @@ final class NativeDecoding {
      * mapped (or other direct) buffer {@code src} into the direct buffer {@code dst}: row j to byte
      * {@code dstOffsets[j]}, or to byte {@code dstFirst + j * rowBytes} when {@code dstOffsets} is null; as
      * stored, or widened to float32 ({@code widen}, F16/BF16 only); with non-temporal stores if
-     * {@code streaming}; with {@code advise}, asks the kernel first to read the source rows into the page cache.
+     * {@code streaming}.
      *
      * @param badRows receives the indexes of the rows holding NaN or infinity, ascending; room for {@code rows}
      * @return how many rows hold NaN or infinity
      */
     static int copyRows(ByteBuffer src, long srcIndex, ByteBuffer dst, long dstFirst, long[] dstOffsets, int rows,
-                        int n, DType type, boolean widen, boolean streaming, boolean advise, int[] badRows) {
+                        int n, DType type, boolean widen, boolean streaming, int[] badRows) {
         if (!src.isDirect() || !dst.isDirect()) {
             throw new IllegalArgumentException("native row copies need direct buffers");
         }
         BytePointer to = POINTERS.get().bytes(dst).position(0);
         // src goes as a buffer argument: it stays reachable (mapped) for the whole call
         return jsae_copy_rows(src, srcIndex, to, dstFirst, dstOffsets, rows, n, typeCode(type), widen ? 1 : 0,
-                streaming ? 1 : 0, advise ? 1 : 0, badRows);
+                streaming ? 1 : 0, badRows);
     }
 
     private static int typeCode(DType type) {
@@ -151,7 +151,17 @@ final class NativeDecoding {
 
     static native int jsae_copy_rows(@Cast("const char*") ByteBuffer src, long srcOffset, @Cast("char*") BytePointer dst,
                                      long dstFirst, @Cast("const int64_t*") long[] dstOffsets, int rows, long n, int type,
-                                     int widen, int streaming, int advise, @Cast("int32_t*") int[] badRows);
+                                     int widen, int streaming, @Cast("int32_t*") int[] badRows);
+
+    /**
+     * Asks the kernel to start reading bytes {@code [index, index + length)} of the mapped buffer {@code mapping}
+     * into the page cache, and returns without waiting for them.
+     */
+    static void adviseWillNeed(ByteBuffer mapping, long index, long length) {
+        jsae_advise_will_need(mapping, index, length);
+    }
+
+    static native void jsae_advise_will_need(@Cast("const char*") ByteBuffer base, long offset, long length);
 
     static native int jsae_first_bad_row(@Cast("const char*") BytePointer base, @Cast("const int64_t*") long[] offsets,
                                          int rows, long n, int type);

@@ -36,7 +36,6 @@ import java.util.Map;
 final class PieceReader implements AutoCloseable {
 
     private static final int MAX_OPEN = 32;
-    private static final boolean ADVISE = Boolean.getBoolean("jsae.advise");
     private static final boolean LITTLE_ENDIAN_MACHINE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
     private final List<ShardSpec> shards;
@@ -146,8 +145,10 @@ final class PieceReader implements AutoCloseable {
         boolean widen = !job.stored && spec.dtype() != DType.F32;
         long[] to = job.scatter[k] == null ? null : rowOffsets(job, k);
         long first = job.scatter[k] == null ? job.byteIndex(job.firstRow[k]) : 0;
+        long t0 = System.nanoTime();
         int badCount = NativeDecoding.copyRows(window.buffer(), at, job.bytes, first, to, n, dIn, spec.dtype(), widen,
-                job.streaming, ADVISE, badRows);
+                job.streaming, badRows);
+        mappings.noteCopy(n * rowBytes, System.nanoTime() - t0);
         return badCount == 0 ? null : Arrays.copyOf(badRows, badCount);
     }
 

@@ -35,8 +35,16 @@ final class ShardMappings implements AutoCloseable {
     record Window(long fileOffset, MappedByteBuffer buffer) {
     }
 
+    /**
+     * A piece copied slower than this (file bytes per second, one thread) came from the device, not the page
+     * cache: a copy from the cache runs at several GB/s per thread, a read from a device at a share of its
+     * bandwidth. The next shuffled jobs then ask for their rows ahead ({@link #adviseWillNeed}).
+     */
+    static final double COLD_BYTES_PER_SECOND = 2e9;
+
     private final List<ShardSpec> shards;
     private final long overlap;
+    private volatile boolean cold;
     private final List<List<Window>> windows; // per shard, by window index; null entries not mapped yet
     private boolean closed;
 
@@ -99,6 +107,30 @@ final class ShardMappings implements AutoCloseable {
                     + (from + length) + ") into memory: " + e
                     + "; LoaderOptions.memoryMapped(false) reads it with positional reads instead", e);
         }
+    }
+
+    /** Records a piece's copy: whether it came from the device decides {@link #cold()}. */
+    void noteCopy(long bytes, long nanos) {
+        boolean slow = bytes * 1e9 < COLD_BYTES_PER_SECOND * nanos;
+        if (slow != cold) {
+            cold = slow;
+        }
+    }
+
+    /** Whether the last piece copied came from the device rather than the page cache. */
+    boolean cold() {
+        return cold;
+    }
+
+    /**
+     * Asks the kernel to start reading file bytes {@code [position, position + length)} of shard {@code s} into
+     * the page cache, without waiting: called for every piece of a shuffled job when the rows come from the
+     * device, so that the job's reads are in flight together, instead of one piece's page faults at a time per
+     * thread (in order, the kernel's own read-ahead already reads ahead).
+     */
+    void adviseWillNeed(int s, long position, long length) {
+        Window w = window(s, position, length);
+        NativeDecoding.adviseWillNeed(w.buffer(), position - w.fileOffset(), length);
     }
 
     private static void checkSize(ShardSpec spec) {

@@ -468,6 +468,19 @@ final class ShardedStream implements ActivationSource {
                 }
             }
         }
+        // rows from the device in shuffled order, where the kernel's read-ahead cannot guess the next chunks: ask
+        // for all of the job's rows at once
+        if (mappings != null && options.shuffle() && mappings.cold()) {
+            try {
+                for (int k = 0; k < job.pieces; k++) {
+                    ShardSpec spec = shards.get(job.shard[k]);
+                    mappings.adviseWillNeed(job.shard[k], spec.dataOffset() + job.shardRow[k] * spec.rowBytes(),
+                            job.count[k] * spec.rowBytes());
+                }
+            } catch (ActivationDataException e) {
+                // a shard that changed: its piece reports it, at its place in the batch
+            }
+        }
         job.publish();
         return job;
     }

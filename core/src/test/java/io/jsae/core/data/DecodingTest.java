@@ -210,7 +210,7 @@ class DecodingTest {
                             }
                             int[] badRows = new int[rows];
                             int count = NativeDecoding.copyRows(values, srcAt, dst, dstAt, offsets, rows, n, type, widen,
-                                    streaming, random.nextBoolean(), badRows);
+                                    streaming, badRows);
                             String what = type + " widen " + widen + " streaming " + streaming + " n " + n + " rows " + rows
                                     + " src at " + srcAt + " dst at " + dstAt + " scattered " + scattered;
                             int expected = 0;
