@@ -27,14 +27,15 @@ package io.jsae.core.data;
  * of about 1 MiB of the file: a piece is a run of rows that are consecutive in one shard. By default
  * ({@link #memoryMapped()}) the shards are mapped into memory and one native call per piece copies its rows
  * to their places in the caller's buffer (consecutive rows, or a shuffle span's scattered ones), widening
- * float16/bfloat16 to float32 where asked, checking every value for NaN and infinity in the same pass, and
- * writing batches of 16 MiB or more with non-temporal stores, which skip reading the destination into the
- * cache. When shuffled rows come from the device rather than the page cache, each batch asks the kernel for
- * all of its rows at once, so that their reads are in flight together. Without mappings (or where the native
- * library does not load, or on a big-endian machine) a piece is one positional read, or one scattering read
- * for a shuffle span's rows: the kernel copies the rows into place and they are checked afterwards; half
- * precision to be widened goes through a 1 MiB scratch buffer per thread. A heap buffer is filled through Java
- * code. The loader keeps no buffer of rows of its own.
+ * float16/bfloat16 to float32 where asked and checking every value for NaN and infinity in the same pass; on
+ * a CPU with AVX2, batches of 16 MiB or more are written with non-temporal stores, which skip reading the
+ * destination into the cache. When shuffled rows come from the device rather than the page cache, each batch
+ * asks the kernel for all of its rows at once, so that their reads are in flight together. Shards are read
+ * with positional reads instead when mappings are off, the native library does not load, the machine is
+ * big-endian, a row is over 256 MiB, or a shard lies on a network or user-space (FUSE) file system: a piece is
+ * then one positional read, or one scattering read for a shuffle span's rows; the kernel copies the rows into
+ * place and they are checked afterwards; half precision to be widened goes through a 1 MiB scratch buffer per
+ * thread. A heap buffer is filled through Java code. The loader keeps no buffer of rows of its own.
  *
  * <p>{@link #readThreads()} background threads share the pieces with the caller's thread while it waits in
  * {@link ActivationSource#read}, and read the next batch while the caller computes when it announces that
@@ -42,13 +43,14 @@ package io.jsae.core.data;
  * With {@code 0} no thread is started and every row is read on the caller's thread. A span larger than the
  * batch costs smaller reads: a batch then takes only some rows of each chunk of its span.
  *
- * <p>Mappings (see docs/performance.md for the figures): copying out of them is faster than a read for every
- * type and order, because the kernel's copy in a read must first read every line of the destination into the
- * cache. Mapping costs page-table entries (about 2 MiB per GiB of shard touched, held until the source is
- * closed) and a page fault every few pages the first time each part is read. A shard truncated while mapped
- * ends the process when a copy touches the missing part (SIGBUS); the size of each shard is checked before
- * every piece, so only a truncation during a piece's copy is not caught. Turn mappings off for shards that
- * another process may rewrite while they are read, or for a file system that maps badly.
+ * <p>Mappings (figures in docs/performance.md): copying out of them is faster than reading for every type and
+ * order, because the kernel's copy in a read must first read every line of the destination into the cache,
+ * and the rows are checked while they are copied. Mapping costs page-table entries (about 2 MiB per GiB of
+ * shard touched, held until the source is closed) and a page fault every few pages the first time each part
+ * is read. A copy that touches a page the kernel cannot deliver ends the process (SIGBUS), where a read would
+ * throw: a part of a shard truncated while mapped (the size of each open shard is checked before every piece,
+ * so only a truncation during a piece's copy is not caught), or a device read error. Turn mappings off for
+ * shards that another process may rewrite while they are read.
  *
  * @param shuffle           whether rows are shuffled
  * @param seed              shuffle seed
@@ -78,6 +80,15 @@ public record LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, i
 
     /** Unshuffled, failing on non-finite rows, with the default sizes and reading threads. */
     public static final LoaderOptions DEFAULTS = builder().build();
+
+    /**
+     * Options that copy rows out of memory mappings, as by default: the components before {@code memoryMapped}
+     * were all there was before it.
+     */
+    public LoaderOptions(boolean shuffle, long seed, int shuffleBufferRows, int chunkRows, boolean skipNonFinite,
+                         int readThreads) {
+        this(shuffle, seed, shuffleBufferRows, chunkRows, skipNonFinite, readThreads, true);
+    }
 
     /** Checks the ranges given in the parameter list. */
     public LoaderOptions {

@@ -148,7 +148,9 @@ final class PieceReader implements AutoCloseable {
         long t0 = System.nanoTime();
         int badCount = NativeDecoding.copyRows(window.buffer(), at, job.bytes, first, to, n, dIn, spec.dtype(), widen,
                 job.streaming, badRows);
-        mappings.noteCopy(n * rowBytes, System.nanoTime() - t0);
+        if (n * rowBytes >= ShardMappings.TIMED_PIECE_BYTES) { // the time of a smaller copy says little
+            mappings.noteCopy(n * rowBytes, System.nanoTime() - t0);
+        }
         return badCount == 0 ? null : Arrays.copyOf(badRows, badCount);
     }
 

@@ -3,11 +3,15 @@ package io.jsae.core.data;
 import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The shards of one source mapped into memory, read-only, for the loading threads to copy rows out of
@@ -20,16 +24,57 @@ import java.util.List;
  * {@code read} reads every line of the destination into the cache before writing it, a third more memory
  * traffic (see docs/performance.md).
  *
- * <p>A mapped file that is truncated while mapped makes the copy fault (SIGBUS) and ends the process; the file's
- * size is therefore checked before every piece, which leaves only a truncation during that piece's copy.
- * {@link LoaderOptions#memoryMapped()} off reads with positional reads instead. Thread-safe.
+ * <p>A copy that touches a page the kernel cannot supply faults (SIGBUS) and ends the process: a part of a file
+ * truncated while mapped, or a read error of the device or a network file system. The size of the open file
+ * is therefore checked before every piece (which leaves only a truncation during that piece's copy), and the
+ * sources map only shards on local file systems ({@link ShardedStream}). {@link LoaderOptions#memoryMapped()}
+ * off reads with positional reads instead, which report such failures as exceptions. Thread-safe.
  */
 final class ShardMappings implements AutoCloseable {
 
+    /** Channels kept open (least recently used closed first): file descriptors are a limited resource. */
+    private static final int MAX_OPEN = 64;
     /** Bytes of a window past its overlap: 1 GiB. */
     static final long WINDOW_BYTES = 1L << 30;
     /** The largest piece that may use mappings (its bytes are the windows' overlap). */
     static final long MAX_PIECE_BYTES = 256L << 20;
+
+    /**
+     * File-system types (as {@link java.nio.file.FileStore#type()} gives them, prefixes) on which a read can fail
+     * after the file was opened: network and user-space file systems. Their shards are not mapped.
+     */
+    private static final List<String> REMOTE_TYPES = List.of("nfs", "cifs", "smb", "fuse", "lustre", "ceph",
+            "glusterfs", "gpfs", "beegfs", "afs", "9p");
+
+    /**
+     * The type of the first network or user-space file system that holds one of {@code shards}, or null if all
+     * are on local file systems (or their types cannot be told).
+     */
+    static String remoteFileSystem(List<ShardSpec> shards) {
+        java.util.Set<java.nio.file.Path> seen = new java.util.HashSet<>();
+        for (ShardSpec spec : shards) {
+            java.nio.file.Path folder = spec.file().toAbsolutePath().getParent();
+            if (folder == null || !seen.add(folder)) {
+                continue;
+            }
+            String type;
+            try {
+                type = java.nio.file.Files.getFileStore(spec.file()).type();
+            } catch (IOException | RuntimeException e) {
+                continue; // the reads will report what is wrong with the file
+            }
+            if (isRemote(type)) {
+                return type;
+            }
+        }
+        return null;
+    }
+
+    /** Whether a file-system type names a network or user-space file system. */
+    static boolean isRemote(String type) {
+        String t = type.toLowerCase(java.util.Locale.ROOT);
+        return REMOTE_TYPES.stream().anyMatch(t::startsWith);
+    }
 
     /** A mapped part of a shard: {@code buffer}'s byte 0 is the file's byte {@code fileOffset}. */
     record Window(long fileOffset, MappedByteBuffer buffer) {
@@ -41,11 +86,15 @@ final class ShardMappings implements AutoCloseable {
      * bandwidth. The next shuffled jobs then ask for their rows ahead ({@link #adviseWillNeed}).
      */
     static final double COLD_BYTES_PER_SECOND = 2e9;
+    /** The smallest piece whose copy time counts for {@link #cold()}. */
+    static final long TIMED_PIECE_BYTES = 256L << 10;
 
     private final List<ShardSpec> shards;
     private final long overlap;
     private volatile boolean cold;
     private final List<List<Window>> windows; // per shard, by window index; null entries not mapped yet
+    // open channels of the shards used last, for the size checks and new windows; guarded by this
+    private final LinkedHashMap<Integer, FileChannel> channels = new LinkedHashMap<>(16, 0.75f, true);
     private boolean closed;
 
     /**
@@ -68,44 +117,107 @@ final class ShardMappings implements AutoCloseable {
      * The window holding file bytes {@code [position, position + length)} of shard {@code s}, mapped now if it
      * is not yet, after checking that the file still has the size it had when the source was opened.
      *
-     * @throws ActivationDataException naming the file if it changed or cannot be mapped
+     * @throws ActivationDataException naming the file if it changed, cannot be mapped, or the thread was
+     *                                 interrupted
      */
-    Window window(int s, long position, long length) {
+    synchronized Window window(int s, long position, long length) {
         ShardSpec spec = shards.get(s);
         if (length > overlap) {
             throw new IllegalArgumentException("piece of " + length + " bytes, more than " + overlap);
         }
-        checkSize(spec);
-        int w = (int) (position / WINDOW_BYTES);
-        synchronized (this) {
-            if (closed) {
-                throw new IllegalStateException("mappings closed");
-            }
-            List<Window> list = windows.get(s);
-            while (list.size() <= w) {
-                list.add(null);
-            }
-            Window window = list.get(w);
-            if (window == null) {
-                window = map(spec, w);
-                list.set(w, window);
-            }
-            return window;
+        if (closed) {
+            throw new IllegalStateException("mappings closed");
         }
+        FileChannel ch = checkedChannel(s, spec);
+        int w = (int) (position / WINDOW_BYTES);
+        List<Window> list = windows.get(s);
+        while (list.size() <= w) {
+            list.add(null);
+        }
+        Window window = list.get(w);
+        if (window == null) {
+            window = map(ch, s, spec, w);
+            list.set(w, window);
+        }
+        return window;
     }
 
-    private Window map(ShardSpec spec, int w) {
+    private Window map(FileChannel ch, int s, ShardSpec spec, int w) {
         long from = w * WINDOW_BYTES;
         long length = Math.min(spec.fileSize() - from, WINDOW_BYTES + overlap);
-        try (FileChannel ch = FileChannel.open(spec.file(), StandardOpenOption.READ)) {
-            // the mapping outlives the channel
+        try {
             MappedByteBuffer buffer = ch.map(FileChannel.MapMode.READ_ONLY, from, length);
             buffer.order(ByteOrder.LITTLE_ENDIAN);
             return new Window(from, buffer);
+        } catch (ClosedByInterruptException e) {
+            channels.remove(s);
+            throw interrupted(spec, e);
         } catch (IOException | RuntimeException e) {
             throw new ActivationDataException(spec.file() + ": cannot map " + spec.label() + " (bytes " + from + " to "
                     + (from + length) + ") into memory: " + e
                     + "; LoaderOptions.memoryMapped(false) reads it with positional reads instead", e);
+        }
+    }
+
+    /**
+     * The open channel of shard {@code s}, after checking the size of the file it holds open (the file that is
+     * mapped, even if its path was renamed or replaced). A channel closed by another thread's interrupt is
+     * opened again.
+     */
+    private FileChannel checkedChannel(int s, ShardSpec spec) {
+        for (int attempt = 0; ; attempt++) {
+            FileChannel ch = channel(s, spec);
+            long size;
+            try {
+                size = ch.size();
+            } catch (ClosedByInterruptException e) {
+                channels.remove(s);
+                throw interrupted(spec, e);
+            } catch (ClosedChannelException e) {
+                channels.remove(s); // closed by an interrupt of another thread
+                if (attempt == 0) {
+                    continue;
+                }
+                throw new ActivationDataException(spec.file() + ": cannot read the size of " + spec.label() + ": " + e, e);
+            } catch (IOException e) {
+                throw new ActivationDataException(spec.file() + ": cannot read the size of " + spec.label() + ": " + e, e);
+            }
+            if (size != spec.fileSize()) {
+                throw PieceReader.changed(spec, size);
+            }
+            return ch;
+        }
+    }
+
+    private FileChannel channel(int s, ShardSpec spec) {
+        FileChannel ch = channels.get(s);
+        if (ch != null) {
+            return ch;
+        }
+        try {
+            ch = FileChannel.open(spec.file(), StandardOpenOption.READ);
+        } catch (IOException | RuntimeException e) {
+            throw new ActivationDataException(spec.file() + ": cannot open " + spec.label() + " for reading: " + e, e);
+        }
+        channels.put(s, ch);
+        if (channels.size() > MAX_OPEN) {
+            Iterator<Map.Entry<Integer, FileChannel>> it = channels.entrySet().iterator();
+            FileChannel eldest = it.next().getValue();
+            it.remove();
+            closeQuietly(eldest); // its mappings stay valid
+        }
+        return ch;
+    }
+
+    private static ActivationDataException interrupted(ShardSpec spec, IOException e) {
+        return new ActivationDataException(spec.file() + ": interrupted while reading " + spec.label(), e);
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // read-only: nothing is lost
         }
     }
 
@@ -133,18 +245,6 @@ final class ShardMappings implements AutoCloseable {
         NativeDecoding.adviseWillNeed(w.buffer(), position - w.fileOffset(), length);
     }
 
-    private static void checkSize(ShardSpec spec) {
-        long size;
-        try {
-            size = Files.size(spec.file());
-        } catch (IOException e) {
-            throw new ActivationDataException(spec.file() + ": cannot read the size of " + spec.label() + ": " + e, e);
-        }
-        if (size != spec.fileSize()) {
-            throw PieceReader.changed(spec, size);
-        }
-    }
-
     /**
      * Unmaps every window. The caller guarantees that no thread copies from a window any more (every loading
      * thread has stopped); otherwise it must not call this, and the windows are unmapped when collected.
@@ -155,6 +255,10 @@ final class ShardMappings implements AutoCloseable {
             return;
         }
         closed = true;
+        for (FileChannel ch : channels.values()) {
+            closeQuietly(ch);
+        }
+        channels.clear();
         for (List<Window> list : windows) {
             for (Window window : list) {
                 if (window != null) {

@@ -88,16 +88,26 @@ final class ShardedStream implements ActivationSource {
         this.storedType = shards.stream().allMatch(sp -> sp.dtype() == first) ? first : DType.F32;
         this.storedRowBytes = dIn * storedType.byteSize();
         long maxPieceBytes = pieceRows * fileRowBytes;
-        this.mappings = options.memoryMapped() && mappable(maxPieceBytes) ? new ShardMappings(this.shards, maxPieceBytes) : null;
+        this.mappings = options.memoryMapped() && mappable(this.shards, maxPieceBytes)
+                ? new ShardMappings(this.shards, maxPieceBytes) : null;
     }
 
     /**
      * Whether rows can be copied out of mappings: the native copy loads, files are read as little-endian values
-     * by a little-endian machine, and a piece fits a window's overlap.
+     * by a little-endian machine, a piece fits a window's overlap, and the shards are on local file systems (a
+     * page that a network file system fails to deliver would end the process, where a read reports it).
      */
-    private static boolean mappable(long maxPieceBytes) {
-        return NativeDecoding.available() && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN
-                && maxPieceBytes <= ShardMappings.MAX_PIECE_BYTES;
+    private static boolean mappable(List<ShardSpec> shards, long maxPieceBytes) {
+        if (!NativeDecoding.available() || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN
+                || maxPieceBytes > ShardMappings.MAX_PIECE_BYTES) {
+            return false;
+        }
+        String remote = ShardMappings.remoteFileSystem(shards);
+        if (remote != null) {
+            LOG.info("shards on a {} file system: read with positional reads, not memory mappings", remote);
+            return false;
+        }
+        return true;
     }
 
     /** Whether this stream copies rows out of memory mappings (else it reads them with positional reads). */

@@ -265,6 +265,7 @@ class NpyActivationSourceTest {
         assertEquals(new LoaderOptions(false, 0, LoaderOptions.DEFAULT_SHUFFLE_BUFFER_ROWS, LoaderOptions.DEFAULT_CHUNK_ROWS,
                 false, LoaderOptions.DEFAULT_READ_THREADS, true), LoaderOptions.DEFAULTS);
         assertEquals(false, o.toBuilder().memoryMapped(false).build().memoryMapped());
+        assertEquals(o, new LoaderOptions(true, 3, 8, 2, false, 1), "the constructor without memoryMapped maps");
         assertThrows(IllegalArgumentException.class, () -> new LoaderOptions(true, 3, 8, 2, false, -1, true));
     }
 

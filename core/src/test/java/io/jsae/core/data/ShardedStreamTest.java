@@ -480,4 +480,62 @@ class ShardedStreamTest {
             }
         }
     }
+
+    @Test
+    void aShardRenamedWhileMappedIsStillReadFromTheFileThatIsOpen() throws IOException {
+        List<Path> files = TestShards.npy(dir, D_IN, SHARDS);
+        for (LoaderOptions o : variants()) {
+            if (!o.memoryMapped()) {
+                continue; // positional reads reopen a shard on a thread that had not read it yet
+            }
+            try (ShardedStream src = open(files, o)) {
+                assertTrue(src.memoryMapped());
+                FloatBuffer buf = buffer(72, D_IN);
+                int first = src.read(buf, 72); // every shard mapped
+                Path moved = dir.resolve("moved.npy");
+                Files.move(files.get(1), moved);
+                try {
+                    src.seek(new SourcePosition(0, 0));
+                    assertEquals(first, src.read(buf.clear(), 72));
+                    assertEquals(expected(o, 0).subList(0, first), TestShards.ids(buf, first, D_IN), "with " + o);
+                } finally {
+                    Files.move(moved, files.get(1));
+                }
+            }
+        }
+    }
+
+    @Test
+    void anInterruptWhileMappingIsReportedAsOneAndTheNextReadRecovers() throws IOException {
+        List<Path> files = TestShards.npy(dir, D_IN, SHARDS);
+        try (ShardedStream src = open(files, LoaderOptions.builder().readThreads(0).build())) {
+            FloatBuffer buf = buffer(72, D_IN);
+            Thread.currentThread().interrupt();
+            ActivationDataException e;
+            try {
+                e = assertThrows(ActivationDataException.class, () -> src.read(buf, 72));
+            } finally {
+                assertTrue(Thread.interrupted(), "the interrupt stays set");
+            }
+            assertMessage(e, "interrupted");
+            src.seek(new SourcePosition(0, 0));
+            assertEquals(72, src.read(buf.clear(), 72));
+            assertEquals(expected(LoaderOptions.DEFAULTS, 0), TestShards.ids(buf, 72, D_IN));
+        }
+    }
+
+    @Test
+    void networkAndUserSpaceFileSystemsAreNotMappedLocalOnesAre() throws IOException {
+        for (String type : new String[] {"nfs", "nfs4", "cifs", "smb3", "fuse", "fuse.sshfs", "fuseblk", "lustre",
+                "ceph", "9p", "NFS4"}) {
+            assertTrue(ShardMappings.isRemote(type), type);
+        }
+        for (String type : new String[] {"ext4", "xfs", "btrfs", "tmpfs", "overlay", "zfs", "f2fs"}) {
+            assertFalse(ShardMappings.isRemote(type), type);
+        }
+        List<Path> files = TestShards.npy(dir, D_IN, SHARDS);
+        String type = Files.getFileStore(files.get(0)).type();
+        assertEquals(ShardMappings.isRemote(type) ? type : null, ShardMappings.remoteFileSystem(specs(files)),
+                "the temporary folder's file system (" + type + ")");
+    }
 }
