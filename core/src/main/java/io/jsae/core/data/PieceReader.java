@@ -54,10 +54,10 @@ final class PieceReader implements AutoCloseable {
 
     /**
      * Reads piece {@code k} of {@code job} into its destination rows and returns the piece's rows (0-based,
-     * ascending) holding NaN or infinity, or null. Rows passed on as stored, and float32 rows of a little-endian
-     * machine going to a direct float buffer, are read straight into place (one positional read, or one
-     * scattering read for a shuffle span's rows); every other case is read into a scratch buffer and converted
-     * row by row into place.
+     * ascending) holding NaN or infinity, or null. With mappings, copies them ({@link #copyPiece}). Otherwise rows
+     * passed on as stored, and float32 rows of a little-endian machine going to a direct float buffer, are read
+     * straight into place (one positional read, or one scattering read for a shuffle span's rows); every other
+     * case is read into a scratch buffer and converted row by row into place.
      *
      * @throws ActivationDataException naming the file and offset if the file changed or cannot be read
      */

@@ -30,7 +30,7 @@ import java.util.Map;
  * sources map only shards on local file systems ({@link ShardedStream}). {@link LoaderOptions#memoryMapped()}
  * off reads with positional reads instead, which report such failures as exceptions. Thread-safe.
  */
-final class ShardMappings implements AutoCloseable {
+final class ShardMappings {
 
     /** Channels kept open (least recently used closed first): file descriptors are a limited resource. */
     private static final int MAX_OPEN = 64;
@@ -246,11 +246,11 @@ final class ShardMappings implements AutoCloseable {
     }
 
     /**
-     * Unmaps every window. The caller guarantees that no thread copies from a window any more (every loading
-     * thread has stopped); otherwise it must not call this, and the windows are unmapped when collected.
+     * Closes the open channels and, with {@code unmap}, unmaps every window; afterwards no window is handed out.
+     * The caller unmaps only when no thread copies from a window any more (every loading thread has stopped);
+     * otherwise the windows are unmapped when collected.
      */
-    @Override
-    public synchronized void close() {
+    synchronized void close(boolean unmap) {
         if (closed) {
             return;
         }
@@ -261,7 +261,7 @@ final class ShardMappings implements AutoCloseable {
         channels.clear();
         for (List<Window> list : windows) {
             for (Window window : list) {
-                if (window != null) {
+                if (window != null && unmap) {
                     DirectBuffers.free(window.buffer());
                 }
             }

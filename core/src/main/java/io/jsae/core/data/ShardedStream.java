@@ -398,8 +398,9 @@ final class ShardedStream implements ActivationSource {
                 consumerReader.close();
                 consumerReader = null;
             }
-            if (mappings != null && stopped) {
-                mappings.close(); // no thread copies any more (the consumer's reads hold the lock)
+            if (mappings != null) {
+                // unmapped only if no thread copies any more (the consumer's reads hold the lock)
+                mappings.close(stopped);
             }
         }
     }
