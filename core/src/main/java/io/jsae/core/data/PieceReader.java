@@ -7,12 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Reads the pieces of a {@link ReadJob}: rows of validated shards, into their places in the caller's buffer, as
@@ -30,8 +26,8 @@ import java.util.Map;
  * A destination the native code cannot write (a heap buffer, floats in the other byte order) is filled by
  * {@link Decoding} from the mapping or the scratch buffer.
  *
- * <p>Keeps at most {@value #MAX_OPEN} channels open, least recently used closed first. Each loading thread
- * owns its own reader: confined to one thread. The mappings are shared.
+ * <p>Keeps at most {@value #MAX_OPEN} channels open ({@link ShardChannels}). Each loading thread owns its own
+ * reader: confined to one thread. The mappings are shared.
  */
 final class PieceReader implements AutoCloseable {
 
@@ -40,8 +36,8 @@ final class PieceReader implements AutoCloseable {
 
     private final List<ShardSpec> shards;
     private final ShardMappings mappings; // null: positional reads
+    private final ShardChannels channels; // for positional reads
     private int[] badRows = new int[64];
-    private final LinkedHashMap<Integer, FileChannel> open = new LinkedHashMap<>(16, 0.75f, true);
     private ByteBuffer scratch;
     private long[] offsets = new long[64];
     private boolean closed;
@@ -50,6 +46,7 @@ final class PieceReader implements AutoCloseable {
     PieceReader(List<ShardSpec> shards, ShardMappings mappings) {
         this.shards = shards;
         this.mappings = mappings;
+        this.channels = new ShardChannels(shards, MAX_OPEN);
     }
 
     /**
@@ -70,7 +67,7 @@ final class PieceReader implements AutoCloseable {
         int n = job.count[k];
         int dIn = job.dIn;
         long position = spec.dataOffset() + job.shardRow[k] * spec.rowBytes();
-        FileChannel ch = channel(s, spec);
+        FileChannel ch = channels.checked(s);
         int[] bad = null;
         int badCount = 0;
         if (job.stored || (spec.dtype() == DType.F32 && LITTLE_ENDIAN_MACHINE && job.bytes != null)) {
@@ -189,10 +186,10 @@ final class PieceReader implements AutoCloseable {
                 }
             }
         } catch (ClosedByInterruptException e) {
-            drop(s);
+            channels.drop(s);
             throw new ActivationDataException(spec.file() + " (byte " + p + "): interrupted while reading " + spec.label(), e);
         } catch (IOException e) {
-            drop(s);
+            channels.drop(s);
             throw new ActivationDataException(spec.file() + " (byte " + p + "): cannot read " + spec.label() + ": " + e, e);
         }
     }
@@ -209,55 +206,7 @@ final class PieceReader implements AutoCloseable {
         } catch (IOException e) {
             size = -1;
         }
-        return changed(spec, size);
-    }
-
-    /** The error for a shard found {@code size} bytes long (-1: unknown) after it was opened. */
-    static ActivationDataException changed(ShardSpec spec, long size) {
-        return new ActivationDataException(spec.file() + ": file changed while in use: it was " + spec.fileSize()
-                + " bytes when the source was opened and is " + size + " bytes now (" + spec.label()
-                + "); do not modify shards during training, then reopen the source");
-    }
-
-    private FileChannel channel(int s, ShardSpec spec) {
-        if (closed) {
-            throw new IllegalStateException("reader closed");
-        }
-        FileChannel ch = open.get(s);
-        if (ch != null) {
-            return ch;
-        }
-        try {
-            ch = FileChannel.open(spec.file(), StandardOpenOption.READ);
-        } catch (IOException | RuntimeException e) {
-            throw new ActivationDataException(spec.file() + ": cannot open " + spec.label() + " for reading: " + e, e);
-        }
-        try {
-            if (ch.size() != spec.fileSize()) {
-                throw changed(spec, ch);
-            }
-        } catch (IOException | RuntimeException e) {
-            closeQuietly(ch);
-            if (e instanceof ActivationDataException) {
-                throw (ActivationDataException) e;
-            }
-            throw new ActivationDataException(spec.file() + ": cannot read the size of " + spec.label() + ": " + e, e);
-        }
-        open.put(s, ch);
-        if (open.size() > MAX_OPEN) {
-            Iterator<Map.Entry<Integer, FileChannel>> it = open.entrySet().iterator();
-            FileChannel eldest = it.next().getValue();
-            it.remove();
-            closeQuietly(eldest);
-        }
-        return ch;
-    }
-
-    private void drop(int s) {
-        FileChannel ch = open.remove(s);
-        if (ch != null) {
-            closeQuietly(ch);
-        }
+        return ShardChannels.changed(spec, size);
     }
 
     private ByteBuffer scratch(int bytes) {
@@ -269,14 +218,6 @@ final class PieceReader implements AutoCloseable {
         return scratch;
     }
 
-    private static void closeQuietly(FileChannel ch) {
-        try {
-            ch.close();
-        } catch (IOException ignored) {
-            // read-only: nothing is lost
-        }
-    }
-
     /** Closes every channel and frees the scratch buffer; idempotent. */
     @Override
     public void close() {
@@ -284,10 +225,7 @@ final class PieceReader implements AutoCloseable {
             return;
         }
         closed = true;
-        for (FileChannel ch : open.values()) {
-            closeQuietly(ch);
-        }
-        open.clear();
+        channels.close();
         DirectBuffers.free(scratch);
         scratch = null;
     }

@@ -4,14 +4,9 @@ import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The shards of one source mapped into memory, read-only, for the loading threads to copy rows out of
@@ -93,8 +88,7 @@ final class ShardMappings {
     private final long overlap;
     private volatile boolean cold;
     private final List<List<Window>> windows; // per shard, by window index; null entries not mapped yet
-    // open channels of the shards used last, for the size checks and new windows; guarded by this
-    private final LinkedHashMap<Integer, FileChannel> channels = new LinkedHashMap<>(16, 0.75f, true);
+    private final ShardChannels channels; // for the size checks and new windows; guarded by this
     private boolean closed;
 
     /**
@@ -107,6 +101,7 @@ final class ShardMappings {
         }
         this.shards = shards;
         this.overlap = maxPieceBytes;
+        this.channels = new ShardChannels(shards, MAX_OPEN);
         this.windows = new ArrayList<>(shards.size());
         for (int i = 0; i < shards.size(); i++) {
             windows.add(new ArrayList<>());
@@ -128,7 +123,7 @@ final class ShardMappings {
         if (closed) {
             throw new IllegalStateException("mappings closed");
         }
-        FileChannel ch = checkedChannel(s, spec);
+        FileChannel ch = channels.checked(s);
         int w = (int) (position / WINDOW_BYTES);
         List<Window> list = windows.get(s);
         while (list.size() <= w) {
@@ -150,74 +145,12 @@ final class ShardMappings {
             buffer.order(ByteOrder.LITTLE_ENDIAN);
             return new Window(from, buffer);
         } catch (ClosedByInterruptException e) {
-            channels.remove(s);
-            throw interrupted(spec, e);
+            channels.drop(s);
+            throw ShardChannels.interrupted(spec, e);
         } catch (IOException | RuntimeException e) {
             throw new ActivationDataException(spec.file() + ": cannot map " + spec.label() + " (bytes " + from + " to "
                     + (from + length) + ") into memory: " + e
                     + "; LoaderOptions.memoryMapped(false) reads it with positional reads instead", e);
-        }
-    }
-
-    /**
-     * The open channel of shard {@code s}, after checking the size of the file it holds open (the file that is
-     * mapped, even if its path was renamed or replaced). A channel closed by another thread's interrupt is
-     * opened again.
-     */
-    private FileChannel checkedChannel(int s, ShardSpec spec) {
-        for (int attempt = 0; ; attempt++) {
-            FileChannel ch = channel(s, spec);
-            long size;
-            try {
-                size = ch.size();
-            } catch (ClosedByInterruptException e) {
-                channels.remove(s);
-                throw interrupted(spec, e);
-            } catch (ClosedChannelException e) {
-                channels.remove(s); // closed by an interrupt of another thread
-                if (attempt == 0) {
-                    continue;
-                }
-                throw new ActivationDataException(spec.file() + ": cannot read the size of " + spec.label() + ": " + e, e);
-            } catch (IOException e) {
-                throw new ActivationDataException(spec.file() + ": cannot read the size of " + spec.label() + ": " + e, e);
-            }
-            if (size != spec.fileSize()) {
-                throw PieceReader.changed(spec, size);
-            }
-            return ch;
-        }
-    }
-
-    private FileChannel channel(int s, ShardSpec spec) {
-        FileChannel ch = channels.get(s);
-        if (ch != null) {
-            return ch;
-        }
-        try {
-            ch = FileChannel.open(spec.file(), StandardOpenOption.READ);
-        } catch (IOException | RuntimeException e) {
-            throw new ActivationDataException(spec.file() + ": cannot open " + spec.label() + " for reading: " + e, e);
-        }
-        channels.put(s, ch);
-        if (channels.size() > MAX_OPEN) {
-            Iterator<Map.Entry<Integer, FileChannel>> it = channels.entrySet().iterator();
-            FileChannel eldest = it.next().getValue();
-            it.remove();
-            closeQuietly(eldest); // its mappings stay valid
-        }
-        return ch;
-    }
-
-    private static ActivationDataException interrupted(ShardSpec spec, IOException e) {
-        return new ActivationDataException(spec.file() + ": interrupted while reading " + spec.label(), e);
-    }
-
-    private static void closeQuietly(FileChannel ch) {
-        try {
-            ch.close();
-        } catch (IOException ignored) {
-            // read-only: nothing is lost
         }
     }
 
@@ -255,10 +188,7 @@ final class ShardMappings {
             return;
         }
         closed = true;
-        for (FileChannel ch : channels.values()) {
-            closeQuietly(ch);
-        }
-        channels.clear();
+        channels.close();
         for (List<Window> list : windows) {
             for (Window window : list) {
                 if (window != null && unmap) {
