@@ -50,14 +50,7 @@ class CallerBufferTest {
     void aDirectFloatBufferInTheOtherByteOrderGetsFloat32RowsRight(boolean mapped) throws Exception {
         List<Path> files = TestShards.npy(dir, D_IN, SHARDS);
         try (NpyActivationSource src = NpyActivationSource.builder().files(files).options(opts(0, mapped)).build()) {
-            FloatBuffer be = ByteBuffer.allocateDirect(5 * D_IN * 4).asFloatBuffer();
-            assertEquals(ByteOrder.BIG_ENDIAN, be.order());
-            assertEquals(5, src.read(be, 5));
-            for (int r = 0; r < 5; r++) {
-                for (int c = 0; c < D_IN; c++) {
-                    assertEquals(TestShards.value(r, c), be.get(r * D_IN + c), "row " + r + " col " + c);
-                }
-            }
+            assertFiveRowsIntoABigEndianBuffer(src);
         }
     }
 
@@ -67,12 +60,18 @@ class CallerBufferTest {
         List<Path> files = TestShards.safetensors(dir, DType.F16, D_IN, SHARDS);
         try (SafetensorsActivationSource src = SafetensorsActivationSource.builder().files(files).tensor("acts")
                 .options(opts(0, mapped)).build()) {
-            FloatBuffer be = ByteBuffer.allocateDirect(5 * D_IN * 4).asFloatBuffer();
-            assertEquals(5, src.read(be, 5));
-            for (int r = 0; r < 5; r++) {
-                for (int c = 0; c < D_IN; c++) {
-                    assertEquals(TestShards.value(r, c), be.get(r * D_IN + c), "row " + r + " col " + c);
-                }
+            assertFiveRowsIntoABigEndianBuffer(src);
+        }
+    }
+
+    /** Reads the first five rows into a direct float buffer in the JDK's default order (big-endian) and checks them. */
+    private static void assertFiveRowsIntoABigEndianBuffer(ActivationSource src) {
+        FloatBuffer be = ByteBuffer.allocateDirect(5 * D_IN * 4).asFloatBuffer();
+        assertEquals(ByteOrder.BIG_ENDIAN, be.order());
+        assertEquals(5, src.read(be, 5));
+        for (int r = 0; r < 5; r++) {
+            for (int c = 0; c < D_IN; c++) {
+                assertEquals(TestShards.value(r, c), be.get(r * D_IN + c), "row " + r + " col " + c);
             }
         }
     }
