@@ -5,19 +5,25 @@ import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * The shards of one source mapped into memory, read-only, for the loading threads to copy rows out of
  * ({@link NativeDecoding#copyRows}). A shard is mapped on first use, in windows of {@value #WINDOW_BYTES} bytes
  * that overlap by the largest piece, so that every piece lies inside one window (a Java mapping holds at most
- * 2 GiB). Mappings stay until {@link #close()}: mapping costs once per shard, not per epoch.
+ * 2 GiB). Mappings stay until {@link #close(boolean)}: mapping costs once per shard, not per epoch.
  *
  * <p>Why mappings and not {@code read}: from a mapping the rows are copied by our own loop, which checks them
  * for NaN and infinity in the same pass and writes a large batch with non-temporal stores; the kernel's copy in
- * {@code read} reads every line of the destination into the cache before writing it, a third more memory
- * traffic (see docs/performance.md).
+ * {@code read} reads every line of the destination into the cache before writing it: three memory transfers
+ * per line where ours makes two (see docs/performance.md).
  *
  * <p>A copy that touches a page the kernel cannot supply faults (SIGBUS) and ends the process: a part of a file
  * truncated while mapped, or a read error of the device or a network file system. The size of the open file
@@ -35,7 +41,16 @@ final class ShardMappings {
     static final long MAX_PIECE_BYTES = 256L << 20;
 
     /**
-     * File-system types (as {@link java.nio.file.FileStore#type()} gives them, prefixes) on which a read can fail
+     * A piece copied slower than this (file bytes per second, one thread) came from the device, not the page
+     * cache: a copy from the cache runs at several GB/s per thread, a read from a device at a share of its
+     * bandwidth. The next shuffled jobs then ask for their rows ahead ({@link #adviseWillNeed}).
+     */
+    static final double COLD_BYTES_PER_SECOND = 2e9;
+    /** The smallest piece whose copy time counts for {@link #cold()}. */
+    static final long TIMED_PIECE_BYTES = 256L << 10;
+
+    /**
+     * File-system types (as {@link FileStore#type()} gives them, prefixes) on which a read can fail
      * after the file was opened: network and user-space file systems. Their shards are not mapped.
      */
     private static final List<String> REMOTE_TYPES = List.of("nfs", "cifs", "smb", "fuse", "lustre", "ceph",
@@ -46,15 +61,15 @@ final class ShardMappings {
      * are on local file systems (or their types cannot be told).
      */
     static String remoteFileSystem(List<ShardSpec> shards) {
-        java.util.Set<java.nio.file.Path> seen = new java.util.HashSet<>();
+        Set<Path> seen = new HashSet<>();
         for (ShardSpec spec : shards) {
-            java.nio.file.Path folder = spec.file().toAbsolutePath().getParent();
+            Path folder = spec.file().toAbsolutePath().getParent();
             if (folder == null || !seen.add(folder)) {
                 continue;
             }
             String type;
             try {
-                type = java.nio.file.Files.getFileStore(spec.file()).type();
+                type = Files.getFileStore(spec.file()).type();
             } catch (IOException | RuntimeException e) {
                 continue; // the reads will report what is wrong with the file
             }
@@ -67,22 +82,13 @@ final class ShardMappings {
 
     /** Whether a file-system type names a network or user-space file system. */
     static boolean isRemote(String type) {
-        String t = type.toLowerCase(java.util.Locale.ROOT);
+        String t = type.toLowerCase(Locale.ROOT);
         return REMOTE_TYPES.stream().anyMatch(t::startsWith);
     }
 
     /** A mapped part of a shard: {@code buffer}'s byte 0 is the file's byte {@code fileOffset}. */
     record Window(long fileOffset, MappedByteBuffer buffer) {
     }
-
-    /**
-     * A piece copied slower than this (file bytes per second, one thread) came from the device, not the page
-     * cache: a copy from the cache runs at several GB/s per thread, a read from a device at a share of its
-     * bandwidth. The next shuffled jobs then ask for their rows ahead ({@link #adviseWillNeed}).
-     */
-    static final double COLD_BYTES_PER_SECOND = 2e9;
-    /** The smallest piece whose copy time counts for {@link #cold()}. */
-    static final long TIMED_PIECE_BYTES = 256L << 10;
 
     private final List<ShardSpec> shards;
     private final long overlap;
