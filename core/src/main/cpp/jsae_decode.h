@@ -1,6 +1,7 @@
 // jsae activation decoding: little-endian float16 / bfloat16 shard bytes to float32, finding NaN and Inf in the
 // same pass (the loader refuses or skips such rows), so the converted values are never read back to be checked.
-// Each function returns 1 when any of the n values is NaN or infinite, else 0.
+// Each decode and check function returns 1 when any of the n values is NaN or infinite, else 0. Below them, the
+// loader's copy of rows out of a memory-mapped shard (jsae_copy_rows) and its read-ahead advice.
 #ifndef JSAE_DECODE_H
 #define JSAE_DECODE_H
 

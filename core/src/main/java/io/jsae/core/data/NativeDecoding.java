@@ -14,10 +14,11 @@ import java.nio.FloatBuffer;
 /**
  * JavaCPP binding of {@code src/main/cpp/jsae_decode.h}: float16 and bfloat16 shard bytes to float32 with the
  * non-finite check in the same pass, vectorized (the CPU's F16C conversion where it has one), and the check
- * alone, for float32 rows and for half-precision rows passed on undecoded. A library of its
- * own (jniNativeDecoding), without libtorch, so that reading activations never loads the CPU backend. When it
- * cannot be loaded (no C++ compiler at build time, another platform), {@link #available()} is false and
- * {@link Decoding} converts in Java.
+ * alone, for float32 rows and for half-precision rows passed on undecoded; and the loader's copy of rows out of
+ * a memory-mapped shard ({@link #copyRows}, with the conversion and the check in the same pass). A library of
+ * its own (jniNativeDecoding), without libtorch, so that reading activations never loads the CPU backend. When
+ * it cannot be loaded (no C++ compiler at build time, another platform), {@link #available()} is false,
+ * {@link Decoding} converts in Java and shards are read with positional reads.
  */
 @Platform(include = "jsae_decode.h", compiler = "cpp11")
 final class NativeDecoding {
