@@ -179,15 +179,7 @@ class SaeTrainerReadAheadTest {
         try (RecordingSource source = new RecordingSource(true);
              SaeTrainer trainer = new SaeTrainer(config(), TestBackends.cpu())) {
             trainer.checkpointTo(store, 5, null);
-            trainer.addListener(new TrainingListener() {
-                @Override
-                public Action onStep(StepReport r) {
-                    if (r.step() == 6) {
-                        trainer.interrupt();
-                    }
-                    return Action.CONTINUE;
-                }
-            });
+            trainer.addListener(SaeTrainerTest.interruptAtStep(trainer, 6));
             assertTrue(trainer.trainEpoch(source).stopRequested());
             assertNull(source.pending);
             Checkpoint c = store.latest().orElseThrow();

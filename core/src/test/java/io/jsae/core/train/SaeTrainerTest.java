@@ -93,15 +93,7 @@ class SaeTrainerTest {
         SyntheticActivations data = new SyntheticActivations(32, 64, 3, 0.01, 5_000, 3);
         try (SaeTrainer trainer = new SaeTrainer(small().build(), TestBackends.cpu())) {
             trainer.checkpointTo(store, 0, null);
-            trainer.addListener(new TrainingListener() {
-                @Override
-                public Action onStep(StepReport r) {
-                    if (r.step() == 6) {
-                        trainer.interrupt();
-                    }
-                    return Action.CONTINUE;
-                }
-            });
+            trainer.addListener(SaeTrainerTest.interruptAtStep(trainer, 6));
             EpochSummary s = trainer.trainEpoch(data);
             assertTrue(s.stopRequested(), "an interrupted round says so");
             assertEquals(7, trainer.step(), "stops at the step boundary after the interrupt");
@@ -233,5 +225,18 @@ class SaeTrainerTest {
             assertEquals(s, trainer.model().inputScale());
             assertFalse(Double.isNaN(trainer.evaluate(raw, 1024).explainedVariance()));
         }
+    }
+
+    /** A listener that interrupts {@code trainer} (as another thread would) when it reports step {@code step}. */
+    static TrainingListener interruptAtStep(SaeTrainer trainer, long step) {
+        return new TrainingListener() {
+            @Override
+            public Action onStep(StepReport r) {
+                if (r.step() == step) {
+                    trainer.interrupt();
+                }
+                return Action.CONTINUE;
+            }
+        };
     }
 }
