@@ -9,11 +9,18 @@ import java.math.BigDecimal;
 
 /**
  * The Markdown sections that {@code cost-tables} (once per price set) and {@code plan} (for its one set) both
- * print, so that the two commands show the same tables the same way.
+ * print, so that the two commands show the same tables the same way, and the failure both report when the
+ * planner refuses the numbers given.
  */
 final class CostSections {
 
     private CostSections() {
+    }
+
+    /** The failure of a planner check of the numbers given to {@code command} (hours, epochs, rounds, rates). */
+    static CommandFailure badPlannerInput(String command, IllegalArgumentException e) {
+        return new CommandFailure(ExitCode.USAGE, command + ": " + e.getMessage(),
+                "give positive hours and epochs, --min-rounds <= --max-rounds and rates of 0 or more");
     }
 
     /**

@@ -52,8 +52,7 @@ public final class CostTables implements Callable<Integer> {
         try {
             return tables();
         } catch (IllegalArgumentException e) { // the planner's checks of the numbers given (hours, epochs, rates)
-            throw new CommandFailure(ExitCode.USAGE, "cost-tables: " + e.getMessage(),
-                    "give positive hours and epochs, --min-rounds <= --max-rounds and rates of 0 or more");
+            throw CostSections.badPlannerInput("cost-tables", e);
         }
     }
 
