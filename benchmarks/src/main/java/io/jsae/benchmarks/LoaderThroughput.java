@@ -57,9 +57,12 @@ import java.util.stream.Stream;
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.jsae.benchmarks.LoaderThroughput \
  *     [--gib 1] [--dir TMPDIR] [--dtypes f32,f16,bf16] [--d-in 4096] [--shards 4] [--batch 4096]
- *     [--threads 1] [--rounds 3] [--modes mapped,positional] [--cold] [--keep]
+ *     [--threads 1] [--rounds 3] [--modes mapped,positional] [--cold] [--keep] [--small-writes KIB]
  * </pre>
  * {@code --gib} is the float32 size of a set (float16 and bfloat16 sets hold the same rows in half the bytes).
+ * The sets are written by the library's writers, in aligned 4 MiB blocks, which the page cache keeps as 2 MiB
+ * pages; {@code --small-writes KIB} rewrites every file through writes of that size first, as a writer with a small
+ * buffer would, so that a warm first pass over a memory mapping pays a page fault per small piece.
  */
 public final class LoaderThroughput {
     private static final int BLOCK = 4 << 20;
@@ -99,6 +102,7 @@ public final class LoaderThroughput {
         int rounds = 3;
         boolean cold = false;
         boolean keep = false;
+        int smallWriteBytes = 0;
         List<Boolean> mappedModes = List.of(true, false);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -113,6 +117,7 @@ public final class LoaderThroughput {
                 case "--rounds": rounds = Integer.parseInt(args[++i]); break;
                 case "--cold": cold = true; break;
                 case "--keep": keep = true; break;
+                case "--small-writes": smallWriteBytes = Integer.parseInt(args[++i]) << 10; break;
                 case "--modes": mappedModes = Arrays.stream(args[++i].split(",")).map(m -> switch (m) {
                     case "mapped" -> true;
                     case "positional" -> false;
@@ -120,7 +125,8 @@ public final class LoaderThroughput {
                 }).toList(); break;
                 default:
                     System.err.println("unknown argument " + args[i] + "; use --gib N --dir DIR --dtypes f32,f16,bf16"
-                            + " --d-in N --shards N --batch N --threads N --rounds N --modes mapped,positional --cold --keep");
+                            + " --d-in N --shards N --batch N --threads N --rounds N --modes mapped,positional --cold --keep"
+                            + " --small-writes KIB");
                     System.exit(2);
             }
         }
@@ -148,6 +154,9 @@ public final class LoaderThroughput {
         try {
             for (DType dtype : dtypes) {
                 ShardSet set = writeSet(dir.resolve(dtype.name().toLowerCase(Locale.ROOT)), dtype, shards, rowsPerShard, dIn);
+                if (smallWriteBytes > 0) {
+                    rewrite(set, smallWriteBytes);
+                }
                 System.out.println("warm-up (not counted)");
                 baseline(set, threads, 0, cold);
                 long batchBytes = batch * set.fileRowBytes();
@@ -255,6 +264,31 @@ public final class LoaderThroughput {
         double secs = (System.nanoTime() - t0) / 1e9;
         System.out.printf(Locale.ROOT, "wrote %s: %.2f GB in %.1f s%n", dtype, set.bytes() / 1e9, secs);
         return set;
+    }
+
+    /**
+     * Rewrites every file of the set through writes of {@code writeBytes} (from offset 0), as a writer with a small
+     * buffer makes a file, so that the page cache holds the files in pieces of that size or less. The library's
+     * writers write aligned 4 MiB blocks, which the page cache keeps (and a mapping maps) as 2 MiB pages.
+     */
+    private static void rewrite(ShardSet set, int writeBytes) throws IOException {
+        long t0 = System.nanoTime();
+        ByteBuffer buf = ByteBuffer.allocateDirect(writeBytes);
+        for (Path p : set.files()) {
+            Path tmp = p.resolveSibling(p.getFileName() + ".tmp");
+            try (FileChannel in = FileChannel.open(p); FileChannel out = FileChannel.open(tmp,
+                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                while (in.read(buf.clear()) > 0) {
+                    buf.flip();
+                    while (buf.hasRemaining()) {
+                        out.write(buf);
+                    }
+                }
+            }
+            Files.move(tmp, p, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        System.out.printf(Locale.ROOT, "rewrote %s through %d KiB writes in %.1f s%n", set.dtype(), writeBytes >> 10,
+                (System.nanoTime() - t0) / 1e9);
     }
 
     private static void fill(FloatBuffer dst, long offset) {

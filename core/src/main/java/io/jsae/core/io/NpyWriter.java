@@ -13,28 +13,29 @@ import java.nio.file.StandardOpenOption;
  * Writes a 2-D {@code .npy} file (format 1.0, C order) of float32 ({@code '<f4'}), float16
  * ({@code '<f2'}) or int32 ({@code '<i4'}, written with {@link #write(int[], int, int)}) values, streaming: the shape is fixed when the file is created and the values are
  * appended row-major in any number of calls. {@link #close()} checks that exactly {@code rows * cols}
- * values were written and forces the file to the storage device. The output is what
+ * values were written and forces the file to the storage device. Bytes are buffered and written in large
+ * aligned blocks ({@link BlockWriter}), so nothing is on disk for certain before {@link #close()}. The output is what
  * {@code np.save(path, arr)} writes for an array of that shape and dtype.
  *
  * <p>Not thread-safe.
  */
 public final class NpyWriter implements AutoCloseable {
 
-    private static final int CHUNK_BYTES = 1 << 20;
-
     private final Path path;
     private final FileChannel channel;
     private final DType dtype;
     private final long total;
-    private final ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    /** The header and values, written in large aligned blocks: see {@link BlockWriter} for why. */
+    private final BlockWriter out;
     private long written;
     private boolean closed;
 
-    private NpyWriter(Path path, FileChannel channel, DType dtype, long total) {
+    private NpyWriter(Path path, FileChannel channel, DType dtype, long total, BlockWriter out) {
         this.path = path;
         this.channel = channel;
         this.dtype = dtype;
         this.total = total;
+        this.out = out;
     }
 
     /**
@@ -56,15 +57,13 @@ public final class NpyWriter implements AutoCloseable {
         FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
         try {
-            ByteBuffer header = ByteBuffer.wrap(header(dtype, rows, cols));
-            while (header.hasRemaining()) {
-                ch.write(header);
-            }
+            BlockWriter out = new BlockWriter(ch, 0);
+            out.put(ByteBuffer.wrap(header(dtype, rows, cols)));
+            return new NpyWriter(path, ch, dtype, total, out);
         } catch (IOException | RuntimeException e) {
             SafetensorsFile.closeQuietly(ch);
             throw e;
         }
-        return new NpyWriter(path, ch, dtype, total);
     }
 
     /**
@@ -113,16 +112,12 @@ public final class NpyWriter implements AutoCloseable {
         int n = values.remaining();
         checkRoom(n);
         int es = dtype.byteSize();
-        int perChunk = CHUNK_BYTES / es;
         int start = values.position();
         for (int done = 0; done < n; ) {
-            int k = Math.min(perChunk, n - done);
-            chunk.clear();
-            dtype.encode(values, start + done, chunk, 0, k);
-            chunk.limit(k * es);
-            while (chunk.hasRemaining()) {
-                channel.write(chunk);
-            }
+            ByteBuffer block = out.room(es);
+            int k = Math.min(block.remaining() / es, n - done);
+            dtype.encode(values, start + done, block, block.position(), k);
+            block.position(block.position() + k * es);
             done += k;
         }
         values.position(start + n);
@@ -142,15 +137,11 @@ public final class NpyWriter implements AutoCloseable {
         }
         java.util.Objects.checkFromIndexSize(offset, length, values.length);
         checkRoom(length);
-        int perChunk = CHUNK_BYTES / 4;
         for (int done = 0; done < length; ) {
-            int k = Math.min(perChunk, length - done);
-            chunk.clear();
-            chunk.asIntBuffer().put(values, offset + done, k);
-            chunk.limit(k * 4);
-            while (chunk.hasRemaining()) {
-                channel.write(chunk);
-            }
+            ByteBuffer block = out.room(4);
+            int k = Math.min(block.remaining() / 4, length - done);
+            block.slice(block.position(), k * 4).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().put(values, offset + done, k);
+            block.position(block.position() + k * 4);
             done += k;
         }
         written += length;
@@ -184,6 +175,7 @@ public final class NpyWriter implements AutoCloseable {
         }
         closed = true;
         try (FileChannel ch = channel) {
+            out.flush(); // what was written reaches the file, complete or not
             if (written != total) {
                 throw new IOException(path + ": only " + written + " of " + total
                         + " values were written; the file is incomplete, delete it");

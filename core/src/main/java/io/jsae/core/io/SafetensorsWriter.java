@@ -39,7 +39,8 @@ import java.util.TreeMap;
  */
 public final class SafetensorsWriter {
 
-    private static final int CHUNK_BYTES = 1 << 20;
+    /** Values a tensor's source is asked for at a time. */
+    private static final int VALUES_PER_READ = 1 << 18;
     private static final JsonFactory JSON = new JsonFactory();
 
     private final Map<String, String> metadata = new TreeMap<>();
@@ -220,29 +221,28 @@ public final class SafetensorsWriter {
     public void writeTo(FileChannel ch) throws IOException {
         List<Pending> order = sorted();
         byte[] header = header(order);
-        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
-        writeFully(ch, len);
-        writeFully(ch, ByteBuffer.wrap(header));
-        ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        FloatBuffer values = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        BlockWriter out = new BlockWriter(ch, ch.position()); // large aligned writes: see BlockWriter for why
+        out.put(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));
+        out.put(ByteBuffer.wrap(header));
+        FloatBuffer values = ByteBuffer.allocateDirect(VALUES_PER_READ * Float.BYTES).order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
         for (Pending p : order) {
             int es = p.dtype.byteSize();
-            int perChunk = CHUNK_BYTES / Float.BYTES;
             for (long done = 0; done < p.count; ) {
-                int n = (int) Math.min(perChunk, p.count - done);
+                ByteBuffer block = out.room(es);
+                int n = (int) Math.min(Math.min(VALUES_PER_READ, block.remaining() / es), p.count - done);
                 values.clear().limit(n);
                 p.source.read(done, values);
                 if (values.hasRemaining()) {
                     throw new IllegalStateException("the source of tensor '" + p.name + "' delivered "
                             + values.position() + " of " + n + " elements at element " + done);
                 }
-                chunk.clear();
-                p.dtype.encode(values, 0, chunk, 0, n);
-                chunk.limit(n * es);
-                writeFully(ch, chunk);
+                p.dtype.encode(values, 0, block, block.position(), n);
+                block.position(block.position() + n * es);
                 done += n;
             }
         }
+        out.flush();
     }
 
     private List<Pending> sorted() {
@@ -288,11 +288,5 @@ public final class SafetensorsWriter {
         Arrays.fill(header, json.length, padded, (byte) ' ');
         assert new String(header, StandardCharsets.UTF_8).startsWith("{");
         return header;
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
     }
 }

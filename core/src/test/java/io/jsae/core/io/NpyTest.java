@@ -96,6 +96,11 @@ class NpyTest {
         assertThrows(IllegalStateException.class, () -> w.write(new float[]{4, 5}, 0, 2));
         IOException e = assertThrows(IOException.class, w::close);
         assertMessage(e, "only 3 of 4 values");
+        // what was written is in the file, though buffered: the header and the 3 values
+        ByteBuffer written = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
+        int header = NpyWriter.header(DType.F32, 2, 2).length;
+        assertEquals(header + 12, written.capacity());
+        assertEquals(3f, written.getFloat(header + 8));
         try (NpyWriter ok = NpyWriter.create(p, DType.F32, 2, 2)) {
             ok.write(new float[]{1, 2}, 0, 2);
             ok.write(new float[]{3, 4}, 0, 2);
