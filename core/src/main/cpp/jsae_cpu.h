@@ -15,6 +15,12 @@
 #include <algorithm>
 #include <functional>
 
+// The half-precision conversion of the loader's library (jsae_widen_rows); its other functions are not used here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "jsae_decode.h"
+#pragma GCC diagnostic pop
+
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 #define JSAE_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
@@ -33,6 +39,19 @@ static inline float jsae_dot(const float* a, const float* b, int64_t n) {
 #pragma omp simd reduction(+ : s)
     for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
     return s;
+}
+
+// Widens rows [b0, b1) of float16 (bf16 == 0) or bfloat16 values, row-major from `halves`, to float32 in `out`
+// (exact), with the loader's vectorized conversion. Non-finite values pass through: jsae_center finds them.
+static void jsae_widen_rows(const uint16_t* halves, int32_t bf16, float* out, int64_t d_in, int64_t b0, int64_t b1) {
+    const uint16_t* src = halves + b0 * d_in;
+    float* dst = out + b0 * d_in;
+    int64_t n = (b1 - b0) * d_in;
+    if (bf16) {
+        jsae_decode_bf16(src, dst, n);
+    } else {
+        jsae_decode_f16(src, dst, n);
+    }
 }
 
 // x *= scale (in place, when scale != 1), xc = x - b_dec for rows [b0, b1); returns the first row holding NaN

@@ -39,7 +39,7 @@ import java.util.stream.Stream;
  * {@code read} into one of two direct buffers, then {@code readAhead} of the next batch into the other, then a
  * look at the rows read (a checksum of one value per row); the first epoch of a new source and a later one.
  * Float16 and bfloat16 sets are read twice: as float32 ({@code read}, converted on the CPU) and as stored
- * ({@code readStored}, undecoded, the way a GPU backend that converts on the device takes them).
+ * ({@code readStored}, undecoded, the way the CPU and CUDA backends take them and widen them).
  *
  * <p>The baseline is large-block positional reads ({@code FileChannel.read(buf, position)}, 4 MiB blocks,
  * claimed from a shared counter) on as many threads as the loader uses (the caller and its
@@ -160,7 +160,7 @@ public final class LoaderThroughput {
                 System.out.println("warm-up (not counted)");
                 baseline(set, threads, 0, cold);
                 long batchBytes = batch * set.fileRowBytes();
-                // float32 rows for every type; half-precision rows also as stored, the way a GPU backend takes them
+                // float32 rows for every type; half-precision rows also as stored, the way the backends take them
                 List<Boolean> modes = dtype == DType.F32 ? List.of(false) : List.of(false, true);
                 for (boolean stored : modes) {
                     for (LoaderOptions o : variants) {

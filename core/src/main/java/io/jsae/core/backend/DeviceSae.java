@@ -88,8 +88,9 @@ public interface DeviceSae extends AutoCloseable {
 
     /**
      * The element types {@link #trainStep(int, DType, StepParameters)} and {@link #evaluate(int, DType, EvalParameters)}
-     * take in the input buffer. Always holds F32; a GPU backend adds F16 and BF16, converting the rows on the
-     * device, so that half-precision activations cross the bus and the host's memory undecoded, at half the bytes.
+     * take in the input buffer. Always holds F32; the CPU and CUDA backends add F16 and BF16, widening the rows
+     * themselves at the start of a step (a GPU on the device), so that half-precision activations cross the host's
+     * memory (and the bus) undecoded, at half the bytes.
      *
      * @return the input types, F32 among them
      */

@@ -63,8 +63,8 @@ public interface ActivationSource extends AutoCloseable {
     /**
      * The type every row of this source is stored in: {@code F16} or {@code BF16} when all of its files hold that
      * type, otherwise {@code F32} (rows computed in memory, or files of mixed types). A consumer that can take
-     * rows in this type (a GPU backend converts them on the device) reads them with {@link #readStored}, which
-     * moves half the bytes of float32 for half-precision files and converts nothing on the CPU.
+     * rows in this type (the CPU and CUDA backends widen them at the start of a step) reads them with
+     * {@link #readStored}, which moves half the bytes of float32 for half-precision files and converts nothing.
      *
      * @return F32, F16 or BF16
      */

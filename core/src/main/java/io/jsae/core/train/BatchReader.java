@@ -10,8 +10,8 @@ import java.nio.FloatBuffer;
 
 /**
  * Reads a source's batches into a device SAE's input buffers, for the trainer and the evaluation. Rows go in
- * the type the SAE takes: as stored when the backend takes the source's stored type (a GPU backend widens
- * float16/bfloat16 rows on the device, so they cross host memory and the bus at half the bytes), otherwise as
+ * the type the SAE takes: as stored when the backend takes the source's stored type (the CPU and CUDA backends
+ * widen float16/bfloat16 rows at the start of a step, so they cross host memory and the bus at half the bytes), otherwise as
  * float32. While the SAE works on one batch, the source may read the next into the SAE's
  * {@link DeviceSae#followingInputBuffer()} ({@link #readAhead}); the rows are the same with or without it, only
  * the time spent waiting for them changes.

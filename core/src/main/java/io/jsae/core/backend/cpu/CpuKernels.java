@@ -50,6 +50,9 @@ final class CpuKernels {
         return loadCause;
     }
 
+    static native void jsae_widen_rows(@Cast("const uint16_t*") FloatPointer halves, int bf16, FloatPointer out,
+                                       long dIn, long b0, long b1);
+
     static native long jsae_center(FloatPointer x, float scale, FloatPointer bDec, FloatPointer xc, long dIn, long b0,
                                    long b1);
 

@@ -9,6 +9,7 @@ import io.jsae.core.backend.InvalidBatchException;
 import io.jsae.core.backend.StateTensor;
 import io.jsae.core.backend.StepMetrics;
 import io.jsae.core.backend.StepParameters;
+import io.jsae.core.io.DType;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
@@ -23,6 +24,7 @@ import org.bytedeco.pytorch.global.torch;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -33,11 +35,11 @@ import static io.jsae.core.backend.cpu.CpuKernels.*;
  * libtorch's; everything sparse (selection, decode, backward scatter, fused Adam) runs in the native kernels
  * of {@code jsae_cpu.h}, in O(B·k·dIn), never materializing a dense {@code [B, dSae]} code.
  *
- * <p>One step: scale and center the batch (and find a non-finite row) → {@code pre = xc·W_encᵀ + b_enc} (GEMM,
- * split by rows) → select (CSR codes) → decode and error → AuxK decode on dead latents → one pass per latent
- * that builds its gradient rows in scratch and applies Adam to its encoder row, b_enc entry and decoder row
- * (projection, Adam, renormalization) at once, each parameter and moment read and written once → b_dec
- * gradient and its Adam step → dead-latent counters.
+ * <p>One step: (widen a float16/bfloat16 batch to float32) → scale and center the batch (and find a non-finite
+ * row) → {@code pre = xc·W_encᵀ + b_enc} (GEMM, split by rows) → select (CSR codes) → decode and error → AuxK
+ * decode on dead latents → one pass per latent that builds its gradient rows in scratch and applies Adam to its
+ * encoder row, b_enc entry and decoder row (projection, Adam, renormalization) at once, each parameter and moment
+ * read and written once → b_dec gradient and its Adam step → dead-latent counters.
  *
  * <p>Two input buffers alternate, as on a GPU: a step, gradient pass or evaluation reads the current one and then
  * makes the other current, so the batch after this one can be written into {@link #followingInputBuffer()} while
@@ -75,6 +77,11 @@ final class CpuSae implements DeviceSae {
     private final FloatPointer[] inputs = new FloatPointer[2];
     private final FloatBuffer[] inputBuffers = new FloatBuffer[2];
     private int current;
+    /**
+     * The float32 rows of a batch given as float16 or bfloat16, widened here (exactly) before the step reads them;
+     * allocated by the first such batch.
+     */
+    private FloatPointer widened;
     /** Per-latent thresholds of a jumprelu SAE (inference only), else null. */
     private final FloatPointer jumpThreshold;
 
@@ -473,16 +480,75 @@ final class CpuSae implements DeviceSae {
         return s;
     }
 
+    /**
+     * F32, and F16 and BF16: half-precision rows are widened to float32 at the start of the step, on the kernel
+     * threads, so that the loader hands them over undecoded (at half the bytes) to this backend as to a GPU one.
+     */
+    @Override
+    public Set<DType> inputTypes() {
+        return Set.of(DType.F32, DType.F16, DType.BF16);
+    }
+
     @Override
     public StepMetrics trainStep(int rows, StepParameters p) {
-        StepMetrics m = train(rows, p);
+        return trainStep(rows, DType.F32, p);
+    }
+
+    @Override
+    public StepMetrics trainStep(int rows, DType inputType, StepParameters p) {
+        FloatPointer input = stepInput(rows, inputType);
+        StepMetrics m = train(input, rows, p);
         current ^= 1;
         return m;
     }
 
-    /** The training step on the current input buffer (which {@link #trainStep} then switches). */
-    private StepMetrics train(int rows, StepParameters p) {
-        StepMetrics m = forward(rows, p);
+    /**
+     * The float32 rows of the current input buffer: the buffer itself, or its {@code rows} half-precision rows
+     * widened into {@link #widened}.
+     */
+    private FloatPointer stepInput(int rows, DType inputType) {
+        DeviceSae.checkInputType(inputType, inputTypes());
+        checkRows(rows);
+        FloatPointer input = inputs[current];
+        if (inputType == DType.F32) {
+            return input;
+        }
+        FloatPointer out = widened();
+        int bf16 = inputType == DType.BF16 ? 1 : 0;
+        exec.forRange(rows, (lo, hi) -> jsae_widen_rows(input, bf16, out, dIn, lo, hi));
+        return out;
+    }
+
+    private FloatPointer widened() {
+        if (widened == null) {
+            widened = allocate(() -> new FloatPointer((long) maxRows * dIn));
+        }
+        return widened;
+    }
+
+    /**
+     * The first {@code count} values of the current input buffer read as {@code inputType}, widened as a step
+     * widens them (for the tests of the widening).
+     */
+    float[] convertInput(DType inputType, int count) {
+        DeviceSae.checkInputType(inputType, inputTypes());
+        checkOpen();
+        if (count < 0 || (long) count > (long) maxRows * dIn) {
+            throw new IllegalArgumentException("count " + count + " outside 0.." + (long) maxRows * dIn);
+        }
+        float[] out = new float[count];
+        if (inputType == DType.F32) {
+            inputs[current].get(out);
+        } else {
+            jsae_widen_rows(inputs[current], inputType == DType.BF16 ? 1 : 0, widened(), count, 0, 1);
+            widened.get(out);
+        }
+        return out;
+    }
+
+    /** The training step on {@code input}, the current input buffer's rows as float32. */
+    private StepMetrics train(FloatPointer input, int rows, StepParameters p) {
+        StepMetrics m = forward(input, rows, p);
         if (m.rejected()) {
             return m;
         }
@@ -512,9 +578,8 @@ final class CpuSae implements DeviceSae {
      * the model changes, and the input buffers are not switched (the caller does that). Leaves the backward's
      * coefficients in {@link #coef}, {@link #l1} and {@link #auxCoef}.
      */
-    private StepMetrics forward(int rows, StepParameters p) {
+    private StepMetrics forward(FloatPointer input, int rows, StepParameters p) {
         checkRows(rows);
-        FloatPointer input = inputs[current];
         if (jumpThreshold != null) {
             throw new IllegalStateException("a jumprelu SAE runs inference only (evaluate); train a topk, batchtopk "
                     + "or relu SAE instead");
@@ -663,15 +728,19 @@ final class CpuSae implements DeviceSae {
 
     @Override
     public StepMetrics evaluate(int rows, EvalParameters p) {
-        StepMetrics m = evaluateCurrent(rows, p);
+        return evaluate(rows, DType.F32, p);
+    }
+
+    @Override
+    public StepMetrics evaluate(int rows, DType inputType, EvalParameters p) {
+        StepMetrics m = evaluate(stepInput(rows, inputType), rows, p);
         current ^= 1;
         return m;
     }
 
-    /** The evaluation of the current input buffer (which {@link #evaluate} then switches). */
-    private StepMetrics evaluateCurrent(int rows, EvalParameters p) {
+    /** The evaluation of {@code input}, the current input buffer's rows as float32. */
+    private StepMetrics evaluate(FloatPointer input, int rows, EvalParameters p) {
         checkRows(rows);
-        FloatPointer input = inputs[current];
         long bad = encodeBatch(input, rows, (float) p.inputScale(), p.threshold());
         if (bad >= 0) {
             return StepMetrics.rejected(rows, bad);
@@ -747,7 +816,7 @@ final class CpuSae implements DeviceSae {
 
             @Override
             public StepMetrics computeGradients(int rows, StepParameters params) {
-                StepMetrics m = forward(rows, params);
+                StepMetrics m = forward(stepInput(rows, DType.F32), rows, params);
                 if (!m.rejected()) {
                     backward(rows);
                 }

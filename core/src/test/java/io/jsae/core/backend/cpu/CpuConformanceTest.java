@@ -9,6 +9,11 @@ import org.junit.jupiter.api.Assumptions;
 class CpuConformanceTest extends BackendConformanceKit {
     @Override
     protected Backend openBackend() {
+        return openCpuBackend();
+    }
+
+    /** @return a two-thread CPU backend; aborts the test where the backend is unavailable */
+    static Backend openCpuBackend() {
         try {
             return new CpuBackend(2);
         } catch (BackendUnavailableException e) {

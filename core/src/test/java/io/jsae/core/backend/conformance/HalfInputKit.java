@@ -1,4 +1,4 @@
-package io.jsae.cuda;
+package io.jsae.core.backend.conformance;
 
 import io.jsae.core.Activation;
 import io.jsae.core.ParameterTensors;
@@ -37,14 +37,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Half-precision input rows ({@link DeviceSae#trainStep(int, DType, io.jsae.core.backend.StepParameters)}) on the
- * CUDA backend: widened on the device, they must give the very step the same values give as float32. Each case
- * runs two identical SAEs side by side, one fed the 16-bit patterns, the other the same values decoded on the host
- * ({@link HalfFloats}), and asks for bitwise equality. Runs on {@code cuda-emulated} here
- * ({@link EmulatedHalfInputTest}) and on a real GPU in {@code GpuCheck} ({@link CudaHalfInputTest}).
+ * Half-precision input rows ({@link DeviceSae#trainStep(int, DType, io.jsae.core.backend.StepParameters)}) on a
+ * backend that takes them: widened by the backend, they must give the very step the same values give as float32.
+ * Each case runs two identical SAEs side by side, one fed the 16-bit patterns, the other the same values decoded
+ * in Java ({@link HalfFloats}), and asks for bitwise equality. Every backend that lists F16 and BF16 among its
+ * {@link DeviceSae#inputTypes()} runs it: the CPU backend, {@code cuda-emulated}, and the real GPU in
+ * {@code GpuCheck}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class HalfInputTest {
+public abstract class HalfInputKit {
     private static final int STEPS = 4;
     /** The step with a partial batch (the halves' byte count then differs from a full batch's). */
     private static final int PARTIAL_STEP = 2;
@@ -53,6 +54,14 @@ abstract class HalfInputTest {
 
     /** @return the backend under test */
     protected abstract Backend openBackend();
+
+    /**
+     * The first {@code count} values of {@code sae}'s current input buffer, read as {@code type} and widened the way
+     * its steps widen them.
+     *
+     * @throws IllegalArgumentException if the SAE does not take {@code type}
+     */
+    protected abstract float[] convertInput(DeviceSae sae, DType type, int count);
 
     @BeforeAll
     void open() {
@@ -155,13 +164,12 @@ abstract class HalfInputTest {
         }
     }
 
-    /** Every one of the 65,536 patterns, widened on the device as a step widens them, is its host decoding. */
+    /** Every one of the 65,536 patterns, widened by the backend as a step widens them, is its Java decoding. */
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = DType.class, names = {"F16", "BF16"})
     void everyPatternWidensAsOnTheHost(DType type) {
         SaeConfig config = SaeConfig.builder(256, 16).activation(Activation.topK(1)).batchSize(256).build();
-        try (DeviceSae created = backend.create(config)) {
-            CudaSae sae = (CudaSae) created;
+        try (DeviceSae sae = backend.create(config)) {
             // All patterns in order (8-value groups only); then rotated so that the last values are finite ones, with
             // a count that leaves 5 of them to the one-by-one tail path (stale values of the first run are NaN there).
             for (int[] run : new int[][] {{0, 1 << 16}, {0x3c00, (1 << 16) - 3}}) {
@@ -173,7 +181,7 @@ abstract class HalfInputTest {
                 }
                 putHalves(sae.inputBuffer(), bits);
                 float[] expected = decode(type, bits);
-                float[] got = sae.convertInput(type, count);
+                float[] got = convertInput(sae, type, count);
                 assertEquals(count, got.length);
                 List<String> wrong = new ArrayList<>();
                 for (int i = 0; i < count; i++) {
@@ -201,8 +209,7 @@ abstract class HalfInputTest {
                         type.toString());
                 assertThrows(IllegalArgumentException.class,
                         () -> sae.evaluate(4, type, policy.evalParameters()), type.toString());
-                assertThrows(IllegalArgumentException.class, () -> ((CudaSae) sae).convertInput(type, 4),
-                        type.toString());
+                assertThrows(IllegalArgumentException.class, () -> convertInput(sae, type, 4), type.toString());
             }
         }
     }
