@@ -4,7 +4,12 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
+import io.jsae.core.io.HalfFloats;
+
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -15,7 +20,8 @@ import java.util.Locale;
  * plus the step's floor: the encoder GEMM alone (timed in the same run) and the step's least memory
  * traffic (every parameter and both Adam moments read and written once, 24 bytes per parameter, since a
  * gradient need never be stored; and the k gathered decoder rows per token) at the copy bandwidth measured in
- * the same run.
+ * the same run. The jsae step is also timed on the same batches given as bfloat16 rows, which the backend widens
+ * at the start of the step (the way the trainer hands it half-precision shards).
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar io.jsae.benchmarks.CpuTrainStepBenchmark
  * [dIn dSae k batch steps leakSteps]}, defaults 768 12288 32 1024 10 1000 (leakSteps 0 skips the
@@ -44,6 +50,7 @@ public final class CpuTrainStepBenchmark {
         double gemmMs;
         double baselineMs;
         double oursMs;
+        double oursBf16Ms;
         long rssAt100 = -1;
         long rssAtEnd = -1;
         try (RandomBatches xs = new RandomBatches(4, batch, dIn)) {
@@ -70,6 +77,16 @@ public final class CpuTrainStepBenchmark {
                     ours.trainStep(xs.buffer(i));
                 }
                 oursMs = (System.nanoTime() - t0) / 1e6 / steps;
+                ByteBuffer[] halves = new ByteBuffer[4];
+                for (int i = 0; i < halves.length; i++) {
+                    halves[i] = bf16(xs.buffer(i));
+                }
+                ours.trainStepBf16(halves[0]);
+                t0 = System.nanoTime();
+                for (int i = 0; i < steps; i++) {
+                    ours.trainStepBf16(halves[i % halves.length]);
+                }
+                oursBf16Ms = (System.nanoTime() - t0) / 1e6 / steps;
                 for (int i = 0; i < leakSteps; i++) {
                     ours.trainStep(xs.buffer(i));
                     if (i == 99) {
@@ -96,12 +113,23 @@ public final class CpuTrainStepBenchmark {
         row("baseline step (dense libtorch, autograd, torch Adam)", ms(baselineMs) + ", "
                 + tokens(batch, baselineMs));
         row("jsae CPU step", ms(oursMs) + ", " + tokens(batch, oursMs));
+        row("jsae CPU step on bfloat16 rows (widened in the step)", ms(oursBf16Ms) + ", " + tokens(batch, oursBf16Ms));
         row("speed-up over baseline", String.format(Locale.ROOT, "%.2fx", baselineMs / oursMs));
         row("step time / floor", String.format(Locale.ROOT, "%.2fx", oursMs / floorMs));
         if (leakSteps > 0) {
             row("resident memory after 100 / " + leakSteps + " more steps",
                     String.format(Locale.ROOT, "%d MB / %d MB", rssAt100 / 1024, rssAtEnd / 1024));
         }
+    }
+
+    /** The batch as little-endian bfloat16 values (rounded to nearest even). */
+    private static ByteBuffer bf16(FloatBuffer x) {
+        FloatBuffer src = x.duplicate().rewind();
+        ByteBuffer out = ByteBuffer.allocateDirect(2 * src.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+        while (src.hasRemaining()) {
+            out.putShort(HalfFloats.floatToBf16(src.get()));
+        }
+        return out.flip();
     }
 
     private static void row(String what, String value) {

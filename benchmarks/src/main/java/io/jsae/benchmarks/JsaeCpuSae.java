@@ -7,8 +7,11 @@ import io.jsae.core.backend.EvalParameters;
 import io.jsae.core.backend.ParameterCopies;
 import io.jsae.core.backend.StepMetrics;
 import io.jsae.core.backend.cpu.CpuBackend;
+import io.jsae.core.data.DirectBuffers;
+import io.jsae.core.io.DType;
 import io.jsae.core.train.TrainingPolicy;
 
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 
 /**
@@ -54,6 +57,18 @@ public final class JsaeCpuSae implements AutoCloseable {
         sae.inputBuffer().put(x.duplicate().rewind());
         long s = step++;
         policy.after(sae.trainStep(sae.maxRows(), policy.next(s)), "benchmark step " + s);
+    }
+
+    /**
+     * One training step on a batch of bfloat16 rows, which the backend widens to float32 at the start of the step,
+     * as it does with half-precision shards that the loader hands over undecoded.
+     *
+     * @param halves the batch, {@code batch × dIn} little-endian bfloat16 values from index 0
+     */
+    public void trainStepBf16(ByteBuffer halves) {
+        DirectBuffers.bytesOf(sae.inputBuffer()).clear().put(halves.duplicate().rewind());
+        long s = step++;
+        policy.after(sae.trainStep(sae.maxRows(), DType.BF16, policy.next(s)), "benchmark step " + s);
     }
 
     /**
