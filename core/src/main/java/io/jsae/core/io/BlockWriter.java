@@ -11,14 +11,19 @@ import java.nio.channels.WritableByteChannel;
  * except the first block, which ends at one, and the last.
  *
  * <p>Why: the page cache keeps a file's written bytes in pieces ("folios") no larger and no better aligned than
- * the writes that made them. A memory mapping of a file written in aligned 2 MiB blocks is mapped a 2 MiB page at
- * a time, and the first pass over it costs no page faults; the same file written in unaligned 1 MiB writes
- * costs one fault per 64 KiB or less, which made the loader's first epoch over fresh shards a third slower (see
- * docs/performance.md). Files read from the storage device get large pieces from the kernel's read-ahead either
- * way.
+ * the writes that made them. On a kernel and file system that keep large folios (Linux 6.x, ext4 and xfs), a
+ * memory mapping of a file written in aligned 2 MiB blocks is mapped a 2 MiB page per fault (the kernel aligns
+ * file mappings to match); written in unaligned 1 MiB writes it took a fault per 64 KiB or less, 36 ms per GB
+ * of the loader's first epoch over fresh shards on a copy that takes 83 (docs/performance.md, "The price of
+ * mappings"). Files read from the storage device get large pieces from the kernel's read-ahead either way.
  *
  * <p>Callers append with {@link #room(int)}: it returns the buffer, positioned at the next byte, with at least
- * the asked-for room before its limit (the limit is the end of the current block). Not thread-safe.
+ * the asked-for room before its limit (the limit is the end of the current block). The blocks end on aligned
+ * offsets as long as every value appended starts at a file offset that is a multiple of its size (as in
+ * {@code .npy} and safetensors files written from an offset that is a multiple of 8); otherwise a block ends
+ * short of the boundary, and the bytes are still right. After a failed write every call throws: the file is
+ * incomplete. The buffer is 4 MiB of direct memory, returned to the garbage collector with the writer. Not
+ * thread-safe.
  */
 final class BlockWriter {
     /** Bytes of a full block. */
@@ -30,6 +35,8 @@ final class BlockWriter {
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(BLOCK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     /** File offset of the buffer's byte 0. */
     private long blockStart;
+    /** The failure of a write, after which the file is incomplete and nothing more is written. */
+    private IOException failure;
 
     /**
      * @param channel    where the bytes go, written in order
@@ -55,6 +62,7 @@ final class BlockWriter {
      * @throws IOException if writing the full block fails
      */
     ByteBuffer room(int bytes) throws IOException {
+        checkNotFailed();
         if (bytes < 1 || bytes > ALIGNMENT) {
             throw new IllegalArgumentException("room for 1 to " + ALIGNMENT + " bytes, not " + bytes);
         }
@@ -81,12 +89,29 @@ final class BlockWriter {
      * @throws IOException if writing fails
      */
     void flush() throws IOException {
+        checkNotFailed();
         int n = buffer.position();
         buffer.flip();
-        while (buffer.hasRemaining()) {
-            channel.write(buffer);
+        try {
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+        } catch (IOException e) {
+            failure = e; // part of the block may be in the file: writing it again would repeat those bytes
+            throw e;
         }
         blockStart += n;
         buffer.clear().limit(blockLength(blockStart));
+    }
+
+    /** @return the failure of an earlier write, or null */
+    IOException failure() {
+        return failure;
+    }
+
+    private void checkNotFailed() throws IOException {
+        if (failure != null) {
+            throw new IOException("an earlier write to this file failed: " + failure.getMessage(), failure);
+        }
     }
 }

@@ -175,6 +175,10 @@ public final class NpyWriter implements AutoCloseable {
         }
         closed = true;
         try (FileChannel ch = channel) {
+            if (out.failure() != null) {
+                throw new IOException(path + ": a write failed (" + out.failure().getMessage()
+                        + "); the file is incomplete, delete it", out.failure());
+            }
             out.flush(); // what was written reaches the file, complete or not
             if (written != total) {
                 throw new IOException(path + ": only " + written + " of " + total
