@@ -507,8 +507,8 @@ final class CpuSae implements DeviceSae {
      * widened into {@link #widened}.
      */
     private FloatPointer stepInput(int rows, DType inputType) {
-        DeviceSae.checkInputType(inputType, inputTypes());
         checkRows(rows);
+        DeviceSae.checkInputType(inputType, inputTypes());
         FloatPointer input = inputs[current];
         if (inputType == DType.F32) {
             return input;
@@ -519,7 +519,9 @@ final class CpuSae implements DeviceSae {
         return out;
     }
 
-    private FloatPointer widened() {
+    /** The widening scratch batch, made on first use: under the lock of {@link #close()}, so that it frees it. */
+    private synchronized FloatPointer widened() {
+        checkOpen();
         if (widened == null) {
             widened = allocate(() -> new FloatPointer((long) maxRows * dIn));
         }
@@ -531,8 +533,8 @@ final class CpuSae implements DeviceSae {
      * widens them (for the tests of the widening).
      */
     float[] convertInput(DType inputType, int count) {
-        DeviceSae.checkInputType(inputType, inputTypes());
         checkOpen();
+        DeviceSae.checkInputType(inputType, inputTypes());
         if (count < 0 || (long) count > (long) maxRows * dIn) {
             throw new IllegalArgumentException("count " + count + " outside 0.." + (long) maxRows * dIn);
         }
