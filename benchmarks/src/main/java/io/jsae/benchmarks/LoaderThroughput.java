@@ -117,7 +117,14 @@ public final class LoaderThroughput {
                 case "--rounds": rounds = Integer.parseInt(args[++i]); break;
                 case "--cold": cold = true; break;
                 case "--keep": keep = true; break;
-                case "--small-writes": smallWriteBytes = Integer.parseInt(args[++i]) << 10; break;
+                case "--small-writes": {
+                    int kib = Integer.parseInt(args[++i]);
+                    if (kib < 1 || kib > (1 << 20)) {
+                        throw new IllegalArgumentException("--small-writes takes 1 to 1048576 KiB, not " + kib);
+                    }
+                    smallWriteBytes = kib << 10;
+                    break;
+                }
                 case "--modes": mappedModes = Arrays.stream(args[++i].split(",")).map(m -> switch (m) {
                     case "mapped" -> true;
                     case "positional" -> false;
@@ -129,6 +136,10 @@ public final class LoaderThroughput {
                             + " --small-writes KIB");
                     System.exit(2);
             }
+        }
+        if (smallWriteBytes > 0 && cold) {
+            throw new IllegalArgumentException("--small-writes shapes the page cache, which --cold drops: use one or the"
+                    + " other");
         }
         for (DType t : dtypes) {
             if (t != DType.F32 && t != DType.F16 && t != DType.BF16) {
@@ -276,8 +287,8 @@ public final class LoaderThroughput {
         ByteBuffer buf = ByteBuffer.allocateDirect(writeBytes);
         for (Path p : set.files()) {
             Path tmp = p.resolveSibling(p.getFileName() + ".tmp");
-            try (FileChannel in = FileChannel.open(p); FileChannel out = FileChannel.open(tmp,
-                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (FileChannel in = FileChannel.open(p); FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE,
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
                 while (in.read(buf.clear()) > 0) {
                     buf.flip();
                     while (buf.hasRemaining()) {
