@@ -1,6 +1,7 @@
 package io.jsae.benchmarks;
 
 import io.jsae.core.data.ActivationSource;
+import io.jsae.core.data.DirectBuffers;
 import io.jsae.core.data.LoaderOptions;
 import io.jsae.core.data.NpyActivationSource;
 import io.jsae.core.data.SafetensorsActivationSource;
@@ -13,6 +14,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,6 +49,8 @@ import java.util.stream.Stream;
  * baseline and {@code dd bs=4M} of the same files are printed beside it once per dtype. A second baseline does
  * the same reads into one buffer of the loader's batch size (a batch's worth of the file's bytes), block after
  * block: the same bytes written to memory that does not stay in the CPU cache, as any loader's batch must be.
+ * A third, the copy floor, is the loader's own native copy of the same bytes out of memory mappings into a buffer
+ * of the batch's size, block after block, without the loader: how fast this machine can put the bytes there at all.
  * Each loader epoch is compared with the mean of each baseline just before and after its round.
  *
  * <p>Page cache: by default every pass reads from the page cache (warm). With {@code --cold} the files' pages
@@ -184,10 +188,12 @@ public final class LoaderThroughput {
                 results.put(dtype + " 1-thread read and dd            ", single.substring(single.indexOf(':') + 2));
                 double[] base = new double[rounds + 1];
                 double[] intoBatch = new double[rounds + 1];
+                double[] floor = new double[rounds + 1];
                 Map<String, double[][]> passes = new LinkedHashMap<>();
                 for (int r = 0; r < rounds; r++) {
                     base[r] = baseline(set, threads, 0, cold);
                     intoBatch[r] = baseline(set, threads, batchBytes, cold);
+                    floor[r] = copyFloor(set, threads, batchBytes, cold);
                     for (boolean stored : modes) {
                         for (LoaderOptions o : variants) {
                             String label = label(o, stored);
@@ -198,11 +204,12 @@ public final class LoaderThroughput {
                 }
                 base[rounds] = baseline(set, threads, 0, cold);
                 intoBatch[rounds] = baseline(set, threads, batchBytes, cold);
+                floor[rounds] = copyFloor(set, threads, batchBytes, cold);
                 for (Map.Entry<String, double[][]> e : passes.entrySet()) {
-                    results.put(dtype + " " + e.getKey() + ", first epoch ", summary(e.getValue(), 0, base, intoBatch));
+                    results.put(dtype + " " + e.getKey() + ", first epoch ", summary(e.getValue(), 0, base, intoBatch, floor));
                     // the pages a source maps stay cached while it is open (posix_fadvise cannot drop them)
                     boolean stillCached = cold && e.getKey().contains("mapped");
-                    results.put(dtype + " " + e.getKey() + ", later pass  ", summary(e.getValue(), 1, base, intoBatch)
+                    results.put(dtype + " " + e.getKey() + ", later pass  ", summary(e.getValue(), 1, base, intoBatch, floor)
                             + (stillCached ? " (not cold: its pages stay mapped)" : ""));
                 }
                 delete(set.files().get(0).getParent());
@@ -225,29 +232,32 @@ public final class LoaderThroughput {
 
     /**
      * The median [min, max] over the rounds of a pass's ratio to the mean of the baselines around its round, for
-     * both baselines (into a 4 MiB buffer per thread; into a buffer of the loader's batch), and the median rates.
+     * each baseline (into a 4 MiB buffer per thread; into a buffer of the loader's batch; the copy floor), and the
+     * median rates.
      */
-    private static String summary(double[][] passes, int epoch, double[] base, double[] intoBatch) {
+    private static String summary(double[][] passes, int epoch, double[]... baselines) {
         int n = passes.length;
+        int kinds = baselines.length;
         double[] rates = new double[n];
-        double[][] ratios = new double[2][n];
-        double[][] bases = new double[2][n];
+        double[][] ratios = new double[kinds][n];
+        double[][] bases = new double[kinds][n];
         for (int r = 0; r < n; r++) {
             rates[r] = passes[r][epoch];
-            bases[0][r] = (base[r] + base[r + 1]) / 2;
-            bases[1][r] = (intoBatch[r] + intoBatch[r + 1]) / 2;
-            ratios[0][r] = rates[r] / bases[0][r];
-            ratios[1][r] = rates[r] / bases[1][r];
+            for (int b = 0; b < kinds; b++) {
+                bases[b][r] = (baselines[b][r] + baselines[b][r + 1]) / 2;
+                ratios[b][r] = rates[r] / bases[b][r];
+            }
         }
         Arrays.sort(rates);
-        for (int b = 0; b < 2; b++) {
+        for (int b = 0; b < kinds; b++) {
             Arrays.sort(ratios[b]);
             Arrays.sort(bases[b]);
         }
-        return String.format(Locale.ROOT, "ratio %.2f [%.2f, %.2f] (into a batch: %.2f [%.2f, %.2f]); loader %.2f GB/s,"
-                        + " baselines %.2f and %.2f GB/s", ratios[0][n / 2], ratios[0][0], ratios[0][n - 1],
-                ratios[1][n / 2], ratios[1][0], ratios[1][n - 1], rates[n / 2] / 1e9, bases[0][n / 2] / 1e9,
-                bases[1][n / 2] / 1e9);
+        return String.format(Locale.ROOT, "ratio %.2f [%.2f, %.2f] (into a batch: %.2f [%.2f, %.2f]; over the copy floor:"
+                        + " %.2f [%.2f, %.2f]); loader %.2f GB/s, baselines %.2f, %.2f and %.2f GB/s", ratios[0][n / 2],
+                ratios[0][0], ratios[0][n - 1], ratios[1][n / 2], ratios[1][0], ratios[1][n - 1], ratios[2][n / 2],
+                ratios[2][0], ratios[2][n - 1], rates[n / 2] / 1e9, bases[0][n / 2] / 1e9, bases[1][n / 2] / 1e9,
+                bases[2][n / 2] / 1e9);
     }
 
     /**
@@ -421,6 +431,65 @@ public final class LoaderThroughput {
                 shared == null ? "" : String.format(Locale.ROOT, " into a %d MiB buffer", shared.capacity() >> 20),
                 bytes.get() / 1e9, secs, bytes.get() / 1e9 / secs, Arrays.stream(checksums).sum());
         return bytes.get() / secs;
+    }
+
+    /**
+     * The copy floor: the loader's own native copy ({@link DirectBuffers#copyFloats}, non-temporal stores, the
+     * NaN and infinity check) of the files' bytes out of memory mappings into one buffer of the loader's batch size,
+     * 4 MiB blocks claimed in file order by {@code threads} threads, with no loader around it: how fast this machine
+     * puts the bytes into memory that does not stay in the cache. The files are mapped and copied once untimed
+     * (page faults), then timed; with {@code cold}, the first copy, from the device, is the one timed. Returns file
+     * bytes per second.
+     */
+    private static double copyFloor(ShardSet set, int threads, long destinationBytes, boolean cold) throws Exception {
+        if (cold) {
+            dropCache(set);
+        }
+        long window = 1L << 30; // a multiple of BLOCK: no block straddles two windows
+        List<List<MappedByteBuffer>> maps = new ArrayList<>();
+        List<long[]> blocks = new ArrayList<>(); // {file, position, bytes}
+        for (int f = 0; f < set.files().size(); f++) {
+            try (FileChannel ch = FileChannel.open(set.files().get(f), StandardOpenOption.READ)) {
+                List<MappedByteBuffer> windows = new ArrayList<>();
+                for (long p = 0; p < ch.size(); p += window) {
+                    windows.add(ch.map(FileChannel.MapMode.READ_ONLY, p, Math.min(window, ch.size() - p)));
+                }
+                maps.add(windows);
+                for (long p = 0; p < ch.size(); p += BLOCK) {
+                    blocks.add(new long[] {f, p, Math.min(BLOCK, ch.size() - p)});
+                }
+            }
+        }
+        int slots = (int) Math.max(1, destinationBytes / BLOCK);
+        ByteBuffer shared = pageAligned(slots * BLOCK);
+        double secs = 0;
+        long copied = 0;
+        for (int pass = 0; pass < (cold ? 1 : 2); pass++) {
+            AtomicLong next = new AtomicLong();
+            AtomicLong bytes = new AtomicLong();
+            Thread[] workers = new Thread[threads];
+            long t0 = System.nanoTime();
+            for (int t = 0; t < threads; t++) {
+                workers[t] = new Thread(() -> {
+                    for (long i = next.getAndIncrement(); i < blocks.size(); i = next.getAndIncrement()) {
+                        long[] b = blocks.get((int) i);
+                        int count = (int) (b[2] / 4);
+                        DirectBuffers.copyFloats(maps.get((int) b[0]).get((int) (b[1] / window)), b[1] % window, shared,
+                                (i % slots) * BLOCK, count, true);
+                        bytes.addAndGet(4L * count);
+                    }
+                });
+                workers[t].start();
+            }
+            for (Thread w : workers) {
+                w.join();
+            }
+            secs = (System.nanoTime() - t0) / 1e9;
+            copied = bytes.get();
+        }
+        System.out.printf(Locale.ROOT, "copy floor %d thread(s) into a %d MiB buffer %.2f GB in %.2f s: %.2f GB/s%n",
+                threads, shared.capacity() >> 20, copied / 1e9, secs, copied / 1e9 / secs);
+        return copied / secs;
     }
 
     /** {@code dd bs=4M} of every file in turn. Returns bytes per second. */

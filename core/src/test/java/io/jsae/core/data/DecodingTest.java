@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DecodingTest {
@@ -135,6 +136,29 @@ class DecodingTest {
         b.putFloat(8, 2.5f);
         assertEquals(2.5f, f.get(2), "the same memory");
         assertNull(DirectBuffers.bytesOf(FloatBuffer.allocate(4)), "a heap buffer has no address");
+    }
+
+    @Test
+    void theBareCopyCopiesFloatsToAnOffsetAndReportsANonFiniteOne() {
+        int n = 5000; // more than a few vector widths, and a tail
+        ByteBuffer src = ByteBuffer.allocateDirect(4 * n + 12).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer dst = ByteBuffer.allocateDirect(4 * n + 64).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            src.putFloat(12 + 4 * i, i * 0.5f - 7);
+        }
+        for (boolean streaming : new boolean[] {false, true}) {
+            assertFalse(DirectBuffers.copyFloats(src, 12, dst, 32, n, streaming), "all finite");
+            for (int i = 0; i < n; i++) {
+                assertEquals(i * 0.5f - 7, dst.getFloat(32 + 4 * i), "value " + i + (streaming ? ", streaming" : ""));
+            }
+        }
+        src.putFloat(12 + 4 * 4321, Float.NEGATIVE_INFINITY);
+        assertTrue(DirectBuffers.copyFloats(src, 12, dst, 32, n, true), "an infinity is reported");
+        assertEquals(Float.NEGATIVE_INFINITY, dst.getFloat(32 + 4 * 4321), "and copied");
+        assertThrows(IndexOutOfBoundsException.class, () -> DirectBuffers.copyFloats(src, 16, dst, 0, n, false),
+                "past the end of the source");
+        assertThrows(IndexOutOfBoundsException.class, () -> DirectBuffers.copyFloats(src, 0, dst, 68, n, false),
+                "past the end of the destination");
     }
 
     @Test
