@@ -61,12 +61,26 @@ class LambdaCloudPriceSourceTest {
         server.close();
     }
 
+    /**
+     * The client's timeout in every test but the timeout test's: long, so that a slow first request on a loaded
+     * machine does not fail a test about something else.
+     */
+    static final Duration PATIENT = Duration.ofSeconds(10);
+
     private LambdaCloudPriceSource source(RetryPolicy retry) {
-        return new LambdaCloudPriceSource(KEY, server.uri(), Duration.ofMillis(500), retry, CLOCK, null, sleeps::add);
+        return source(retry, PATIENT);
+    }
+
+    private LambdaCloudPriceSource source(RetryPolicy retry, Duration timeout) {
+        return new LambdaCloudPriceSource(KEY, server.uri(), timeout, retry, CLOCK, null, sleeps::add);
     }
 
     private PriceSourceException failure(RetryPolicy retry) {
-        PriceSourceException e = assertThrows(PriceSourceException.class, () -> source(retry).fetch());
+        return failure(retry, PATIENT);
+    }
+
+    private PriceSourceException failure(RetryPolicy retry, Duration timeout) {
+        PriceSourceException e = assertThrows(PriceSourceException.class, () -> source(retry, timeout).fetch());
         assertFalse(e.getMessage().contains(KEY), "the key leaked: " + e.getMessage());
         return e;
     }
@@ -273,7 +287,7 @@ class LambdaCloudPriceSourceTest {
             respond(ex, 200, INSTANCE_TYPES);
         });
 
-        PriceSourceException e = failure(RetryPolicy.DEFAULT);
+        PriceSourceException e = failure(RetryPolicy.DEFAULT, Duration.ofMillis(500));
 
         assertTrue(e.getMessage().contains("within 500 ms (timeout)"), e.getMessage());
     }

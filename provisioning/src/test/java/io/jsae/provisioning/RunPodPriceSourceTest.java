@@ -54,7 +54,7 @@ class RunPodPriceSourceTest {
     }
 
     private RunPodPriceSource source() {
-        return new RunPodPriceSource(KEY, server.uri(), Duration.ofMillis(500), RetryPolicy.DEFAULT,
+        return new RunPodPriceSource(KEY, server.uri(), LambdaCloudPriceSourceTest.PATIENT, RetryPolicy.DEFAULT,
                 LambdaCloudPriceSourceTest.CLOCK, null, sleeps::add);
     }
 
