@@ -576,12 +576,11 @@ final class CpuSae implements DeviceSae {
     }
 
     /**
-     * Forward pass and losses on the current input buffer, codes grouped by latent for the backward; nothing of
-     * the model changes, and the input buffers are not switched (the caller does that). Leaves the backward's
-     * coefficients in {@link #coef}, {@link #l1} and {@link #auxCoef}.
+     * Forward pass and losses on {@code input} (from {@link #stepInput}, which checked {@code rows}), codes grouped
+     * by latent for the backward; nothing of the model changes, and the input buffers are not switched (the caller
+     * does that). Leaves the backward's coefficients in {@link #coef}, {@link #l1} and {@link #auxCoef}.
      */
     private StepMetrics forward(FloatPointer input, int rows, StepParameters p) {
-        checkRows(rows);
         if (jumpThreshold != null) {
             throw new IllegalStateException("a jumprelu SAE runs inference only (evaluate); train a topk, batchtopk "
                     + "or relu SAE instead");
@@ -740,9 +739,8 @@ final class CpuSae implements DeviceSae {
         return m;
     }
 
-    /** The evaluation of {@code input}, the current input buffer's rows as float32. */
+    /** The evaluation of {@code input} (from {@link #stepInput}, which checked {@code rows}). */
     private StepMetrics evaluate(FloatPointer input, int rows, EvalParameters p) {
-        checkRows(rows);
         long bad = encodeBatch(input, rows, (float) p.inputScale(), p.threshold());
         if (bad >= 0) {
             return StepMetrics.rejected(rows, bad);
