@@ -155,11 +155,17 @@ static int jsae_row_portable(const char* s, char* d, int64_t n, int32_t type, in
 }
 
 #ifdef JSAE_DECODE_X86
+#define JSAE_PREFETCH 512
+// Computed as an integer: the address may lie past the end of the source, where pointer arithmetic is undefined.
+#define JSAE_PREFETCH_AHEAD(p) _mm_prefetch((const char*) ((uintptr_t) (p) + JSAE_PREFETCH), _MM_HINT_NTA)
 #define JSAE_STORE256(stream, p, v) \
     ((stream) ? _mm256_stream_si256((__m256i*) (p), (v)) : _mm256_storeu_si256((__m256i*) (p), (v)))
 
 // The vector body of one row; `stream` is a constant at each call, so each loop is compiled without the test.
-// Sets *done to the values handled; returns 1 if any of them is NaN or infinite.
+// Sets *done to the values handled; returns 1 if any of them is NaN or infinite. Each iteration asks for the
+// source line JSAE_PREFETCH bytes ahead (a prefetch never faults, past the row's end included): with the
+// stores going around the caches the loop waits on its loads, and the hardware prefetcher alone keeps fewer
+// of them in flight. It made the copy 2-5% faster on the project's 2-vCPU AMD host (docs/performance.md).
 __attribute__((target("avx2,f16c"), always_inline)) static inline int jsae_row_avx2_body(
         const char* s, char* d, int64_t n, int32_t type, int32_t widen, int stream, int64_t* done) {
     __m256i acc = _mm256_setzero_si256();
@@ -168,6 +174,7 @@ __attribute__((target("avx2,f16c"), always_inline)) static inline int jsae_row_a
     if (type == 0) { // float32, as stored
         const __m256i mask = _mm256_set1_epi32(0x7f800000), low = _mm256_set1_epi32(0x00800000);
         for (; i + 16 <= n; i += 16) {
+            JSAE_PREFETCH_AHEAD(s + 4 * i);
             __m256i a = _mm256_loadu_si256((const __m256i*) (s + 4 * i));
             __m256i b = _mm256_loadu_si256((const __m256i*) (s + 4 * i + 32));
             acc = _mm256_or_si256(acc, _mm256_add_epi32(_mm256_and_si256(a, mask), low));
@@ -181,6 +188,7 @@ __attribute__((target("avx2,f16c"), always_inline)) static inline int jsae_row_a
         const __m256i low = _mm256_set1_epi16(type == 1 ? 0x0400 : 0x0080);
         if (!widen) {
             for (; i + 32 <= n; i += 32) {
+                JSAE_PREFETCH_AHEAD(s + 2 * i);
                 __m256i a = _mm256_loadu_si256((const __m256i*) (s + 2 * i));
                 __m256i b = _mm256_loadu_si256((const __m256i*) (s + 2 * i + 32));
                 acc = _mm256_or_si256(acc, _mm256_add_epi16(_mm256_and_si256(a, mask), low));
@@ -190,6 +198,7 @@ __attribute__((target("avx2,f16c"), always_inline)) static inline int jsae_row_a
             }
         } else {
             for (; i + 16 <= n; i += 16) {
+                JSAE_PREFETCH_AHEAD(s + 2 * i); // the same line on two iterations in a row
                 __m256i h = _mm256_loadu_si256((const __m256i*) (s + 2 * i));
                 acc = _mm256_or_si256(acc, _mm256_add_epi16(_mm256_and_si256(h, mask), low));
                 __m256i lo, hi;
