@@ -4,6 +4,7 @@ import io.jsae.core.io.DType;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Name;
 import org.bytedeco.javacpp.annotation.Platform;
@@ -15,7 +16,8 @@ import java.nio.FloatBuffer;
  * JavaCPP binding of {@code src/main/cpp/jsae_decode.h}: float16 and bfloat16 shard bytes to float32 with the
  * non-finite check in the same pass, vectorized (the CPU's F16C conversion where it has one), and the check
  * alone, for float32 rows and for half-precision rows passed on undecoded; and the loader's copy of rows out of
- * a memory-mapped shard ({@link #copyRows}, with the conversion and the check in the same pass). A library of
+ * a memory-mapped shard ({@link #copyRows}, with the conversion and the check in the same pass); and memory on
+ * 2 MiB pages for batches ({@link BatchBuffer}). A library of
  * its own (jniNativeDecoding), without libtorch, so that reading activations never loads the CPU backend. When
  * it cannot be loaded (no C++ compiler at build time, another platform), {@link #available()} is false,
  * {@link Decoding} converts in Java and shards are read with positional reads.
@@ -163,6 +165,11 @@ final class NativeDecoding {
     }
 
     static native void jsae_advise_will_need(@Cast("const char*") ByteBuffer base, long offset, long length);
+
+    /** @see BatchBuffer */
+    static native Pointer jsae_batch_alloc(long bytes, @Cast("int32_t*") int[] advice);
+
+    static native void jsae_batch_free(Pointer p, long bytes);
 
     static native int jsae_first_bad_row(@Cast("const char*") BytePointer base, @Cast("const int64_t*") long[] offsets,
                                          int rows, long n, int type);

@@ -6,6 +6,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Platform;
 
@@ -49,6 +50,11 @@ final class CpuKernels {
     static Throwable loadCause() {
         return loadCause;
     }
+
+    /** Fresh memory on a 2 MiB boundary, asked for 2 MiB pages (jsae_decode.h); null if none. */
+    static native Pointer jsae_batch_alloc(long bytes, @Cast("int32_t*") int[] advice);
+
+    static native void jsae_batch_free(Pointer p, long bytes);
 
     static native void jsae_widen_rows(@Cast("const uint16_t*") FloatPointer halves, int bf16, FloatPointer out,
                                        long dIn, long b0, long b1);

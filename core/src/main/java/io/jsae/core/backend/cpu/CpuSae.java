@@ -132,7 +132,7 @@ final class CpuSae implements DeviceSae {
         xc = xcT.data_ptr_float();
         pre = preT.data_ptr_float();
         for (int i = 0; i < 2; i++) {
-            FloatPointer in = allocate(() -> new FloatPointer((long) maxRows * dIn));
+            FloatPointer in = allocate(() -> new InputMemory((long) maxRows * dIn));
             in.fill(0);
             inputs[i] = in;
             inputBuffers[i] = in.asBuffer();
@@ -165,6 +165,25 @@ final class CpuSae implements DeviceSae {
             for (int b = 0; b <= maxRows; b++) {
                 main.rowStart.put(b, b * k);
             }
+        }
+    }
+
+    /**
+     * The memory of an input buffer: the loader writes every batch into it, about 10-16% faster on 2 MiB pages
+     * than on 4 KiB ones (io.jsae.core.data.BatchBuffer), so it is fresh memory on a 2 MiB boundary that asks for
+     * them before its first touch (jsae_batch_alloc), freed by the pointer's deallocator.
+     */
+    private static final class InputMemory extends FloatPointer {
+        InputMemory(long floats) {
+            long bytes = 4 * floats;
+            Pointer memory = jsae_batch_alloc(bytes, new int[1]);
+            if (memory == null || memory.isNull()) {
+                throw new OutOfMemoryError("cannot allocate an input buffer of " + bytes + " bytes");
+            }
+            address = memory.address();
+            capacity = floats;
+            limit = floats;
+            deallocator(() -> jsae_batch_free(memory, bytes));
         }
     }
 
