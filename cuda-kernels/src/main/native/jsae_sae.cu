@@ -45,6 +45,12 @@ struct jsae_cuda_sae {
     bool sync_each_launch = false;
     std::vector<void*> device_memory;
     std::vector<void*> host_memory;
+    struct batch_buffer {
+        void* p;
+        size_t bytes;
+        int registered; // rt_host_alloc_batch's answer
+    };
+    std::vector<batch_buffer> batch_memory; // the input buffers
 
     float* tensors[JSAE_T_COUNT] = {};
     int64_t tensor_size[JSAE_T_COUNT] = {};
@@ -281,9 +287,11 @@ bool jsae_cuda_sae::create() {
                     std::to_string(topk_smem()) + "), more than this device allows");
     for (int i = 0; i < 2; i++) {
         void* h = nullptr;
-        if (!check(rt_host_alloc(&h, sizeof(float) * (size_t) (rows * d_in)), "cudaMallocHost (input buffer)"))
+        int registered = 0;
+        size_t bytes = sizeof(float) * (size_t) (rows * d_in);
+        if (!check(rt_host_alloc_batch(&h, bytes, &registered), "cudaHostRegister or cudaMallocHost (input buffer)"))
             return false;
-        host_memory.push_back(h);
+        batch_memory.push_back({h, bytes, registered});
         host_input[i] = as<float>(h);
         memset(h, 0, sizeof(float) * (size_t) (rows * d_in));
     }
@@ -311,6 +319,8 @@ void jsae_cuda_sae::release_all() {
     device_memory.clear();
     for (void* p : host_memory) rt_host_free(p);
     host_memory.clear();
+    for (const batch_buffer& b : batch_memory) rt_host_free_batch(b.p, b.bytes, b.registered);
+    batch_memory.clear();
     rt_event_destroy(step_start);
     rt_event_destroy(step_end);
     rt_stream_destroy(stream);
