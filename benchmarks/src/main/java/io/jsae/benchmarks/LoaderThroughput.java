@@ -1,6 +1,7 @@
 package io.jsae.benchmarks;
 
 import io.jsae.core.data.ActivationSource;
+import io.jsae.core.data.BatchBuffer;
 import io.jsae.core.data.DirectBuffers;
 import io.jsae.core.data.LoaderOptions;
 import io.jsae.core.data.NpyActivationSource;
@@ -53,6 +54,11 @@ import java.util.stream.Stream;
  * of the batch's size, block after block, without the loader: how fast this machine can put the bytes there at all.
  * Each loader epoch is compared with the mean of each baseline just before and after its round.
  *
+ * <p>Batch memory: every destination of a batch's size (the loader's two batches, the second baseline's and the
+ * copy floor's buffer) is a {@link BatchBuffer}, on 2 MiB pages where the kernel allows, as the CPU backend's input
+ * buffers are; {@code --small-pages} makes them page-aligned direct buffers on the machine's small pages instead.
+ * Each round also runs the copy floor into the other kind of memory, and the result gives the ratio of the two.
+ *
  * <p>Page cache: by default every pass reads from the page cache (warm). With {@code --cold} the files' pages
  * are dropped before every pass with {@code dd iflag=nocache count=0} (GNU dd's {@code posix_fadvise
  * (POSIX_FADV_DONTNEED)}), so each pass reads from the device; dirty pages are flushed with {@code sync} first.
@@ -61,7 +67,7 @@ import java.util.stream.Stream;
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.jsae.benchmarks.LoaderThroughput \
  *     [--gib 1] [--dir TMPDIR] [--dtypes f32,f16,bf16] [--d-in 4096] [--shards 4] [--batch 4096]
- *     [--threads 1] [--rounds 3] [--modes mapped,positional] [--cold] [--keep] [--small-writes KIB]
+ *     [--threads 1] [--rounds 3] [--modes mapped,positional] [--cold] [--keep] [--small-writes KIB] [--small-pages]
  * </pre>
  * {@code --gib} is the float32 size of a set (float16 and bfloat16 sets hold the same rows in half the bytes).
  * The sets are written by the library's writers, in aligned 4 MiB blocks, which the page cache keeps as 2 MiB
@@ -107,6 +113,7 @@ public final class LoaderThroughput {
         boolean cold = false;
         boolean keep = false;
         int smallWriteBytes = 0;
+        boolean smallPages = false;
         List<Boolean> mappedModes = List.of(true, false);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -121,6 +128,7 @@ public final class LoaderThroughput {
                 case "--rounds": rounds = Integer.parseInt(args[++i]); break;
                 case "--cold": cold = true; break;
                 case "--keep": keep = true; break;
+                case "--small-pages": smallPages = true; break;
                 case "--small-writes": {
                     int kib = Integer.parseInt(args[++i]);
                     if (kib < 1 || kib > (1 << 20)) {
@@ -137,7 +145,7 @@ public final class LoaderThroughput {
                 default:
                     System.err.println("unknown argument " + args[i] + "; use --gib N --dir DIR --dtypes f32,f16,bf16"
                             + " --d-in N --shards N --batch N --threads N --rounds N --modes mapped,positional --cold --keep"
-                            + " --small-writes KIB");
+                            + " --small-writes KIB --small-pages");
                     System.exit(2);
             }
         }
@@ -150,6 +158,7 @@ public final class LoaderThroughput {
                 throw new IllegalArgumentException("--dtypes takes f32, f16 and bf16, not " + t);
             }
         }
+        smallPageBatches = smallPages;
         int threads = readThreads + 1;
         long rowsPerShard = (long) (gib * (1L << 30) / shards / (4L * dIn));
         LoaderOptions shuffled = LoaderOptions.builder().shuffle(1).readThreads(readThreads).build();
@@ -162,9 +171,9 @@ public final class LoaderThroughput {
         System.out.printf(Locale.ROOT, "LoaderThroughput: %s, %d shards x %d rows x d_in %d per set, in %s%n", dtypes,
                 shards, rowsPerShard, dIn, dir);
         System.out.printf(Locale.ROOT, "java %s, %d cpus; batch %d rows, %d reading thread(s) (baseline threads %d), chunk %d"
-                        + " rows, shuffle span %d rows, %s page cache%n", System.getProperty("java.version"),
+                        + " rows, shuffle span %d rows, %s page cache, batches on %s%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors(), batch, readThreads, threads,
-                shuffled.chunkRows(), shuffled.shuffleBufferRows(), cold ? "cold" : "warm");
+                shuffled.chunkRows(), shuffled.shuffleBufferRows(), cold ? "cold" : "warm", describeBatchPages());
         Map<String, String> results = new LinkedHashMap<>();
         try {
             for (DType dtype : dtypes) {
@@ -189,11 +198,13 @@ public final class LoaderThroughput {
                 double[] base = new double[rounds + 1];
                 double[] intoBatch = new double[rounds + 1];
                 double[] floor = new double[rounds + 1];
+                double[] floorOtherPages = new double[rounds + 1]; // the copy floor into the other kind of pages
                 Map<String, double[][]> passes = new LinkedHashMap<>();
                 for (int r = 0; r < rounds; r++) {
                     base[r] = baseline(set, threads, 0, cold);
                     intoBatch[r] = baseline(set, threads, batchBytes, cold);
-                    floor[r] = copyFloor(set, threads, batchBytes, cold);
+                    floor[r] = copyFloor(set, threads, batchBytes, cold, smallPageBatches);
+                    floorOtherPages[r] = copyFloor(set, threads, batchBytes, cold, !smallPageBatches);
                     for (boolean stored : modes) {
                         for (LoaderOptions o : variants) {
                             String label = label(o, stored);
@@ -204,7 +215,9 @@ public final class LoaderThroughput {
                 }
                 base[rounds] = baseline(set, threads, 0, cold);
                 intoBatch[rounds] = baseline(set, threads, batchBytes, cold);
-                floor[rounds] = copyFloor(set, threads, batchBytes, cold);
+                floor[rounds] = copyFloor(set, threads, batchBytes, cold, smallPageBatches);
+                floorOtherPages[rounds] = copyFloor(set, threads, batchBytes, cold, !smallPageBatches);
+                results.put(dtype + " copy floor, 2 MiB / small pages", pageRatio(floor, floorOtherPages));
                 for (Map.Entry<String, double[][]> e : passes.entrySet()) {
                     results.put(dtype + " " + e.getKey() + ", first epoch ", summary(e.getValue(), 0, base, intoBatch, floor));
                     // the pages a source maps stay cached while it is open (posix_fadvise cannot drop them)
@@ -222,6 +235,24 @@ public final class LoaderThroughput {
                 delete(dir);
             }
         }
+    }
+
+    /** The copy floor into batches on 2 MiB pages over the same into small pages, per round: median [min, max]. */
+    private static String pageRatio(double[] floor, double[] floorOtherPages) {
+        int n = floor.length;
+        double[] ratios = new double[n];
+        double[] huge = new double[n];
+        double[] small = new double[n];
+        for (int r = 0; r < n; r++) {
+            huge[r] = smallPageBatches ? floorOtherPages[r] : floor[r];
+            small[r] = smallPageBatches ? floor[r] : floorOtherPages[r];
+            ratios[r] = huge[r] / small[r];
+        }
+        Arrays.sort(ratios);
+        Arrays.sort(huge);
+        Arrays.sort(small);
+        return String.format(Locale.ROOT, "ratio %.2f [%.2f, %.2f]; %.2f and %.2f GB/s", ratios[n / 2], ratios[0],
+                ratios[n - 1], huge[n / 2] / 1e9, small[n / 2] / 1e9);
     }
 
     /** A loader pass's name: order, read mode, what it delivers. */
@@ -383,8 +414,8 @@ public final class LoaderThroughput {
         Exception[] failure = new Exception[1];
         // into a batch: block i lands at (i * BLOCK) mod the buffer's size, as a loader's batch would be written
         int slots = (int) Math.max(1, destinationBytes / BLOCK);
-        ByteBuffer shared = destinationBytes > 0
-                ? pageAligned(slots * BLOCK) : null;
+        BatchMemory batchMemory = destinationBytes > 0 ? new BatchMemory(slots * BLOCK, smallPageBatches) : null;
+        ByteBuffer shared = batchMemory == null ? null : batchMemory.bytes;
         long t0 = System.nanoTime();
         for (int t = 0; t < threads; t++) {
             int id = t;
@@ -424,6 +455,9 @@ public final class LoaderThroughput {
         for (FileChannel ch : channels) {
             ch.close();
         }
+        if (batchMemory != null) {
+            batchMemory.close();
+        }
         if (failure[0] != null) {
             throw failure[0];
         }
@@ -441,7 +475,8 @@ public final class LoaderThroughput {
      * (page faults), then timed; with {@code cold}, the first copy, from the device, is the one timed. Returns file
      * bytes per second.
      */
-    private static double copyFloor(ShardSet set, int threads, long destinationBytes, boolean cold) throws Exception {
+    private static double copyFloor(ShardSet set, int threads, long destinationBytes, boolean cold, boolean smallPages)
+            throws Exception {
         if (cold) {
             dropCache(set);
         }
@@ -461,7 +496,8 @@ public final class LoaderThroughput {
             }
         }
         int slots = (int) Math.max(1, destinationBytes / BLOCK);
-        ByteBuffer shared = pageAligned(slots * BLOCK);
+        BatchMemory batchMemory = new BatchMemory(slots * BLOCK, smallPages);
+        ByteBuffer shared = batchMemory.bytes;
         double secs = 0;
         long copied = 0;
         for (int pass = 0; pass < (cold ? 1 : 2); pass++) {
@@ -487,8 +523,9 @@ public final class LoaderThroughput {
             secs = (System.nanoTime() - t0) / 1e9;
             copied = bytes.get();
         }
-        System.out.printf(Locale.ROOT, "copy floor %d thread(s) into a %d MiB buffer %.2f GB in %.2f s: %.2f GB/s%n",
-                threads, shared.capacity() >> 20, copied / 1e9, secs, copied / 1e9 / secs);
+        batchMemory.close();
+        System.out.printf(Locale.ROOT, "copy floor %d thread(s) into a %d MiB buffer on %s pages %.2f GB in %.2f s: %.2f GB/s%n",
+                threads, (slots * BLOCK) >> 20, smallPages ? "small" : "2 MiB", copied / 1e9, secs, copied / 1e9 / secs);
         return copied / secs;
     }
 
@@ -528,18 +565,35 @@ public final class LoaderThroughput {
         if (cold) {
             dropCache(set);
         }
+        int dIn = set.dIn();
+        BatchMemory[] memory = new BatchMemory[2]; // freed after the source, which may still be reading ahead into it
+        try {
+            ByteBuffer[] bytes = new ByteBuffer[2];
+            FloatBuffer[] bufs = new FloatBuffer[2];
+            for (int i = 0; i < 2; i++) {
+                memory[i] = new BatchMemory(batch * dIn * 4, smallPageBatches);
+                bytes[i] = memory[i].bytes;
+                bufs[i] = bytes[i].asFloatBuffer();
+            }
+            return loaderEpochs(set, options, batch, label, stored, cold, bytes, bufs);
+        } finally {
+            for (BatchMemory m : memory) {
+                if (m != null) {
+                    m.close();
+                }
+            }
+        }
+    }
+
+    /** {@link #loader}'s source and its two timed epochs, reading into {@code bytes} or {@code bufs} (the same memory). */
+    private static double[] loaderEpochs(ShardSet set, LoaderOptions options, int batch, String label, boolean stored,
+                                         boolean cold, ByteBuffer[] bytes, FloatBuffer[] bufs) throws Exception {
         long t0 = System.nanoTime();
         try (ActivationSource src = set.dtype() == DType.BF16
                 ? SafetensorsActivationSource.builder().files(set.files()).tensor("activations").options(options).build()
                 : NpyActivationSource.builder().files(set.files()).options(options).build()) {
             double openSecs = (System.nanoTime() - t0) / 1e9;
             int dIn = src.dIn();
-            ByteBuffer[] bytes = new ByteBuffer[2];
-            FloatBuffer[] bufs = new FloatBuffer[2];
-            for (int i = 0; i < 2; i++) {
-                bytes[i] = pageAligned(batch * dIn * 4);
-                bufs[i] = bytes[i].asFloatBuffer();
-            }
             double[] out = new double[2];
             for (int e = 0; e < 2; e++) {
                 if (e > 0) {
@@ -588,6 +642,40 @@ public final class LoaderThroughput {
                 out[e] = fileBytes / secs;
             }
             return out;
+        }
+    }
+
+    /** Whether batch-sized destinations are direct buffers on small pages ({@code --small-pages}), not {@link BatchBuffer}s. */
+    private static boolean smallPageBatches;
+
+    /**
+     * A destination of a batch's size: a {@link BatchBuffer} (on 2 MiB pages where the kernel allows, as the CPU
+     * backend's input buffers are), or with {@code smallPages} a page-aligned direct buffer.
+     */
+    private static final class BatchMemory implements AutoCloseable {
+        final ByteBuffer bytes;
+        private final BatchBuffer owned; // null for a direct buffer
+
+        BatchMemory(int size, boolean smallPages) {
+            owned = smallPages ? null : BatchBuffer.allocate(size);
+            bytes = owned == null ? pageAligned(size) : owned.bytes();
+        }
+
+        @Override
+        public void close() {
+            if (owned != null) {
+                owned.close();
+            }
+        }
+    }
+
+    /** How batch-sized destinations are allocated in this run, for the header. */
+    private static String describeBatchPages() {
+        if (smallPageBatches) {
+            return "small pages (--small-pages)";
+        }
+        try (BatchBuffer probe = BatchBuffer.allocate(4L << 20)) {
+            return probe.hugePages() ? "2 MiB pages (BatchBuffer)" : "small pages (BatchBuffer: the kernel refused 2 MiB pages)";
         }
     }
 
