@@ -2,7 +2,7 @@
 // same pass (the loader refuses or skips such rows), so the converted values are never read back to be checked.
 // Each decode and check function returns 1 when any of the n values is NaN or infinite, else 0. Below them, the
 // loader's copy of rows out of a memory-mapped shard (jsae_copy_rows), its read-ahead advice, and memory for
-// batches on 2 MiB pages (jsae_batch_alloc).
+// batches on 2 MiB pages (jsae_batch_alloc, behind DirectBuffers.allocateBatch).
 #ifndef JSAE_DECODE_H
 #define JSAE_DECODE_H
 
@@ -13,6 +13,8 @@
 #if defined(__unix__) || defined(__APPLE__)
 #include <sys/mman.h>
 #include <unistd.h>
+#elif defined(_WIN32)
+#include <malloc.h>
 #endif
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
@@ -299,10 +301,11 @@ static int32_t jsae_copy_rows(const char* src, int64_t src_offset, char* dst, in
 // Transparent huge pages in "madvise" mode, a common default, back only memory that asked for them before it
 // was first touched.
 
-#define JSAE_HUGE_PAGE (2L << 20)
+#define JSAE_HUGE_PAGE ((int64_t) 2 << 20)
 
 // Asks for 2 MiB pages for the whole 2 MiB pages inside [p, p + bytes); call before the memory is first touched.
 // Returns 0, or the error of the refusal (EINVAL: no transparent huge pages in this kernel; ENOSYS: not Linux).
+// An accepted request is no promise: the kernel's settings and free memory decide what backs each page.
 static int32_t jsae_advise_huge_pages(void* p, int64_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     uintptr_t from = ((uintptr_t) p + JSAE_HUGE_PAGE - 1) & ~(uintptr_t) (JSAE_HUGE_PAGE - 1);
@@ -317,26 +320,35 @@ static int32_t jsae_advise_huge_pages(void* p, int64_t bytes) {
 }
 
 // `bytes` of fresh, untouched memory starting on a 2 MiB boundary, asked for 2 MiB pages (an mmap of its own:
-// memory from malloc may be reused and already touched); NULL if it cannot be had. *advice receives
-// jsae_advise_huge_pages's answer. Free with jsae_batch_free and the same `bytes`.
-static void* jsae_batch_alloc(int64_t bytes, int32_t* advice) {
+// memory from malloc may be reused and already touched); NULL if it cannot be had. *status receives 0, or the error
+// of the allocation or of the request for 2 MiB pages. The size is rounded up to 2 MiB. Free with jsae_batch_free
+// and the same `bytes`.
+static void* jsae_batch_alloc(int64_t bytes, int32_t* status) {
     if (bytes < 1) bytes = 1;
+    if (bytes > INT64_MAX / 2) {
+        *status = ENOMEM;
+        return NULL;
+    }
     size_t size = (size_t) ((bytes + JSAE_HUGE_PAGE - 1) & ~(JSAE_HUGE_PAGE - 1));
 #if defined(__unix__) || defined(__APPLE__)
     size_t span = size + (size_t) JSAE_HUGE_PAGE; // room to start on a 2 MiB boundary; the rest is unmapped
     char* raw = (char*) mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == (char*) MAP_FAILED) {
-        *advice = ENOMEM;
+        *status = errno;
         return NULL;
     }
     char* p = (char*) (((uintptr_t) raw + JSAE_HUGE_PAGE - 1) & ~(uintptr_t) (JSAE_HUGE_PAGE - 1));
     if (p > raw) munmap(raw, (size_t) (p - raw));
     if (raw + span > p + size) munmap(p + size, (size_t) (raw + span - (p + size)));
-    *advice = jsae_advise_huge_pages(p, (int64_t) size);
+    *status = jsae_advise_huge_pages(p, (int64_t) size);
+    return p;
+#elif defined(_WIN32)
+    void* p = _aligned_malloc(size, (size_t) JSAE_HUGE_PAGE);
+    *status = p == NULL ? ENOMEM : ENOSYS;
     return p;
 #else
     void* p = malloc(size);
-    *advice = p == NULL ? ENOMEM : ENOSYS;
+    *status = p == NULL ? ENOMEM : ENOSYS;
     return p;
 #endif
 }
@@ -347,6 +359,9 @@ static void jsae_batch_free(void* p, int64_t bytes) {
 #if defined(__unix__) || defined(__APPLE__)
     if (bytes < 1) bytes = 1;
     munmap(p, (size_t) ((bytes + JSAE_HUGE_PAGE - 1) & ~(JSAE_HUGE_PAGE - 1)));
+#elif defined(_WIN32)
+    (void) bytes;
+    _aligned_free(p);
 #else
     (void) bytes;
     free(p);

@@ -3,26 +3,36 @@ package io.jsae.core.data;
 import io.jsae.core.io.DType;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 
 import java.lang.invoke.MethodHandle;
+import java.lang.ref.Cleaner;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Direct buffers: a byte view of a caller's float buffer ({@link #bytesOf}), the loader's bare copy of float32
- * rows ({@link #copyFloats}, for measuring the loader against it), and release at once instead of at
- * some later garbage collection ({@link #free}, through {@code sun.misc.Unsafe.invokeCleaner} of module
- * jdk.unsupported when present; otherwise buffers are left to the garbage collector). The caller of
+ * Direct buffers: memory to read batches into ({@link #allocateBatch}), a byte view of a caller's float buffer
+ * ({@link #bytesOf}), the loader's bare copy of float32 rows ({@link #copyFloats}, for measuring the loader against
+ * it), and release at once instead of at some later garbage collection ({@link #free}). The caller of
  * {@code free} must guarantee that no thread touches the buffer, or a view of it, afterwards.
  */
 public final class DirectBuffers {
 
     private static final MethodHandle INVOKE_CLEANER = find();
     private static final boolean POINTERS = loadPointers();
+    /** The release of each live buffer of {@link #allocateBatch}, by address, for {@link #free}. */
+    private static final Map<Long, Cleaner.Cleanable> BATCHES = new ConcurrentHashMap<>();
+
+    /** Made on first use: a Cleaner runs a thread. */
+    private static final class BatchCleaner {
+        static final Cleaner CLEANER = Cleaner.create();
+    }
 
     private DirectBuffers() {
     }
@@ -41,9 +51,74 @@ public final class DirectBuffers {
         }
     }
 
-    /** Frees a direct buffer obtained from allocateDirect (not a slice or duplicate). */
-    static void free(ByteBuffer buffer) {
-        if (buffer == null || !buffer.isDirect() || INVOKE_CLEANER == null) {
+    /**
+     * A direct buffer of {@code bytes} bytes, in the machine's byte order, for batches of rows to be read into
+     * ({@link ActivationSource#read}, {@link ActivationSource#readStored}): memory that starts on a 2 MiB boundary
+     * and asks the kernel for 2 MiB pages before it is first touched.
+     *
+     * <p>Why: the loader writes a batch once per read, with non-temporal stores, and a batch of thousands of rows
+     * spans more 4 KiB pages than the TLB holds (a 64 MiB batch spans 16384), so every 4 KiB written costs a page
+     * walk. On 2 MiB pages the loader ran 10-16% faster on this project's AMD host (docs/performance.md). In the
+     * "madvise" mode of transparent huge pages (a common default) Linux gives 2 MiB pages only where asked, and only
+     * to memory not yet touched: {@link ByteBuffer#allocateDirect} zeroes (touches) its memory at once, and memory
+     * that {@code malloc} reuses may have been touched, so this is a fresh mapping of its own. Whether the kernel
+     * does back it with 2 MiB pages depends on its settings and free memory; where it does not, or on another
+     * system, the memory works the same on small pages.
+     *
+     * <p>As with {@code allocateDirect}, the garbage collector frees the memory once neither the buffer nor any view
+     * of it ({@code duplicate}, {@code slice}, {@code asFloatBuffer}) is reachable, and {@link #free} frees it at
+     * once. Unlike it, the memory is not zeroed, and it counts whole 2 MiB pages: allocate batches once and reuse
+     * them. Where the native library is not loaded, this is {@code ByteBuffer.allocateDirect}.
+     *
+     * @param bytes the size, at least 1
+     * @return the buffer, position 0, limit and capacity {@code bytes}
+     * @throws IllegalArgumentException if {@code bytes} is below 1
+     * @throws OutOfMemoryError         if the memory cannot be had
+     */
+    public static ByteBuffer allocateBatch(int bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("a batch buffer needs at least 1 byte, not " + bytes);
+        }
+        if (!NativeDecoding.available() || !POINTERS) {
+            return ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+        }
+        int[] status = new int[1];
+        Pointer memory = NativeDecoding.jsae_batch_alloc(bytes, status);
+        if (memory == null || memory.isNull()) {
+            throw new OutOfMemoryError("cannot map " + bytes + " bytes for a batch buffer (error " + status[0] + ")");
+        }
+        // a buffer made by JNI: its views keep it reachable, and the Cleaner frees the memory after it
+        ByteBuffer buffer = new BytePointer(memory).capacity(bytes).limit(bytes).asByteBuffer().order(ByteOrder.nativeOrder());
+        long address = memory.address();
+        BATCHES.put(address, BatchCleaner.CLEANER.register(buffer, () -> {
+            BATCHES.remove(address);
+            NativeDecoding.jsae_batch_free(memory, bytes);
+        }));
+        return buffer;
+    }
+
+    /**
+     * Frees a direct buffer's memory now instead of at some later garbage collection: a buffer of
+     * {@link #allocateBatch} (or a view of it that starts at its first byte), or one of
+     * {@link ByteBuffer#allocateDirect} or a mapping (not a slice or duplicate), through
+     * {@code sun.misc.Unsafe.invokeCleaner} of module jdk.unsupported when present (otherwise such buffers are left to
+     * the garbage collector). Anything else is left alone. No thread may touch the buffer, or any view of it,
+     * afterwards: the memory is gone, and a touch may crash the process.
+     *
+     * @param buffer the buffer, or null
+     */
+    public static void free(ByteBuffer buffer) {
+        if (buffer == null || !buffer.isDirect()) {
+            return;
+        }
+        if (!BATCHES.isEmpty() && POINTERS) {
+            Cleaner.Cleanable batch = BATCHES.get(new Pointer(buffer).address());
+            if (batch != null) {
+                batch.clean(); // runs the release once, whoever calls first
+                return;
+            }
+        }
+        if (INVOKE_CLEANER == null) {
             return;
         }
         try {

@@ -17,7 +17,7 @@ import java.nio.FloatBuffer;
  * non-finite check in the same pass, vectorized (the CPU's F16C conversion where it has one), and the check
  * alone, for float32 rows and for half-precision rows passed on undecoded; and the loader's copy of rows out of
  * a memory-mapped shard ({@link #copyRows}, with the conversion and the check in the same pass); and memory on
- * 2 MiB pages for batches ({@link BatchBuffer}). A library of
+ * 2 MiB pages for batches ({@link DirectBuffers#allocateBatch}). A library of
  * its own (jniNativeDecoding), without libtorch, so that reading activations never loads the CPU backend. When
  * it cannot be loaded (no C++ compiler at build time, another platform), {@link #available()} is false,
  * {@link Decoding} converts in Java and shards are read with positional reads.
@@ -166,8 +166,8 @@ final class NativeDecoding {
 
     static native void jsae_advise_will_need(@Cast("const char*") ByteBuffer base, long offset, long length);
 
-    /** @see BatchBuffer */
-    static native Pointer jsae_batch_alloc(long bytes, @Cast("int32_t*") int[] advice);
+    /** Memory for {@link DirectBuffers#allocateBatch}; null if none. */
+    static native Pointer jsae_batch_alloc(long bytes, @Cast("int32_t*") int[] status);
 
     static native void jsae_batch_free(Pointer p, long bytes);
 

@@ -52,7 +52,7 @@ final class CpuKernels {
     }
 
     /** Fresh memory on a 2 MiB boundary, asked for 2 MiB pages (jsae_decode.h); null if none. */
-    static native Pointer jsae_batch_alloc(long bytes, @Cast("int32_t*") int[] advice);
+    static native Pointer jsae_batch_alloc(long bytes, @Cast("int32_t*") int[] status);
 
     static native void jsae_batch_free(Pointer p, long bytes);
 
