@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <string>
 #include <sys/mman.h>
 #include <vector>
@@ -28,15 +29,17 @@ typedef int rt_status;
 
 // Host memory for the input buffers, on 2 MiB pages: the loader writes a whole batch into one every step, and on
 // 4 KiB pages each 4 KiB it writes costs a page walk (a 64 MiB batch spans more pages than the TLB holds); the
-// loader's copy ran 10-16% faster into 2 MiB pages (jsae-core's BatchBuffer, docs/performance.md). Fresh memory
-// (an mmap of its own: malloc's may be reused, already touched) starting on a 2 MiB boundary, asked for 2 MiB pages
-// before its first touch; nullptr if it cannot be had. Freed by jsae_huge_page_free with the same `bytes`.
+// loader's copy ran 10-16% faster into 2 MiB pages (jsae-core's DirectBuffers.allocateBatch, docs/performance.md).
+// Fresh memory (an mmap of its own: malloc's may be reused, already touched) starting on a 2 MiB boundary, asked
+// for 2 MiB pages, then zeroed (the first touch, which takes them); nullptr if it cannot be had. Freed by
+// jsae_huge_page_free with the same `bytes`.
 static inline size_t jsae_huge_page_size(size_t bytes) {
     const size_t huge = (size_t) 2 << 20;
-    return (bytes + huge - 1) / huge * huge;
+    return (bytes < 1 ? 1 : bytes + huge - 1) / huge * huge;
 }
 static inline void* jsae_huge_page_alloc(size_t bytes) {
     const size_t huge = (size_t) 2 << 20;
+    if (bytes > SIZE_MAX / 2) return nullptr;
     size_t size = jsae_huge_page_size(bytes), span = size + huge;
     char* raw = (char*) mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == (char*) MAP_FAILED) return nullptr;
@@ -46,6 +49,7 @@ static inline void* jsae_huge_page_alloc(size_t bytes) {
 #ifdef MADV_HUGEPAGE
     madvise(p, size, MADV_HUGEPAGE); // a refusal leaves small pages, which work as well
 #endif
+    memset(p, 0, size); // pages exist before they are registered: what the device reads is what the host wrote
     return p;
 }
 static inline void jsae_huge_page_free(void* p, size_t bytes) {

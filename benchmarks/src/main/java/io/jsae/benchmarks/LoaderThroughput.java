@@ -1,7 +1,6 @@
 package io.jsae.benchmarks;
 
 import io.jsae.core.data.ActivationSource;
-import io.jsae.core.data.BatchBuffer;
 import io.jsae.core.data.DirectBuffers;
 import io.jsae.core.data.LoaderOptions;
 import io.jsae.core.data.NpyActivationSource;
@@ -55,9 +54,11 @@ import java.util.stream.Stream;
  * Each loader epoch is compared with the mean of each baseline just before and after its round.
  *
  * <p>Batch memory: every destination of a batch's size (the loader's two batches, the second baseline's and the
- * copy floor's buffer) is a {@link BatchBuffer}, on 2 MiB pages where the kernel allows, as the CPU backend's input
- * buffers are; {@code --small-pages} makes them page-aligned direct buffers on the machine's small pages instead.
- * Each round also runs the copy floor into the other kind of memory, and the result gives the ratio of the two.
+ * copy floor's buffer) comes from {@link DirectBuffers#allocateBatch}, on 2 MiB pages where the kernel gives them,
+ * as the backends' input buffers are; {@code --small-pages} makes them page-aligned direct buffers on the machine's
+ * small pages instead. Like the backends' input buffers, which are zeroed when the SAE is made, each is zeroed
+ * before it is timed. Each round also runs the copy floor into the other kind of memory, and the result gives the
+ * ratio of the two.
  *
  * <p>Page cache: by default every pass reads from the page cache (warm). With {@code --cold} the files' pages
  * are dropped before every pass with {@code dd iflag=nocache count=0} (GNU dd's {@code posix_fadvise
@@ -414,8 +415,7 @@ public final class LoaderThroughput {
         Exception[] failure = new Exception[1];
         // into a batch: block i lands at (i * BLOCK) mod the buffer's size, as a loader's batch would be written
         int slots = (int) Math.max(1, destinationBytes / BLOCK);
-        BatchMemory batchMemory = destinationBytes > 0 ? new BatchMemory(slots * BLOCK, smallPageBatches) : null;
-        ByteBuffer shared = batchMemory == null ? null : batchMemory.bytes;
+        ByteBuffer shared = destinationBytes > 0 ? batchMemory(slots * BLOCK, smallPageBatches) : null;
         long t0 = System.nanoTime();
         for (int t = 0; t < threads; t++) {
             int id = t;
@@ -455,9 +455,7 @@ public final class LoaderThroughput {
         for (FileChannel ch : channels) {
             ch.close();
         }
-        if (batchMemory != null) {
-            batchMemory.close();
-        }
+        DirectBuffers.free(shared);
         if (failure[0] != null) {
             throw failure[0];
         }
@@ -496,8 +494,7 @@ public final class LoaderThroughput {
             }
         }
         int slots = (int) Math.max(1, destinationBytes / BLOCK);
-        BatchMemory batchMemory = new BatchMemory(slots * BLOCK, smallPages);
-        ByteBuffer shared = batchMemory.bytes;
+        ByteBuffer shared = batchMemory(slots * BLOCK, smallPages);
         double secs = 0;
         long copied = 0;
         for (int pass = 0; pass < (cold ? 1 : 2); pass++) {
@@ -523,7 +520,7 @@ public final class LoaderThroughput {
             secs = (System.nanoTime() - t0) / 1e9;
             copied = bytes.get();
         }
-        batchMemory.close();
+        DirectBuffers.free(shared);
         System.out.printf(Locale.ROOT, "copy floor %d thread(s) into a %d MiB buffer on %s pages %.2f GB in %.2f s: %.2f GB/s%n",
                 threads, (slots * BLOCK) >> 20, smallPages ? "small" : "2 MiB", copied / 1e9, secs, copied / 1e9 / secs);
         return copied / secs;
@@ -566,23 +563,17 @@ public final class LoaderThroughput {
             dropCache(set);
         }
         int dIn = set.dIn();
-        BatchMemory[] memory = new BatchMemory[2]; // freed after the source, which may still be reading ahead into it
-        try {
-            ByteBuffer[] bytes = new ByteBuffer[2];
-            FloatBuffer[] bufs = new FloatBuffer[2];
-            for (int i = 0; i < 2; i++) {
-                memory[i] = new BatchMemory(batch * dIn * 4, smallPageBatches);
-                bytes[i] = memory[i].bytes;
-                bufs[i] = bytes[i].asFloatBuffer();
-            }
-            return loaderEpochs(set, options, batch, label, stored, cold, bytes, bufs);
-        } finally {
-            for (BatchMemory m : memory) {
-                if (m != null) {
-                    m.close();
-                }
-            }
+        ByteBuffer[] bytes = new ByteBuffer[2];
+        FloatBuffer[] bufs = new FloatBuffer[2];
+        for (int i = 0; i < 2; i++) {
+            bytes[i] = batchMemory(batch * dIn * 4, smallPageBatches);
+            bufs[i] = bytes[i].asFloatBuffer();
         }
+        double[] rates = loaderEpochs(set, options, batch, label, stored, cold, bytes, bufs);
+        for (ByteBuffer b : bytes) {
+            DirectBuffers.free(b); // the source is closed: no read-ahead writes into it any more
+        }
+        return rates;
     }
 
     /** {@link #loader}'s source and its two timed epochs, reading into {@code bytes} or {@code bufs} (the same memory). */
@@ -645,38 +636,48 @@ public final class LoaderThroughput {
         }
     }
 
-    /** Whether batch-sized destinations are direct buffers on small pages ({@code --small-pages}), not {@link BatchBuffer}s. */
+    /** Whether batch-sized destinations are direct buffers on small pages ({@code --small-pages}). */
     private static boolean smallPageBatches;
 
     /**
-     * A destination of a batch's size: a {@link BatchBuffer} (on 2 MiB pages where the kernel allows, as the CPU
-     * backend's input buffers are), or with {@code smallPages} a page-aligned direct buffer.
+     * A destination of a batch's size, zeroed as the backends' input buffers are when an SAE is made (so that the
+     * first timed pass does not pay for the pages' first touch): {@link DirectBuffers#allocateBatch} (2 MiB pages
+     * where the kernel gives them), or with {@code smallPages} a page-aligned direct buffer. Free it with
+     * {@link DirectBuffers#free}.
      */
-    private static final class BatchMemory implements AutoCloseable {
-        final ByteBuffer bytes;
-        private final BatchBuffer owned; // null for a direct buffer
-
-        BatchMemory(int size, boolean smallPages) {
-            owned = smallPages ? null : BatchBuffer.allocate(size);
-            bytes = owned == null ? pageAligned(size) : owned.bytes();
+    private static ByteBuffer batchMemory(int size, boolean smallPages) {
+        ByteBuffer b = smallPages ? pageAligned(size) : DirectBuffers.allocateBatch(size);
+        for (int i = 0; i + 8 <= size; i += 8) {
+            b.putLong(i, 0);
         }
-
-        @Override
-        public void close() {
-            if (owned != null) {
-                owned.close();
-            }
-        }
+        return b;
     }
 
-    /** How batch-sized destinations are allocated in this run, for the header. */
-    private static String describeBatchPages() {
+    /** What backs {@link DirectBuffers#allocateBatch}'s memory here: 2 MiB pages after a first touch, or not. */
+    private static String describeBatchPages() throws IOException {
         if (smallPageBatches) {
             return "small pages (--small-pages)";
         }
-        try (BatchBuffer probe = BatchBuffer.allocate(4L << 20)) {
-            return probe.hugePages() ? "2 MiB pages (BatchBuffer)" : "small pages (BatchBuffer: the kernel refused 2 MiB pages)";
+        Path rollup = Path.of("/proc/self/smaps_rollup");
+        if (!Files.isReadable(rollup)) {
+            return "DirectBuffers.allocateBatch (whether on 2 MiB pages is not known here)";
         }
+        long before = anonHugeKib(rollup);
+        ByteBuffer probe = batchMemory(8 << 20, false);
+        long gained = anonHugeKib(rollup) - before;
+        DirectBuffers.free(probe);
+        return gained >= 4096 ? "2 MiB pages (DirectBuffers.allocateBatch; a probe of 8 MiB got " + gained + " KiB of them)"
+                : "small pages (DirectBuffers.allocateBatch, but the kernel gave a probe of 8 MiB " + gained
+                + " KiB of 2 MiB pages)";
+    }
+
+    private static long anonHugeKib(Path rollup) throws IOException {
+        for (String line : Files.readAllLines(rollup)) {
+            if (line.startsWith("AnonHugePages:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return 0;
     }
 
     /**
