@@ -58,7 +58,9 @@ import java.util.stream.Stream;
  * as the backends' input buffers are; {@code --small-pages} makes them page-aligned direct buffers on the machine's
  * small pages instead. Like the backends' input buffers, which are zeroed when the SAE is made, each is zeroed
  * before it is timed. Each round also runs the copy floor into the other kind of memory, and the result gives the
- * ratio of the two.
+ * ratio of the two; with {@code --compare-pages} every loader pass is also run a second time, into the other
+ * kind (right after it in even rounds, right before it in odd ones), and the result gives those ratios too: a
+ * comparison made in the same moments of a noisy host.
  *
  * <p>Page cache: by default every pass reads from the page cache (warm). With {@code --cold} the files' pages
  * are dropped before every pass with {@code dd iflag=nocache count=0} (GNU dd's {@code posix_fadvise
@@ -69,6 +71,7 @@ import java.util.stream.Stream;
  * java -cp benchmarks/target/benchmarks.jar io.jsae.benchmarks.LoaderThroughput \
  *     [--gib 1] [--dir TMPDIR] [--dtypes f32,f16,bf16] [--d-in 4096] [--shards 4] [--batch 4096]
  *     [--threads 1] [--rounds 3] [--modes mapped,positional] [--cold] [--keep] [--small-writes KIB] [--small-pages]
+ *     [--compare-pages]
  * </pre>
  * {@code --gib} is the float32 size of a set (float16 and bfloat16 sets hold the same rows in half the bytes).
  * The sets are written by the library's writers, in aligned 4 MiB blocks, which the page cache keeps as 2 MiB
@@ -115,6 +118,7 @@ public final class LoaderThroughput {
         boolean keep = false;
         int smallWriteBytes = 0;
         boolean smallPages = false;
+        boolean comparePages = false;
         List<Boolean> mappedModes = List.of(true, false);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -130,6 +134,7 @@ public final class LoaderThroughput {
                 case "--cold": cold = true; break;
                 case "--keep": keep = true; break;
                 case "--small-pages": smallPages = true; break;
+                case "--compare-pages": comparePages = true; break;
                 case "--small-writes": {
                     int kib = Integer.parseInt(args[++i]);
                     if (kib < 1 || kib > (1 << 20)) {
@@ -146,7 +151,7 @@ public final class LoaderThroughput {
                 default:
                     System.err.println("unknown argument " + args[i] + "; use --gib N --dir DIR --dtypes f32,f16,bf16"
                             + " --d-in N --shards N --batch N --threads N --rounds N --modes mapped,positional --cold --keep"
-                            + " --small-writes KIB --small-pages");
+                            + " --small-writes KIB --small-pages --compare-pages");
                     System.exit(2);
             }
         }
@@ -189,7 +194,7 @@ public final class LoaderThroughput {
                 List<Boolean> modes = dtype == DType.F32 ? List.of(false) : List.of(false, true);
                 for (boolean stored : modes) {
                     for (LoaderOptions o : variants) {
-                        loader(set, o, batch, label(o, stored), stored, cold);
+                        loader(set, o, batch, label(o, stored), stored, cold, smallPageBatches);
                     }
                 }
                 String single = String.format(Locale.ROOT, "%s: 1-thread read %.2f GB/s; dd bs=4M %.2f GB/s", dtype,
@@ -201,6 +206,7 @@ public final class LoaderThroughput {
                 double[] floor = new double[rounds + 1];
                 double[] floorOtherPages = new double[rounds + 1]; // the copy floor into the other kind of pages
                 Map<String, double[][]> passes = new LinkedHashMap<>();
+                Map<String, double[][]> passesOtherPages = new LinkedHashMap<>(); // --compare-pages
                 for (int r = 0; r < rounds; r++) {
                     base[r] = baseline(set, threads, 0, cold);
                     intoBatch[r] = baseline(set, threads, batchBytes, cold);
@@ -209,8 +215,20 @@ public final class LoaderThroughput {
                     for (boolean stored : modes) {
                         for (LoaderOptions o : variants) {
                             String label = label(o, stored);
+                            // with --compare-pages, the same pass into the other kind of memory, after it in even
+                            // rounds and before it in odd ones
+                            boolean otherFirst = comparePages && r % 2 == 1;
+                            String otherLabel = label + (smallPageBatches ? ", 2 MiB" : ", small");
+                            if (otherFirst) {
+                                passesOtherPages.computeIfAbsent(label, k -> new double[base.length - 1][])[r] =
+                                        loader(set, o, batch, otherLabel, stored, cold, !smallPageBatches);
+                            }
                             passes.computeIfAbsent(label, k -> new double[base.length - 1][])[r] =
-                                    loader(set, o, batch, label, stored, cold);
+                                    loader(set, o, batch, label, stored, cold, smallPageBatches);
+                            if (comparePages && !otherFirst) {
+                                passesOtherPages.computeIfAbsent(label, k -> new double[base.length - 1][])[r] =
+                                        loader(set, o, batch, otherLabel, stored, cold, !smallPageBatches);
+                            }
                         }
                     }
                 }
@@ -226,6 +244,19 @@ public final class LoaderThroughput {
                     results.put(dtype + " " + e.getKey() + ", later pass  ", summary(e.getValue(), 1, base, intoBatch, floor)
                             + (stillCached ? " (not cold: its pages stay mapped)" : ""));
                 }
+                for (Map.Entry<String, double[][]> e : passesOtherPages.entrySet()) {
+                    double[][] these = passes.get(e.getKey());
+                    for (int epoch = 0; epoch < 2; epoch++) {
+                        double[] main = new double[rounds];
+                        double[] other = new double[rounds];
+                        for (int r = 0; r < rounds; r++) {
+                            main[r] = these[r][epoch];
+                            other[r] = e.getValue()[r][epoch];
+                        }
+                        results.put(dtype + " " + e.getKey() + (epoch == 0 ? ", first epoch " : ", later pass  ")
+                                + " 2 MiB / small pages", pageRatio(main, other));
+                    }
+                }
                 delete(set.files().get(0).getParent());
             }
             System.out.printf(Locale.ROOT, "RESULT (file bytes/s of the loader over the %d-thread baseline of its round;"
@@ -238,15 +269,18 @@ public final class LoaderThroughput {
         }
     }
 
-    /** The copy floor into batches on 2 MiB pages over the same into small pages, per round: median [min, max]. */
-    private static String pageRatio(double[] floor, double[] floorOtherPages) {
-        int n = floor.length;
+    /**
+     * Rates into batch memory on 2 MiB pages over the same, measured just before or after, into small pages, per
+     * round: median [min, max], and the median rates. {@code main} is into this run's kind of memory.
+     */
+    private static String pageRatio(double[] main, double[] otherPages) {
+        int n = main.length;
         double[] ratios = new double[n];
         double[] huge = new double[n];
         double[] small = new double[n];
         for (int r = 0; r < n; r++) {
-            huge[r] = smallPageBatches ? floorOtherPages[r] : floor[r];
-            small[r] = smallPageBatches ? floor[r] : floorOtherPages[r];
+            huge[r] = smallPageBatches ? otherPages[r] : main[r];
+            small[r] = smallPageBatches ? main[r] : otherPages[r];
             ratios[r] = huge[r] / small[r];
         }
         Arrays.sort(ratios);
@@ -521,6 +555,10 @@ public final class LoaderThroughput {
             copied = bytes.get();
         }
         DirectBuffers.free(shared);
+        // unmapped now, not at some collection: --cold cannot drop the pages of a file that is still mapped
+        for (List<MappedByteBuffer> windows : maps) {
+            windows.forEach(DirectBuffers::free);
+        }
         System.out.printf(Locale.ROOT, "copy floor %d thread(s) into a %d MiB buffer on %s pages %.2f GB in %.2f s: %.2f GB/s%n",
                 threads, (slots * BLOCK) >> 20, smallPages ? "small" : "2 MiB", copied / 1e9, secs, copied / 1e9 / secs);
         return copied / secs;
@@ -558,7 +596,7 @@ public final class LoaderThroughput {
      * the files ({@code readStored}). Returns file bytes per second of both.
      */
     private static double[] loader(ShardSet set, LoaderOptions options, int batch, String label, boolean stored,
-                                   boolean cold) throws Exception {
+                                   boolean cold, boolean smallPages) throws Exception {
         if (cold) {
             dropCache(set);
         }
@@ -566,7 +604,7 @@ public final class LoaderThroughput {
         ByteBuffer[] bytes = new ByteBuffer[2];
         FloatBuffer[] bufs = new FloatBuffer[2];
         for (int i = 0; i < 2; i++) {
-            bytes[i] = batchMemory(batch * dIn * 4, smallPageBatches);
+            bytes[i] = batchMemory(batch * dIn * 4, smallPages);
             bufs[i] = bytes[i].asFloatBuffer();
         }
         double[] rates = loaderEpochs(set, options, batch, label, stored, cold, bytes, bufs);
