@@ -29,7 +29,7 @@ typedef int rt_status;
 
 // Host memory for the input buffers, on 2 MiB pages: the loader writes a whole batch into one every step, and on
 // 4 KiB pages each 4 KiB it writes costs a page walk (a 64 MiB batch spans more pages than the TLB holds); the
-// loader's copy ran 10-16% faster into 2 MiB pages (jsae-core's DirectBuffers.allocateBatch, docs/performance.md).
+// loader ran 1-12% faster into 2 MiB pages (jsae-core's DirectBuffers.allocateBatch, docs/performance.md).
 // Fresh memory (an mmap of its own: malloc's may be reused, already touched) starting on a 2 MiB boundary, asked
 // for 2 MiB pages, then zeroed (the first touch, which takes them); nullptr if it cannot be had. Freed by
 // jsae_huge_page_free with the same `bytes`.

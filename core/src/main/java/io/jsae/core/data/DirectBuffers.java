@@ -58,7 +58,7 @@ public final class DirectBuffers {
      *
      * <p>Why: the loader writes a batch once per read, with non-temporal stores, and a batch of thousands of rows
      * spans more 4 KiB pages than the TLB holds (a 64 MiB batch spans 16384), so every 4 KiB written costs a page
-     * walk. On 2 MiB pages the loader ran 10-16% faster on this project's AMD host (docs/performance.md). In the
+     * walk. On 2 MiB pages the loader ran 1-12% faster on this project's AMD host (docs/performance.md). In the
      * "madvise" mode of transparent huge pages (a common default) Linux gives 2 MiB pages only where asked, and only
      * to memory not yet touched: {@link ByteBuffer#allocateDirect} zeroes (touches) its memory at once, and memory
      * that {@code malloc} reuses may have been touched, so this is a fresh mapping of its own. Whether the kernel
