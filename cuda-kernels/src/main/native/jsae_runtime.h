@@ -29,13 +29,13 @@ typedef int rt_status;
 
 // Host memory for the input buffers, on 2 MiB pages: the loader writes a whole batch into one every step, and on
 // 4 KiB pages each 4 KiB it writes costs a page walk (a 64 MiB batch spans more pages than the TLB holds); the
-// loader ran 1-12% faster into 2 MiB pages (jsae-core's DirectBuffers.allocateBatch, docs/performance.md).
+// loader ran a few percent faster into 2 MiB pages (jsae-core's DirectBuffers.allocateBatch; docs/performance.md).
 // Fresh memory (an mmap of its own: malloc's may be reused, already touched) starting on a 2 MiB boundary, asked
 // for 2 MiB pages, then zeroed (the first touch, which takes them); nullptr if it cannot be had. Freed by
 // jsae_huge_page_free with the same `bytes`.
 static inline size_t jsae_huge_page_size(size_t bytes) {
     const size_t huge = (size_t) 2 << 20;
-    return (bytes < 1 ? 1 : bytes + huge - 1) / huge * huge;
+    return bytes < 1 ? huge : (bytes + huge - 1) / huge * huge;
 }
 static inline void* jsae_huge_page_alloc(size_t bytes) {
     const size_t huge = (size_t) 2 << 20;

@@ -7,6 +7,7 @@ import org.bytedeco.javacpp.Pointer;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
@@ -26,8 +27,15 @@ public final class DirectBuffers {
 
     private static final MethodHandle INVOKE_CLEANER = find();
     private static final boolean POINTERS = loadPointers();
-    /** The release of each live buffer of {@link #allocateBatch}, by address, for {@link #free}. */
-    private static final Map<Long, Cleaner.Cleanable> BATCHES = new ConcurrentHashMap<>();
+    /** Each live buffer of {@link #allocateBatch}, by address, for {@link #free}. */
+    private static final Map<Long, Batch> BATCHES = new ConcurrentHashMap<>();
+
+    /**
+     * A buffer of {@link #allocateBatch} and its release. The buffer is held weakly: an address alone may belong to a
+     * later buffer once this one's memory is gone, so {@link #free} releases only for the very buffer returned.
+     */
+    private record Batch(WeakReference<ByteBuffer> buffer, Cleaner.Cleanable release) {
+    }
 
     /** Made on first use: a Cleaner runs a thread. */
     private static final class BatchCleaner {
@@ -58,17 +66,19 @@ public final class DirectBuffers {
      *
      * <p>Why: the loader writes a batch once per read, with non-temporal stores, and a batch of thousands of rows
      * spans more 4 KiB pages than the TLB holds (a 64 MiB batch spans 16384), so every 4 KiB written costs a page
-     * walk. On 2 MiB pages the loader ran 1-12% faster on this project's AMD host (docs/performance.md). In the
-     * "madvise" mode of transparent huge pages (a common default) Linux gives 2 MiB pages only where asked, and only
-     * to memory not yet touched: {@link ByteBuffer#allocateDirect} zeroes (touches) its memory at once, and memory
+     * walk. On 2 MiB pages the loader ran 1-4% faster for float32 rows and 3-12% for bfloat16 rows on this
+     * project's AMD host (docs/performance.md). In the "madvise" mode of transparent huge pages (a common default)
+     * Linux gives 2 MiB pages only where asked, and only to memory not yet touched: {@link ByteBuffer#allocateDirect} zeroes (touches) its memory at once, and memory
      * that {@code malloc} reuses may have been touched, so this is a fresh mapping of its own. Whether the kernel
      * does back it with 2 MiB pages depends on its settings and free memory; where it does not, or on another
      * system, the memory works the same on small pages.
      *
-     * <p>As with {@code allocateDirect}, the garbage collector frees the memory once neither the buffer nor any view
-     * of it ({@code duplicate}, {@code slice}, {@code asFloatBuffer}) is reachable, and {@link #free} frees it at
-     * once. Unlike it, the memory is not zeroed, and it counts whole 2 MiB pages: allocate batches once and reuse
-     * them. Where the native library is not loaded, this is {@code ByteBuffer.allocateDirect}.
+     * <p>The garbage collector frees the memory once neither the buffer nor any view of it ({@code duplicate},
+     * {@code slice}, {@code asFloatBuffer}) is reachable, and {@link #free} frees it at once. Unlike
+     * {@code allocateDirect}'s, this memory is not zeroed, it counts whole 2 MiB pages, and the collector does not
+     * see it (no {@code MaxDirectMemorySize}, no collection when it runs short): allocate batches once and reuse
+     * them, or free them. Where the native library is not loaded, this is a page-aligned slice of
+     * {@code ByteBuffer.allocateDirect}, left to the garbage collector.
      *
      * @param bytes the size, at least 1
      * @return the buffer, position 0, limit and capacity {@code bytes}
@@ -79,8 +89,9 @@ public final class DirectBuffers {
         if (bytes < 1) {
             throw new IllegalArgumentException("a batch buffer needs at least 1 byte, not " + bytes);
         }
-        if (!NativeDecoding.available() || !POINTERS) {
-            return ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+        if (!NativeDecoding.available() || !POINTERS) { // on a page: 16 bytes past one, reads into it run slowly
+            return ByteBuffer.allocateDirect(bytes + 4096).alignedSlice(4096).limit(bytes).slice()
+                    .order(ByteOrder.nativeOrder());
         }
         int[] status = new int[1];
         Pointer memory = NativeDecoding.jsae_batch_alloc(bytes, status);
@@ -90,20 +101,26 @@ public final class DirectBuffers {
         // a buffer made by JNI: its views keep it reachable, and the Cleaner frees the memory after it
         ByteBuffer buffer = new BytePointer(memory).capacity(bytes).limit(bytes).asByteBuffer().order(ByteOrder.nativeOrder());
         long address = memory.address();
-        BATCHES.put(address, BatchCleaner.CLEANER.register(buffer, () -> {
-            BATCHES.remove(address);
+        Cleaner.Cleanable release = BatchCleaner.CLEANER.register(buffer, () -> {
+            BATCHES.remove(address); // before the unmap: a later buffer may get the address after it
             NativeDecoding.jsae_batch_free(memory, bytes);
-        }));
+        });
+        BATCHES.put(address, new Batch(new WeakReference<>(buffer), release));
         return buffer;
     }
 
+    /** Whether a buffer of {@link #allocateBatch} at {@code address} still holds its memory: for tests. */
+    static boolean batchLive(long address) {
+        return BATCHES.containsKey(address);
+    }
+
     /**
-     * Frees a direct buffer's memory now instead of at some later garbage collection: a buffer of
-     * {@link #allocateBatch} (or a view of it that starts at its first byte), or one of
-     * {@link ByteBuffer#allocateDirect} or a mapping (not a slice or duplicate), through
-     * {@code sun.misc.Unsafe.invokeCleaner} of module jdk.unsupported when present (otherwise such buffers are left to
-     * the garbage collector). Anything else is left alone. No thread may touch the buffer, or any view of it,
-     * afterwards: the memory is gone, and a touch may crash the process.
+     * Frees a direct buffer's memory now instead of at some later garbage collection: a buffer that
+     * {@link #allocateBatch} returned (that buffer, not a view of it), or one of {@link ByteBuffer#allocateDirect} or
+     * a mapping (not a slice or duplicate), through {@code sun.misc.Unsafe.invokeCleaner} of module
+     * jdk.unsupported when present (otherwise such buffers are left to the garbage collector). Anything else, and a
+     * buffer already freed, is left alone. No thread may touch the buffer, or any view of it, afterwards: the memory
+     * is gone, and a touch may crash the process.
      *
      * @param buffer the buffer, or null
      */
@@ -112,10 +129,13 @@ public final class DirectBuffers {
             return;
         }
         if (!BATCHES.isEmpty() && POINTERS) {
-            Cleaner.Cleanable batch = BATCHES.get(new Pointer(buffer).address());
-            if (batch != null) {
-                batch.clean(); // runs the release once, whoever calls first
+            Batch batch = BATCHES.get(new Pointer(buffer).address());
+            if (batch != null && batch.buffer().get() == buffer) {
+                batch.release().clean(); // runs the release once, whoever calls first
                 return;
+            }
+            if (batch != null) {
+                return; // a view of a batch buffer, or a freed one whose address a later buffer has now
             }
         }
         if (INVOKE_CLEANER == null) {
@@ -132,7 +152,7 @@ public final class DirectBuffers {
      * A byte view (native order) of the whole memory of a direct float buffer, from its index 0 to its capacity,
      * so that a file can be read straight into the buffer a caller passed as floats. Null if JavaCPP's native
      * library cannot be loaded or the buffer holds more than a byte buffer can (2 GiB); the caller then reads
-     * through a copy.
+     * through a copy. The view does not keep the memory alive: keep {@code floats} reachable while it is used.
      *
      * @param floats a float buffer
      * @return the bytes of its whole memory, or null

@@ -42,13 +42,14 @@ class BatchAllocationTest {
     }
 
     @Test
-    void isADirectBufferOfTheSizeAskedForInTheMachinesOrder() {
+    void isADirectBufferOfTheSizeAskedForInTheMachinesOrderStartingOnAPage() {
         ByteBuffer b = DirectBuffers.allocateBatch(84);
         assertTrue(b.isDirect());
         assertEquals(ByteOrder.nativeOrder(), b.order());
         assertEquals(0, b.position());
         assertEquals(84, b.limit());
         assertEquals(84, b.capacity());
+        assertEquals(0, new Pointer(b).address() % 4096);
         FloatBuffer f = b.asFloatBuffer();
         assertEquals(21, f.capacity());
         f.put(20, 2.5f);
@@ -75,24 +76,42 @@ class BatchAllocationTest {
         }
         assertEquals(77, b.get(size - 1));
         DirectBuffers.free(b);
-        assertFalse(ProcessMappings.mapped(address), "still mapped after free");
-        DirectBuffers.free(b); // a second free finds nothing to release
+        assertFalse(DirectBuffers.batchLive(address), "still held after free");
+    }
+
+    @Test
+    void freeReleasesOnlyTheBufferItWasGivenNotALaterOneAtTheSameAddress() {
+        assumeTrue(NativeDecoding.available(), "not the native allocation");
+        int size = 3 << 20;
+        ByteBuffer first = DirectBuffers.allocateBatch(size);
+        ByteBuffer view = first.duplicate();
+        DirectBuffers.free(view); // a view is not the buffer: nothing is released
+        assertTrue(DirectBuffers.batchLive(new Pointer(first).address()));
+        DirectBuffers.free(first);
+        ByteBuffer second = DirectBuffers.allocateBatch(size); // often at the address the first had
+        long address = new Pointer(second).address();
+        DirectBuffers.free(first); // freed already: must leave the second alone, wherever it lies
+        assertTrue(DirectBuffers.batchLive(address), "a stale free released a later buffer");
+        second.putLong(size - 8, 5);
+        assertEquals(5, second.getLong(size - 8));
+        DirectBuffers.free(second);
+        assertFalse(DirectBuffers.batchLive(address));
     }
 
     @Test
     void theGarbageCollectorFreesItOnceNoViewIsReachableAndNotBefore() throws Exception {
-        assumeTrue(nativeOnLinux(), "not the native allocation on Linux");
+        assumeTrue(NativeDecoding.available(), "not the native allocation");
         ByteBuffer b = DirectBuffers.allocateBatch(3 << 20);
         long address = new Pointer(b).address();
         FloatBuffer view = b.asFloatBuffer();
         view.put(7, 42f);
         b = null;
         collectAndWait(2_000, () -> false);
-        assertTrue(ProcessMappings.mapped(address), "unmapped while a view was reachable");
+        assertTrue(DirectBuffers.batchLive(address), "released while a view was reachable");
         assertEquals(42f, view.get(7));
         view = null;
-        assertTrue(collectAndWait(20_000, () -> !ProcessMappings.mapped(address)),
-                "still mapped after its buffer and views became unreachable");
+        assertTrue(collectAndWait(20_000, () -> !DirectBuffers.batchLive(address)),
+                "still held after its buffer and views became unreachable");
     }
 
     /** Runs collections until {@code done} holds or {@code millis} pass; returns whether it held. */

@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * What Linux says of this process's memory mappings ({@code /proc/self/smaps}), for tests of memory on 2 MiB pages:
- * whether an address is mapped, and the flags of its mapping ({@code hg}: asked for transparent huge pages).
+ * the flags of the mapping that holds an address ({@code hg}: asked for transparent huge pages).
  */
 public final class ProcessMappings {
 
@@ -51,17 +51,6 @@ public final class ProcessMappings {
             }
         }
         return found ? "" : null;
-    }
-
-    /**
-     * Whether any mapping holds {@code address}.
-     *
-     * @param address a virtual address of this process
-     * @return whether it is mapped
-     * @throws IOException if the mappings cannot be read
-     */
-    public static boolean mapped(long address) throws IOException {
-        return flagsOfMappingHolding(address) != null;
     }
 
     private static List<String> lines() throws IOException {

@@ -169,9 +169,9 @@ final class CpuSae implements DeviceSae {
     }
 
     /**
-     * The memory of an input buffer: the loader writes every batch into it, 1-12% faster on 2 MiB pages than on
-     * 4 KiB ones (see io.jsae.core.data.DirectBuffers#allocateBatch), so it is fresh memory on a 2 MiB boundary
-     * that asks for them before its first touch (jsae_batch_alloc), freed by the pointer's deallocator.
+     * The memory of an input buffer: the loader writes every batch into it, a few percent faster on 2 MiB pages
+     * than on 4 KiB ones (see io.jsae.core.data.DirectBuffers#allocateBatch), so it is fresh memory on a 2 MiB
+     * boundary that asks for them before its first touch (jsae_batch_alloc), freed by the pointer's deallocator.
      */
     private static final class InputMemory extends FloatPointer {
         InputMemory(long floats) {
