@@ -286,8 +286,8 @@ public final class LoaderThroughput {
         Arrays.sort(ratios);
         Arrays.sort(huge);
         Arrays.sort(small);
-        return String.format(Locale.ROOT, "ratio %.2f [%.2f, %.2f]; %.2f and %.2f GB/s", ratios[n / 2], ratios[0],
-                ratios[n - 1], huge[n / 2] / 1e9, small[n / 2] / 1e9);
+        return String.format(Locale.ROOT, "ratio %.2f [%.2f, %.2f]; %.2f and %.2f GB/s", median(ratios), ratios[0],
+                ratios[n - 1], median(huge) / 1e9, median(small) / 1e9);
     }
 
     /** A loader pass's name: order, read mode, what it delivers. */
@@ -320,10 +320,16 @@ public final class LoaderThroughput {
             Arrays.sort(bases[b]);
         }
         return String.format(Locale.ROOT, "ratio %.2f [%.2f, %.2f] (into a batch: %.2f [%.2f, %.2f]; over the copy floor:"
-                        + " %.2f [%.2f, %.2f]); loader %.2f GB/s, baselines %.2f, %.2f and %.2f GB/s", ratios[0][n / 2],
-                ratios[0][0], ratios[0][n - 1], ratios[1][n / 2], ratios[1][0], ratios[1][n - 1], ratios[2][n / 2],
-                ratios[2][0], ratios[2][n - 1], rates[n / 2] / 1e9, bases[0][n / 2] / 1e9, bases[1][n / 2] / 1e9,
-                bases[2][n / 2] / 1e9);
+                        + " %.2f [%.2f, %.2f]); loader %.2f GB/s, baselines %.2f, %.2f and %.2f GB/s", median(ratios[0]),
+                ratios[0][0], ratios[0][n - 1], median(ratios[1]), ratios[1][0], ratios[1][n - 1], median(ratios[2]),
+                ratios[2][0], ratios[2][n - 1], median(rates) / 1e9, median(bases[0]) / 1e9, median(bases[1]) / 1e9,
+                median(bases[2]) / 1e9);
+    }
+
+    /** The median of sorted values: the middle one, or the mean of the middle two. */
+    private static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /**
@@ -489,7 +495,7 @@ public final class LoaderThroughput {
         for (FileChannel ch : channels) {
             ch.close();
         }
-        DirectBuffers.free(shared);
+        freeBatchMemory(shared);
         if (failure[0] != null) {
             throw failure[0];
         }
@@ -554,7 +560,7 @@ public final class LoaderThroughput {
             secs = (System.nanoTime() - t0) / 1e9;
             copied = bytes.get();
         }
-        DirectBuffers.free(shared);
+        freeBatchMemory(shared);
         // unmapped now, not at some collection: --cold cannot drop the pages of a file that is still mapped
         for (List<MappedByteBuffer> windows : maps) {
             windows.forEach(DirectBuffers::free);
@@ -609,7 +615,7 @@ public final class LoaderThroughput {
         }
         double[] rates = loaderEpochs(set, options, batch, label, stored, cold, bytes, bufs);
         for (ByteBuffer b : bytes) {
-            DirectBuffers.free(b); // the source is closed: no read-ahead writes into it any more
+            freeBatchMemory(b); // the source closed: its reading threads have stopped (close waits for them)
         }
         return rates;
     }
@@ -681,14 +687,31 @@ public final class LoaderThroughput {
      * A destination of a batch's size, zeroed as the backends' input buffers are when an SAE is made (so that the
      * first timed pass does not pay for the pages' first touch): {@link DirectBuffers#allocateBatch} (2 MiB pages
      * where the kernel gives them), or with {@code smallPages} a page-aligned direct buffer. Free it with
-     * {@link DirectBuffers#free}.
+     * {@link #freeBatchMemory}.
      */
     private static ByteBuffer batchMemory(int size, boolean smallPages) {
-        ByteBuffer b = smallPages ? pageAligned(size) : DirectBuffers.allocateBatch(size);
+        ByteBuffer b;
+        if (smallPages) {
+            ByteBuffer root = ByteBuffer.allocateDirect(size + 4096);
+            b = root.alignedSlice(4096).limit(size).slice().order(ByteOrder.nativeOrder());
+            SMALL_PAGE_ROOTS.put(b, root);
+        } else {
+            b = DirectBuffers.allocateBatch(size);
+        }
         for (int i = 0; i + 8 <= size; i += 8) {
             b.putLong(i, 0);
         }
         return b;
+    }
+
+    /** The buffers {@link #batchMemory} sliced page-aligned buffers on small pages from, for {@link #freeBatchMemory}. */
+    private static final Map<ByteBuffer, ByteBuffer> SMALL_PAGE_ROOTS = java.util.Collections.synchronizedMap(
+            new java.util.IdentityHashMap<>());
+
+    /** Frees a buffer of {@link #batchMemory} at once: the two kinds are then compared on equal terms. */
+    private static void freeBatchMemory(ByteBuffer b) {
+        ByteBuffer root = SMALL_PAGE_ROOTS.remove(b);
+        DirectBuffers.free(root != null ? root : b);
     }
 
     /** What backs {@link DirectBuffers#allocateBatch}'s memory here: 2 MiB pages after a first touch, or not. */
@@ -703,7 +726,7 @@ public final class LoaderThroughput {
         long before = anonHugeKib(rollup);
         ByteBuffer probe = batchMemory(8 << 20, false);
         long gained = anonHugeKib(rollup) - before;
-        DirectBuffers.free(probe);
+        freeBatchMemory(probe);
         return gained >= 4096 ? "2 MiB pages (DirectBuffers.allocateBatch; a probe of 8 MiB got " + gained + " KiB of them)"
                 : "small pages (DirectBuffers.allocateBatch, but the kernel gave a probe of 8 MiB " + gained
                 + " KiB of 2 MiB pages)";
