@@ -297,7 +297,7 @@ static int32_t jsae_copy_rows(const char* src, int64_t src_offset, char* dst, in
 // ---- Memory for batches ----
 // A batch is written once per step, with non-temporal stores, and is larger than the TLB covers in 4 KiB pages
 // (a 64 MiB batch spans 16384 of them): every 4 KiB written then costs a page walk. On 2 MiB pages the same batch
-// takes 32 entries; the loader ran 1-4% (float32) to 3-12% (bfloat16) faster into it on the project's AMD host.
+// takes 32 entries; the loader ran 0-14% faster into it on the project's AMD host (docs/performance.md).
 // Transparent huge pages in "madvise" mode, a common default, back only memory that asked for them before it
 // was first touched.
 

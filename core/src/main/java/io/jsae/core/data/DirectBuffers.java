@@ -66,8 +66,8 @@ public final class DirectBuffers {
      *
      * <p>Why: the loader writes a batch once per read, with non-temporal stores, and a batch of thousands of rows
      * spans more 4 KiB pages than the TLB holds (a 64 MiB batch spans 16384), so every 4 KiB written costs a page
-     * walk. On 2 MiB pages the loader ran 1-4% faster for float32 rows and 3-12% for bfloat16 rows on this
-     * project's AMD host (docs/performance.md). In the "madvise" mode of transparent huge pages (a common default)
+     * walk. On 2 MiB pages the loader ran 0-14% faster (per case, over two runs) on this project's AMD host
+     * (docs/performance.md). In the "madvise" mode of transparent huge pages (a common default)
      * Linux gives 2 MiB pages only where asked, and only to memory not yet touched: {@link ByteBuffer#allocateDirect} zeroes (touches) its memory at once, and memory
      * that {@code malloc} reuses may have been touched, so this is a fresh mapping of its own. Whether the kernel
      * does back it with 2 MiB pages depends on its settings and free memory; where it does not, or on another
