@@ -693,8 +693,8 @@ public final class LoaderThroughput {
         ByteBuffer b;
         if (smallPages) {
             ByteBuffer root = ByteBuffer.allocateDirect(size + 4096);
-            b = root.alignedSlice(4096).limit(size).slice().order(ByteOrder.nativeOrder());
-            SMALL_PAGE_ROOTS.put(b, root);
+            b = pageAlignedIn(root, size);
+            SMALL_PAGE_ROOTS.put(b, root); // a slice cannot be freed: its root can
         } else {
             b = DirectBuffers.allocateBatch(size);
         }
@@ -748,8 +748,12 @@ public final class LoaderThroughput {
      * buffer of this benchmark, the baselines' too, starts on a page.
      */
     static ByteBuffer pageAligned(int bytes) {
-        return ByteBuffer.allocateDirect(bytes + 4096).alignedSlice(4096).limit(bytes).slice()
-                .order(ByteOrder.nativeOrder());
+        return pageAlignedIn(ByteBuffer.allocateDirect(bytes + 4096), bytes);
+    }
+
+    /** The first {@code bytes} of {@code root} from its first page boundary on ({@code root} has a page to spare). */
+    private static ByteBuffer pageAlignedIn(ByteBuffer root, int bytes) {
+        return root.alignedSlice(4096).limit(bytes).slice().order(ByteOrder.nativeOrder());
     }
 
     /** CPU seconds used by this process so far (all threads), or NaN if unknown. */
